@@ -1,0 +1,90 @@
+"""The model interface the explorer talks to; the explorer knows nothing else about a protocol.
+
+In the spirit of Stateright's ``Model`` trait and a TLA+ ``Init``/``Next`` pair:
+
+* ``initial_states()`` -- the states a run may start in;
+* ``actions(state)`` -- every enabled action as ``(label, successor)``. Labels are short,
+  human-readable and **unique among the actions of one state**, so that a trace can be
+  stored as labels and replayed by re-executing them;
+* ``encode(state)`` -- a canonical byte encoding: equal states give equal bytes on every
+  run and process (fingerprints are hashed from it, never from Python's salted ``hash()``);
+* ``properties()`` -- named invariants, witnesses and liveness properties.
+
+States must be immutable and hashable (tuples of small ints, or frozen dataclasses that
+reduce to them). A readable view is derived when rendering (``describe``), never stored.
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+S = TypeVar("S")
+
+
+class PropertyKind(StrEnum):
+    """What a property claims about the reachable states."""
+
+    INVARIANT = "invariant"  # must hold in every reachable state
+    WITNESS = "witness"  # some reachable state must satisfy it (proves a run is not vacuous)
+    LIVENESS = "liveness"  # "eventually goal" under fairness; checked on complete graphs
+
+
+@dataclass(frozen=True)
+class Property(Generic[S]):
+    """A named predicate over states.
+
+    For an invariant the predicate says "this state is fine"; for a witness "this state is
+    the one we are looking for"; for a liveness property it is the goal that every fair run
+    must eventually reach.
+    """
+
+    name: str
+    kind: PropertyKind
+    predicate: Callable[[S], bool]
+    description: str = ""
+
+
+def invariant(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
+    return Property(name, PropertyKind.INVARIANT, predicate, description)
+
+
+def witness(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
+    return Property(name, PropertyKind.WITNESS, predicate, description)
+
+
+def liveness(name: str, goal: Callable[[Any], bool], description: str = "") -> Property:
+    return Property(name, PropertyKind.LIVENESS, goal, description)
+
+
+@runtime_checkable
+class Model(Protocol[S]):
+    """A finite transition system with named properties."""
+
+    name: str
+
+    def initial_states(self) -> Sequence[S]: ...
+
+    def actions(self, state: S) -> Iterable[tuple[str, S]]: ...
+
+    def encode(self, state: S) -> bytes: ...
+
+    def properties(self) -> Sequence[Property[S]]: ...
+
+
+def encode_tuple(state: Any) -> bytes:
+    """Canonical bytes of a value built from tuples, ints, bools, None and strings.
+
+    ``marshal`` version 2 writes no back-references, so the bytes depend only on the value,
+    not on which sub-objects happen to be shared in memory (versions >= 3 would).
+    """
+    return marshal.dumps(state, 2)
+
+
+def describe(model: Model, state: Any) -> Any:
+    """A readable view of ``state``: the model's ``describe`` if it has one, else the state."""
+    view = getattr(model, "describe", None)
+    return view(state) if view is not None else state

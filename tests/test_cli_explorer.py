@@ -1,0 +1,127 @@
+"""The command line on toy models: output, JSON, trace files, replay and every exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from zkcheck.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_exit_0_when_everything_holds(capsys) -> None:
+    code, out, _ = run(capsys, "explore", "--model", "mutex:fixed", "--no-progress")
+    assert code == 0
+    assert "coverage: complete" in out
+    assert "MutualExclusion" in out and "holds" in out
+    assert "statistics: 3 distinct states" in out
+
+
+def test_exit_1_on_violation_with_trace(capsys) -> None:
+    code, out, _ = run(capsys, "explore", "--model", "mutex", "--no-progress")
+    assert code == 1
+    assert "violated at depth 4" in out
+    assert "counterexample for MutualExclusion (4 steps)" in out
+    assert "p2:enter" in out
+
+
+def test_exit_1_when_witness_missing(capsys) -> None:
+    code, out, _ = run(capsys, "explore", "--model", "grid:2,2", "--property", "Beyond")
+    assert code == 1 and "witness not found" in out
+
+
+def test_exit_2_on_bad_input(capsys) -> None:
+    for args in (["explore", "--model", "grid:x"], ["explore", "--model", "grid:2,2",
+                 "--depth", "-3"], ["explore", "--nope"], ["explore", "--model", "nope"],
+                 ["explore", "--model", "grid:2,2", "--property", "Nope"],
+                 ["replay", "/does/not/exist.json"]):
+        code, out, err = run(capsys, *args)
+        assert code == 2, args
+        assert err.count("\n") == 1 and err.startswith("zkcheck: error: "), err
+        assert "Traceback" not in err
+
+
+def test_exit_3_with_require_complete(capsys) -> None:
+    args = ["explore", "--model", "grid:5,5", "--depth", "3", "--property", "InBounds"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "depth bound 3 hit: 4 states left on the frontier" in out
+    assert "holds within bounds" in out
+    code, _, _ = run(capsys, *args, "--require-complete")
+    assert code == 3
+    code, _, _ = run(capsys, "explore", "--model", "grid:2,2", "--depth", "4",
+                     "--require-complete", "--property", "InBounds")
+    assert code == 0  # the bound did not cut anything
+
+
+def test_json_document(capsys) -> None:
+    code, out, _ = run(capsys, "explore", "--model", "grid:3,4", "--json", "--check-deadlock")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["complete"] is True
+    assert doc["stats"]["distinct_states"] == 20
+    assert doc["stats"]["levels"] == [1, 2, 3, 4, 4, 3, 2, 1]
+    statuses = {v["property"]: v["status"] for v in doc["verdicts"]}
+    assert statuses == {"InBounds": "holds", "NotCorner": "violated",
+                        "Corner": "witness found", "Beyond": "witness not found"}
+    not_corner = next(v for v in doc["verdicts"] if v["property"] == "NotCorner")
+    assert not_corner["trace"]["length"] == 7
+    assert doc["deadlocks"] == {"checked": True, "count": 1,
+                                "trace": doc["deadlocks"]["trace"]}
+
+
+def test_trace_files_replay(capsys, tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "explore", "--model", "mutex", "--out", str(tmp_path))
+    assert code == 1
+    trace_file = tmp_path / "MutualExclusion.trace.json"
+    document = json.loads(trace_file.read_text())
+    assert [s["#meta"]["action"] for s in document["states"]] == [
+        "Init", "p1:check", "p2:check", "p1:enter", "p2:enter"]
+    code, out, _ = run(capsys, "replay", str(trace_file))
+    assert code == 0 and "replays (4 steps" in out
+    # a trace that no longer replays is an error, not a silent pass
+    document["states"][3]["#raw"] = [0, 0]
+    trace_file.write_text(json.dumps(document))
+    code, out, _ = run(capsys, "replay", str(trace_file))
+    assert code == 1 and "step 3" in out
+    trace_file.write_text("{not json")
+    code, _, err = run(capsys, "replay", str(trace_file))
+    assert code == 2 and "not a JSON trace file" in err
+
+
+def test_fle_options_are_refused_for_toys(capsys) -> None:
+    code, _, err = run(capsys, "explore", "--model", "grid:2,2", "--servers", "5")
+    assert code == 2 and "--servers applies only to --model fle" in err
+
+
+def test_ctrl_c_prints_statistics_marked_incomplete() -> None:
+    exe = Path(sys.executable).with_name("zkcheck")
+    proc = subprocess.Popen([str(exe), "explore", "--model", "grid:5000,5000", "--property",
+                             "InBounds"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert "interrupted" in out and "INCOMPLETE" in out
+    assert "statistics:" in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize("search", ["bfs", "dfs"])
+def test_search_option(capsys, search: str) -> None:
+    code, out, _ = run(capsys, "explore", "--model", "philosophers:3", "--search", search,
+                       "--check-deadlock")
+    assert code == 1 and "14 distinct states" in out and "1 deadlocked states" in out

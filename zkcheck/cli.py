@@ -1,0 +1,65 @@
+"""The ``zkcheck`` command line: a click group; each command lives in zkcheck/commands/."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from zkcheck.errors import InputError
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zkcheck")
+def cli() -> None:
+    """Exhaustive state exploration of ZooKeeper's Fast Leader Election.
+
+    Exit codes: 0 all properties hold in what was explored (and witnesses were found),
+    1 a property is violated or a witness was not found, 2 bad usage or input,
+    3 a bound stopped the search and --require-complete was given.
+    """
+
+
+def _register() -> None:
+    from zkcheck.commands import explore, replay
+
+    cli.add_command(explore.explore)
+    cli.add_command(replay.replay)
+    try:  # commands contributed by later parts register here
+        from zkcheck.commands import prove
+
+        cli.add_command(prove.prove)
+    except ImportError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: bad usage or input becomes one line on stderr and exit code 2."""
+    _register()
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        with click.Context(cli, info_name="zkcheck") as context:
+            click.echo(cli.get_help(context))
+        return EXIT_OK
+    try:
+        code = cli.main(args=args, prog_name="zkcheck", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see 'zkcheck {exc.ctx.command_path.split(' ', 1)[-1]} --help')" if (
+            exc.ctx and " " in exc.ctx.command_path) else " (see 'zkcheck --help')"
+        click.echo(f"zkcheck: error: {exc.format_message()}{hint}", err=True)
+        return EXIT_USAGE
+    except (InputError, click.BadParameter, click.FileError) as exc:
+        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        click.echo(f"zkcheck: error: {message}", err=True)
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return code if isinstance(code, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``zkcheck explore``: exhaustive search of the FLE model (or a toy model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+
+from zkcheck.api import build_model
+from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
+from zkcheck.errors import InputError
+from zkcheck.explorer import Bounds, Search
+
+try:
+    from zkcheck.fle_options import fle_options
+except ImportError:  # TEMPORARY until the FLE model lands
+    def fle_options(f):  # type: ignore[no-redef]
+        return f
+from zkcheck.progress import progress_line
+from zkcheck.report import result_text, to_json
+from zkcheck.tracefile import trace_document, write_trace
+
+
+def _bounds(depth: int | None, max_states: int | None, seconds: float | None) -> Bounds:
+    for name, value in (("--depth", depth), ("--max-states", max_states), ("--time", seconds)):
+        if value is not None and value < 0:
+            raise InputError(f"{name} must be >= 0, got {value}")
+    return Bounds(max_depth=depth, max_states=max_states, max_seconds=seconds)
+
+
+@click.command()
+@click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
+              help="fle, or a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
+                   "philosophers:N.")
+@fle_options
+@click.option("--depth", type=int, default=None, help="Explore states up to this many steps.")
+@click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
+@click.option("--time", "seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
+              help="bfs finds shortest counterexamples; dfs uses less frontier memory.")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable). Default: all of the model's.")
+@click.option("--check-deadlock", is_flag=True, help="Report states without enabled actions.")
+@click.option("--stop-at-first", is_flag=True, help="Stop at the first violated invariant.")
+@click.option("--require-complete", is_flag=True,
+              help="Exit 3 when a bound stopped the search before every state was explored.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write a trace file per violation and found witness into this directory.")
+@click.option("--no-progress", is_flag=True, help="No progress line on stderr.")
+def explore(
+    model_spec: str,
+    depth: int | None,
+    max_states: int | None,
+    seconds: float | None,
+    search: str,
+    properties: tuple[str, ...],
+    check_deadlock: bool,
+    stop_at_first: bool,
+    require_complete: bool,
+    as_json: bool,
+    out_dir: Path | None,
+    no_progress: bool,
+    **fle: Any,
+) -> int:
+    """Explore every interleaving up to the bounds and check the properties.
+
+    The text report names the model and scenario, the bounds and which of them stopped the
+    search, a verdict per property, statistics, and a trace for each violation and witness.
+    """
+    bounds = _bounds(depth, max_states, seconds)
+    options = fle if model_spec == "fle" else {}
+    if model_spec != "fle":
+        context = click.get_current_context()
+        given = [name for name in fle
+                 if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    model = build_model(model_spec, **options)
+    try:
+        runner = Search(model, search=search, bounds=bounds, properties=properties or None,
+                        check_deadlock=check_deadlock, stop_at_first=stop_at_first)
+    except KeyError as exc:
+        raise InputError(exc.args[0]) from None
+    with progress_line(not no_progress and not as_json) as callback:
+        runner.progress = callback
+        result = runner.run()
+    meta = {"model": model_spec, **({"options": options} if options else {})}
+    header = [f"zkcheck explore: {getattr(model, 'summary', model.name)}"]
+    click.echo(to_json(model, result, meta) if as_json else result_text(model, result, header))
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for verdict in result.verdicts.values():
+            if verdict.trace is not None:
+                document = trace_document(model, verdict.trace, model_spec, options,
+                                          verdict.name, verdict.status)
+                write_trace(out_dir / f"{verdict.name}.trace.json", document)
+    if not result.ok:
+        return EXIT_VIOLATION
+    if not result.complete and (require_complete or any(
+            b.bound == "interrupted" for b in result.bounds_hit)):
+        return EXIT_INCOMPLETE
+    return EXIT_OK

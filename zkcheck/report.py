@@ -1,0 +1,168 @@
+"""Reporters: a Result as text for people and as one JSON document for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from zkcheck.explorer import Result, Trace, Verdict
+from zkcheck.explorer.model import Model, describe
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def trace_to_dict(model: Model, trace: Trace) -> dict[str, Any]:
+    data = {
+        "length": len(trace),
+        "initial": _jsonable(describe(model, trace.initial)),
+        "steps": [
+            {"label": label, "state": _jsonable(describe(model, state))}
+            for label, state in trace.steps
+        ],
+    }
+    if trace.loop_start is not None:
+        data["loop_start"] = trace.loop_start
+    return data
+
+
+def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = None) -> dict:
+    stats = result.stats
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "model": result.model,
+        "config": meta or {},
+        "search": result.search,
+        "bounds": {
+            "max_depth": result.bounds.max_depth,
+            "max_states": result.bounds.max_states,
+            "max_seconds": result.bounds.max_seconds,
+        },
+        "complete": result.complete,
+        "bounds_hit": [
+            {"bound": b.bound, "limit": b.limit, "frontier": b.frontier, "detail": b.detail}
+            for b in result.bounds_hit
+        ],
+        "ok": result.ok,
+        "verdicts": [
+            {
+                "property": v.name,
+                "kind": v.kind.value,
+                "status": v.status,
+                "note": v.note,
+                "trace": trace_to_dict(model, v.trace) if v.trace is not None else None,
+            }
+            for v in result.verdicts.values()
+        ],
+        "deadlocks": {
+            "checked": result.check_deadlock,
+            "count": stats.deadlocks,
+            "trace": trace_to_dict(model, result.deadlock_trace)
+            if result.deadlock_trace is not None
+            else None,
+        },
+        "stats": {
+            "distinct_states": stats.distinct,
+            "generated_states": stats.generated,
+            "max_depth": stats.max_depth,
+            "levels": stats.levels,
+            "elapsed_seconds": round(stats.elapsed, 6),
+            "states_per_second": round(stats.states_per_second, 1),
+            "store_bytes": stats.store_bytes,
+            "store_bytes_per_state": round(stats.bytes_per_state, 2),
+            "fingerprint_collision_probability": stats.collision_probability,
+        },
+    }
+
+
+def to_json(model: Model, result: Result, meta: dict[str, Any] | None = None) -> str:
+    return json.dumps(result_to_dict(model, result, meta), indent=2)
+
+
+# ---------------------------------------------------------------------- text
+
+
+def _flatten(view: Any, prefix: str = "") -> dict[str, Any]:
+    """A readable state view as ``path -> value`` so that a step can show only changes."""
+    if isinstance(view, dict):
+        flat: dict[str, Any] = {}
+        for key, value in view.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): view}
+
+
+def trace_text(model: Model, trace: Trace) -> list[str]:
+    """Per step: the action label, then only what changed."""
+    lines = []
+    previous = _flatten(describe(model, trace.initial))
+    lines.append("  initial state:")
+    lines.extend(f"    {key} = {value}" for key, value in previous.items())
+    for number, (label, state) in enumerate(trace.steps, start=1):
+        current = _flatten(describe(model, state))
+        lines.append(f"  {number:>3}. {label}")
+        for key, value in current.items():
+            if previous.get(key, object()) != value:
+                lines.append(f"         {key}: {previous.get(key, '-')} -> {value}")
+        previous = current
+    if trace.loop_start is not None:
+        lines.append(f"  (loops back to the state after step {trace.loop_start})")
+    return lines
+
+
+def _verdict_line(v: Verdict) -> str:
+    extra = f" at depth {len(v.trace)}" if v.trace is not None else ""
+    note = f" ({v.note})" if v.note else ""
+    return f"  {v.name:<28} {v.kind.value:<9}  {v.status}{extra}{note}"
+
+
+def result_text(model: Model, result: Result, header: list[str] | None = None) -> str:
+    stats = result.stats
+    lines = list(header or [])
+    bounds = result.bounds
+    limits = [
+        f"depth {bounds.max_depth}" if bounds.max_depth is not None else None,
+        f"states {bounds.max_states}" if bounds.max_states is not None else None,
+        f"time {bounds.max_seconds}s" if bounds.max_seconds is not None else None,
+    ]
+    limits_text = ", ".join(x for x in limits if x) or "none"
+    lines.append(f"search: {result.search}, bounds: {limits_text}")
+    if result.complete:
+        lines.append("coverage: complete -- every reachable state was explored")
+    else:
+        lines.append("coverage: INCOMPLETE -- verdicts cover only the explored states")
+        lines.extend(f"  {hit.describe()}" for hit in result.bounds_hit)
+    lines.append("verdicts:")
+    lines.extend(_verdict_line(v) for v in result.verdicts.values())
+    if result.check_deadlock:
+        lines.append(
+            f"  {'deadlock':<28} {'check':<9}  "
+            + (f"{stats.deadlocks} deadlocked states" if stats.deadlocks else "none")
+        )
+    lines.append(
+        f"statistics: {stats.distinct:,} distinct states, {stats.generated:,} generated, "
+        f"max depth {stats.max_depth}, {stats.elapsed:.2f}s, "
+        f"{stats.states_per_second:,.0f} states/s"
+    )
+    if stats.levels and result.search == "bfs":
+        lines.append("states per depth: " + " ".join(f"{n:,}" for n in stats.levels))
+    lines.append(
+        f"store: {stats.store_bytes / 2**20:.1f} MiB ({stats.bytes_per_state:.1f} bytes/state); "
+        f"fingerprint collision probability (optimistic): {stats.collision_probability:.1e}"
+    )
+    for verdict in result.verdicts.values():
+        if verdict.trace is not None:
+            what = "counterexample" if verdict.status == "violated" else "witness"
+            lines.append(f"{what} for {verdict.name} ({len(verdict.trace)} steps):")
+            lines.extend(trace_text(model, verdict.trace))
+    if result.deadlock_trace is not None:
+        lines.append(f"deadlock ({len(result.deadlock_trace)} steps):")
+        lines.extend(trace_text(model, result.deadlock_trace))
+    return "\n".join(lines)
