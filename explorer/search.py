@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from zkcheck.explorer.fingerprint import collision_probability, fingerprint
 from zkcheck.explorer.model import Model, Property, PropertyKind
 from zkcheck.explorer.result import (
@@ -106,6 +107,12 @@ class Search:
         self.label_names: list[str] = []
         self._pending_inv = [p for p in self.properties if p.kind is PropertyKind.INVARIANT]
         self._pending_wit = [p for p in self.properties if p.kind is PropertyKind.WITNESS]
+        # liveness goals are evaluated on every stored state (indices are dense and in order)
+        self._goals = (
+            {p.name: (p.predicate, bytearray()) for p in self.properties
+             if p.kind is PropertyKind.LIVENESS}
+            if self.record_graph else {}
+        )
         self.violations: dict[str, int] = {}
         self.witnesses: dict[str, int] = {}
         self.deadlock_index: int | None = None
@@ -137,6 +144,8 @@ class Search:
             if prop.predicate(state):
                 self.witnesses[prop.name] = index
                 self._pending_wit = [p for p in self._pending_wit if p is not prop]
+        for predicate, values in self._goals.values():
+            values.append(1 if predicate(state) else 0)
 
     def _deadlock(self, index: int) -> None:
         self.deadlocks += 1
@@ -371,6 +380,14 @@ class Search:
         path_labels.reverse()
         path_fps.reverse()
         return execute(self.model, initial_number, path_labels, path_fps)
+
+    def goal_values(self, name: str) -> np.ndarray:
+        """Per stored state, whether liveness property ``name``'s goal holds there."""
+        return np.frombuffer(bytes(self._goals[name][1]), dtype=np.uint8).astype(bool)
+
+    def initial_index(self, index: int) -> int:
+        """Which initial state (position in ``initial_states()``) a root index stores."""
+        return int(self.store.labels[index])
 
     def graph(self) -> Graph:
         """The recorded transition graph (requires ``record_graph=True``)."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from zkcheck.explorer.model import Property, encode_tuple, invariant, witness
-
 from zkcheck.errors import InputError
+from zkcheck.explorer.model import Property, encode_tuple, invariant, liveness, witness
 
 
 @dataclass(frozen=True)
@@ -169,19 +168,59 @@ class Philosophers:
         return all(not (state[i] == 2 and state[(i + 1) % n] >= 1) for i in range(n))
 
 
+@dataclass(frozen=True)
+class Counter:
+    """A counter 0..K-1 that must eventually reach K-1 (a liveness toy).
+
+    ``inc`` and ``reset`` are weakly fair, ``wait`` (a self-loop) is not. Without reset the
+    only cycles avoiding the top are the ``wait`` loops, which are unfair (``inc`` stays
+    enabled): the property holds under weak fairness. With reset the cycle inc, reset
+    between 0 and 1 is fair and avoids the top forever: a lasso with a loop of 2 steps.
+    """
+
+    k: int
+    reset: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"counter:{self.k}{',reset' if self.reset else ''}"
+
+    def initial_states(self) -> tuple[tuple[int], ...]:
+        return ((0,),)
+
+    def actions(self, state: tuple[int]) -> Iterator[tuple[str, tuple[int]]]:
+        value = state[0]
+        if value < self.k - 1:
+            yield "inc", (value + 1,)
+        if self.reset and value > 0:
+            yield "reset", (0,)
+        yield "wait", state
+
+    @staticmethod
+    def fairness(label: str) -> str | None:
+        return None if label == "wait" else label
+
+    encode = staticmethod(encode_tuple)
+
+    def properties(self) -> list[Property]:
+        top = self.k - 1
+        return [liveness("ReachesTop", lambda s: s[0] == top, "the counter eventually tops out")]
+
+
 def _set(state: tuple[int, ...], index: int, value: int) -> tuple[int, ...]:
     return state[:index] + (value,) + state[index + 1 :]
 
 
 TOYS = {"grid": "grid:N,M", "mutex": "mutex or mutex:fixed", "ring": "ring:K",
-        "philosophers": "philosophers:N"}
+        "philosophers": "philosophers:N", "counter": "counter:K or counter:K,reset"}
 
 
 def toy_model(spec: str):
     """Build a toy model from ``name[:params]``; InputError with one line if malformed."""
     name, _, params = spec.partition(":")
     try:
-        numbers = [int(p) for p in params.split(",")] if params and name != "mutex" else []
+        fields = [p for p in params.split(",") if p != "reset"] if params else []
+        numbers = [int(p) for p in fields] if name != "mutex" else []
     except ValueError:
         raise InputError(f"bad toy model {spec!r}: expected {TOYS.get(name, name)}") from None
     if any(v < 1 for v in numbers):
@@ -194,5 +233,7 @@ def toy_model(spec: str):
         return Ring(numbers[0])
     if name == "philosophers" and len(numbers) == 1:
         return Philosophers(numbers[0])
+    if name == "counter" and len(numbers) == 1:
+        return Counter(numbers[0], reset=params.endswith(",reset"))
     choices = ", ".join(TOYS.values())
     raise InputError(f"unknown model {spec!r} (fle, or a toy: {choices})")

@@ -96,7 +96,7 @@ def _flatten(view: Any, prefix: str = "") -> dict[str, Any]:
         for key, value in view.items():
             flat.update(_flatten(value, f"{prefix}{key}."))
         return flat
-    return {prefix.rstrip("."): view}
+    return {prefix.rstrip(".") or "state": view}
 
 
 def trace_text(model: Model, trace: Trace) -> list[str]:
@@ -113,12 +113,15 @@ def trace_text(model: Model, trace: Trace) -> list[str]:
                 lines.append(f"         {key}: {previous.get(key, '-')} -> {value}")
         previous = current
     if trace.loop_start is not None:
-        lines.append(f"  (loops back to the state after step {trace.loop_start})")
+        lines.append(f"  (then back to the state after step {trace.loop_start}: the loop repeats)")
     return lines
 
 
 def _verdict_line(v: Verdict) -> str:
     extra = f" at depth {len(v.trace)}" if v.trace is not None else ""
+    if v.trace is not None and v.trace.loop_start is not None:
+        loop = len(v.trace) - v.trace.loop_start
+        extra = f": lasso of {v.trace.loop_start} prefix steps + a loop of {loop}"
     note = f" ({v.note})" if v.note else ""
     return f"  {v.name:<28} {v.kind.value:<9}  {v.status}{extra}{note}"
 

@@ -12,6 +12,7 @@ from zkcheck.api import build_model
 from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, Search
+from zkcheck.explorer.liveness import check_liveness
 
 try:
     from zkcheck.fle_options import fle_options
@@ -33,7 +34,7 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
 @click.command()
 @click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
               help="fle, or a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
-                   "philosophers:N.")
+                   "philosophers:N | counter:K[,reset].")
 @fle_options
 @click.option("--depth", type=int, default=None, help="Explore states up to this many steps.")
 @click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
@@ -82,7 +83,8 @@ def explore(
     model = build_model(model_spec, **options)
     try:
         runner = Search(model, search=search, bounds=bounds, properties=properties or None,
-                        check_deadlock=check_deadlock, stop_at_first=stop_at_first)
+                        check_deadlock=check_deadlock, stop_at_first=stop_at_first,
+                        liveness=check_liveness)
     except KeyError as exc:
         raise InputError(exc.args[0]) from None
     with progress_line(not no_progress and not as_json) as callback:
