@@ -23,10 +23,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from zkcheck.commands import explore, replay
+    from zkcheck.commands import check, explore, replay
 
     cli.add_command(explore.explore)
     cli.add_command(replay.replay)
+    cli.add_command(check.check)
     try:  # commands contributed by later parts register here
         from zkcheck.commands import prove
 

@@ -1,0 +1,93 @@
+"""``zkcheck check specs/``: re-prove every regression spec and compare the outcomes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
+from zkcheck.specs import Outcome, find_specs, record_count, run_spec
+
+
+def _junit(outcomes: list[Outcome], path: Path) -> None:
+    suite = ET.Element("testsuite", name="zkcheck-specs", tests=str(len(outcomes)),
+                       failures=str(sum(not o.passed for o in outcomes)),
+                       time=f"{sum(o.seconds for o in outcomes):.3f}")
+    for outcome in outcomes:
+        case = ET.SubElement(suite, "testcase", classname="specs", name=outcome.spec.name,
+                             time=f"{outcome.seconds:.3f}")
+        if not outcome.passed:
+            failure = ET.SubElement(case, "failure", message=outcome.mismatches[0])
+            failure.text = "\n".join(outcome.mismatches)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _expected_text(outcome: Outcome) -> str:
+    parts = []
+    for prop, (status, length) in outcome.spec.expected_verdicts.items():
+        parts.append(f"{prop}: {status}" + (f" ({length})" if length is not None else ""))
+    return "\n".join(parts)
+
+
+def _got_text(outcome: Outcome) -> str:
+    result = outcome.result
+    parts = []
+    for prop in outcome.spec.expected_verdicts:
+        verdict = result.verdicts.get(prop) if result else None
+        if verdict is None:
+            parts.append(f"{prop}: -")
+            continue
+        length = f" ({len(verdict.trace)})" if verdict.trace is not None else ""
+        parts.append(f"{prop}: {verdict.status}{length}")
+    return "\n".join(parts)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the outcomes as JUnit XML to this file.")
+@click.option("--update-counts", is_flag=True,
+              help="Record the distinct-state counts found now into the spec files.")
+@click.option("-k", "match", default=None, metavar="TEXT",
+              help="Run only the specs whose file name contains TEXT.")
+def check(paths: tuple[Path, ...], junit: Path | None, update_counts: bool,
+          match: str | None) -> int:
+    """Run every check specification (*.toml) under PATHS (default: specs/).
+
+    Prints a table (spec, expected, got, states, time); exits 1 on any verdict mismatch or
+    distinct-state count that drifted from the recorded one, unless --update-counts records
+    the new counts on purpose (verdict mismatches still fail).
+    """
+    specs = find_specs(list(paths) or [Path("specs")])
+    if match:
+        specs = [s for s in specs if match in s.name]
+    outcomes = []
+    for spec in specs:
+        outcome = run_spec(spec)
+        if update_counts and outcome.count_drift:
+            record_count(spec, outcome.result.stats.distinct)
+            outcome.mismatches = [m for m in outcome.mismatches if not m.startswith("distinct")]
+        if update_counts and spec.expected_states is None:
+            record_count(spec, outcome.result.stats.distinct)
+        outcomes.append(outcome)
+    table = Table(title=f"zkcheck check: {len(outcomes)} specs", show_lines=True)
+    for column in ("spec", "expected", "got", "states", "time", "ok"):
+        table.add_column(column, justify="right" if column in ("states", "time") else "left")
+    for outcome in outcomes:
+        states = outcome.result.stats.distinct if outcome.result else 0
+        recorded = outcome.spec.expected_states
+        was = "" if recorded in (None, states) else f"\n(was {recorded:,})"
+        states_text = f"{states:,}{was}"
+        table.add_row(outcome.spec.name, _expected_text(outcome), _got_text(outcome),
+                      states_text, f"{outcome.seconds:.1f}s",
+                      "ok" if outcome.passed else "FAIL\n" + "\n".join(outcome.mismatches))
+    Console(width=160).print(table)
+    failed = [o for o in outcomes if not o.passed]
+    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    if junit is not None:
+        _junit(outcomes, junit)
+    return EXIT_VIOLATION if failed else EXIT_OK

@@ -1,0 +1,179 @@
+"""Check specifications: one TOML file per regression case, and their runner.
+
+A spec names a model and its options, the search and its bounds, the properties, and
+what must come out: a verdict per property (optionally the exact trace length) and the
+exact number of distinct states. Example::
+
+    description = "ZOOKEEPER-1419: the vote order is not an order"
+    model = "fle"                       # or a toy model such as "grid:3,4"
+
+    [options]                           # the FLE options of `zkcheck explore`
+    servers = 3
+    variant = ["vote_order_1419"]
+
+    [search]                            # all optional
+    strategy = "bfs"                    # bfs | dfs
+    depth = 40
+    max_states = 2000000
+    seconds = 600
+    properties = ["Leadership", "EventuallyElected"]
+
+    [expect]
+    distinct_states = 12345             # recorded; --update-counts rewrites it
+    [expect.verdicts]
+    Leadership = "holds"
+    EventuallyElected = { status = "violated", length = 41 }
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkcheck.api import build_model
+from zkcheck.errors import InputError
+from zkcheck.explorer import Bounds, Result, Search
+from zkcheck.explorer.liveness import check_liveness
+
+_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock"}
+_TOP_KEYS = {"description", "model", "options", "search", "expect"}
+
+
+@dataclass
+class Spec:
+    path: Path
+    description: str
+    model: str
+    options: dict[str, Any]
+    strategy: str
+    bounds: Bounds
+    properties: list[str] | None
+    check_deadlock: bool
+    expected_verdicts: dict[str, tuple[str, int | None]]
+    expected_states: int | None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+@dataclass
+class Outcome:
+    spec: Spec
+    result: Result | None
+    seconds: float
+    mismatches: list[str] = field(default_factory=list)
+    count_drift: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def load_spec(path: Path) -> Spec:
+    """Parse and validate one spec; InputError with the file name on any problem."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r}")
+    search = data.get("search", {})
+    if set(search) - _SEARCH_KEYS:
+        raise InputError(f"{path}: unknown [search] key {sorted(set(search) - _SEARCH_KEYS)[0]!r}")
+    expect = data.get("expect", {})
+    verdicts: dict[str, tuple[str, int | None]] = {}
+    for prop, value in expect.get("verdicts", {}).items():
+        if isinstance(value, str):
+            verdicts[prop] = (value, None)
+        elif isinstance(value, dict) and "status" in value:
+            verdicts[prop] = (value["status"], value.get("length"))
+        else:
+            raise InputError(f"{path}: expect.verdicts.{prop} must be a status or a table")
+    if not verdicts:
+        raise InputError(f"{path}: [expect.verdicts] is empty: a spec must expect something")
+    try:
+        bounds = Bounds(search.get("depth"), search.get("max_states"), search.get("seconds"))
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    strategy = search.get("strategy", "bfs")
+    if strategy not in ("bfs", "dfs"):
+        raise InputError(f"{path}: search.strategy must be bfs or dfs, not {strategy!r}")
+    return Spec(
+        path=path,
+        description=data.get("description", ""),
+        model=data.get("model", "fle"),
+        options=data.get("options", {}),
+        strategy=strategy,
+        bounds=bounds,
+        properties=search.get("properties"),
+        check_deadlock=bool(search.get("check_deadlock", False)),
+        expected_verdicts=verdicts,
+        expected_states=expect.get("distinct_states"),
+    )
+
+
+def find_specs(paths: list[Path]) -> list[Spec]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.toml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    if not files:
+        raise InputError("no spec files (*.toml) found")
+    return [load_spec(f) for f in files]
+
+
+def run_spec(spec: Spec) -> Outcome:
+    """Run one spec and compare everything it expects."""
+    started = time.perf_counter()
+    model = build_model(spec.model, **spec.options)
+    properties = spec.properties or sorted(spec.expected_verdicts)
+    try:
+        search = Search(model, search=spec.strategy, bounds=spec.bounds, properties=properties,
+                        check_deadlock=spec.check_deadlock, liveness=check_liveness)
+    except KeyError as exc:
+        raise InputError(f"{spec.path}: {exc.args[0]}") from None
+    result = search.run()
+    outcome = Outcome(spec, result, time.perf_counter() - started)
+    for prop, (status, length) in spec.expected_verdicts.items():
+        verdict = result.verdicts.get(prop)
+        if verdict is None:
+            outcome.mismatches.append(f"{prop}: not checked")
+            continue
+        if verdict.status != status:
+            outcome.mismatches.append(f"{prop}: expected {status!r}, got {verdict.status!r}")
+        elif length is not None and (verdict.trace is None or len(verdict.trace) != length):
+            got = len(verdict.trace) if verdict.trace is not None else None
+            outcome.mismatches.append(f"{prop}: expected a trace of {length} steps, got {got}")
+    if spec.expected_states is not None and result.stats.distinct != spec.expected_states:
+        outcome.count_drift = True
+        outcome.mismatches.append(f"distinct states drifted: recorded {spec.expected_states}, "
+                                  f"got {result.stats.distinct}")
+    return outcome
+
+
+_COUNT_LINE = re.compile(r"^(\s*distinct_states\s*=\s*)(\d+)(.*)$", re.MULTILINE)
+
+
+def record_count(spec: Spec, count: int) -> None:
+    """Write ``count`` as the spec's expected distinct-state count (``--update-counts``)."""
+    text = spec.path.read_text()
+    if _COUNT_LINE.search(text):
+        text = _COUNT_LINE.sub(lambda m: f"{m.group(1)}{count}{m.group(3)}", text, count=1)
+    elif re.search(r"^\[expect\]\s*$", text, re.MULTILINE):
+        text = re.sub(r"^\[expect\]\s*$", f"[expect]\ndistinct_states = {count}", text,
+                      count=1, flags=re.MULTILINE)
+    else:
+        text = text.rstrip("\n") + f"\n\n[expect]\ndistinct_states = {count}\n"
+    spec.path.write_text(text)
