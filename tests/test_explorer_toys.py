@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from zkcheck.explorer import (
     HOLDS,
     HOLDS_WITHIN_BOUNDS,

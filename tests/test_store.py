@@ -9,6 +9,7 @@ import sys
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zkcheck.explorer.fingerprint import fingerprint
 from zkcheck.explorer.store import NO_PARENT, StateStore
 
