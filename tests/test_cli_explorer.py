@@ -85,7 +85,9 @@ def test_json_document(capsys) -> None:
 def test_trace_files_replay(capsys, tmp_path: Path) -> None:
     code, _, _ = run(capsys, "explore", "--model", "mutex", "--out", str(tmp_path))
     assert code == 1
-    trace_file = tmp_path / "MutualExclusion.trace.json"
+    trace_file = tmp_path / "MutualExclusion" / "trace.json"
+    assert {p.name for p in (tmp_path / "MutualExclusion").iterdir()} == {
+        "trace.json", "trace.svg", "trace.png", "report.html"}
     document = json.loads(trace_file.read_text())
     assert [s["#meta"]["action"] for s in document["states"]] == [
         "Init", "p1:check", "p2:check", "p1:enter", "p2:enter"]

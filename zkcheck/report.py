@@ -7,6 +7,7 @@ from typing import Any
 
 from zkcheck.explorer import Result, Trace, Verdict
 from zkcheck.explorer.model import Model, describe
+from zkcheck.render.text import trace_view
 
 JSON_SCHEMA_VERSION = 1
 
@@ -89,34 +90,6 @@ def to_json(model: Model, result: Result, meta: dict[str, Any] | None = None) ->
 # ---------------------------------------------------------------------- text
 
 
-def _flatten(view: Any, prefix: str = "") -> dict[str, Any]:
-    """A readable state view as ``path -> value`` so that a step can show only changes."""
-    if isinstance(view, dict):
-        flat: dict[str, Any] = {}
-        for key, value in view.items():
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        return flat
-    return {prefix.rstrip(".") or "state": view}
-
-
-def trace_text(model: Model, trace: Trace) -> list[str]:
-    """Per step: the action label, then only what changed."""
-    lines = []
-    previous = _flatten(describe(model, trace.initial))
-    lines.append("  initial state:")
-    lines.extend(f"    {key} = {value}" for key, value in previous.items())
-    for number, (label, state) in enumerate(trace.steps, start=1):
-        current = _flatten(describe(model, state))
-        lines.append(f"  {number:>3}. {label}")
-        for key, value in current.items():
-            if previous.get(key, object()) != value:
-                lines.append(f"         {key}: {previous.get(key, '-')} -> {value}")
-        previous = current
-    if trace.loop_start is not None:
-        lines.append(f"  (then back to the state after step {trace.loop_start}: the loop repeats)")
-    return lines
-
-
 def _verdict_line(v: Verdict) -> str:
     extra = f" at depth {len(v.trace)}" if v.trace is not None else ""
     if v.trace is not None and v.trace.loop_start is not None:
@@ -164,8 +137,8 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         if verdict.trace is not None:
             what = "counterexample" if verdict.status == "violated" else "witness"
             lines.append(f"{what} for {verdict.name} ({len(verdict.trace)} steps):")
-            lines.extend(trace_text(model, verdict.trace))
+            lines.extend(trace_view(model, verdict.trace, verdict.name, verdict.status))
     if result.deadlock_trace is not None:
         lines.append(f"deadlock ({len(result.deadlock_trace)} steps):")
-        lines.extend(trace_text(model, result.deadlock_trace))
+        lines.extend(trace_view(model, result.deadlock_trace))
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,10 @@ from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, Search
 from zkcheck.explorer.liveness import check_liveness
-
-try:
-    from zkcheck.fle_options import fle_options
-except ImportError:  # TEMPORARY until the FLE model lands
-    def fle_options(f):  # type: ignore[no-redef]
-        return f
+from zkcheck.fle_options import fle_options
 from zkcheck.progress import progress_line
+from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.report import result_text, to_json
-from zkcheck.tracefile import trace_document, write_trace
 
 
 def _bounds(depth: int | None, max_states: int | None, seconds: float | None) -> Bounds:
@@ -49,7 +45,11 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
               help="Exit 3 when a bound stopped the search before every state was explored.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write a trace file per violation and found witness into this directory.")
+              help="Write trace.json, trace.svg, trace.png and report.html per violation "
+                   "(and per --witness) into DIR/<property>/.")
+@click.option("--witness", "witnesses", multiple=True, metavar="NAME",
+              help="Also write this witness's trace under --out (repeatable; 'all' = every "
+                   "witness), e.g. one shortest election.")
 @click.option("--no-progress", is_flag=True, help="No progress line on stderr.")
 def explore(
     model_spec: str,
@@ -63,6 +63,7 @@ def explore(
     require_complete: bool,
     as_json: bool,
     out_dir: Path | None,
+    witnesses: tuple[str, ...],
     no_progress: bool,
     **fle: Any,
 ) -> int:
@@ -81,6 +82,9 @@ def explore(
             flag = "--" + given[0].replace("_", "-")
             raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
     model = build_model(model_spec, **options)
+    wanted = witness_names(model, witnesses)
+    if properties and wanted:
+        properties = tuple(dict.fromkeys(properties + tuple(wanted)))
     try:
         runner = Search(model, search=search, bounds=bounds, properties=properties or None,
                         check_deadlock=check_deadlock, stop_at_first=stop_at_first,
@@ -94,12 +98,8 @@ def explore(
     header = [f"zkcheck explore: {getattr(model, 'summary', model.name)}"]
     click.echo(to_json(model, result, meta) if as_json else result_text(model, result, header))
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for verdict in result.verdicts.values():
-            if verdict.trace is not None:
-                document = trace_document(model, verdict.trace, model_spec, options,
-                                          verdict.name, verdict.status)
-                write_trace(out_dir / f"{verdict.name}.trace.json", document)
+        write_outputs(model, result, out_dir, model_spec, options, wanted,
+                      command="zkcheck " + " ".join(sys.argv[1:]))
     if not result.ok:
         return EXIT_VIOLATION
     if not result.complete and (require_complete or any(

@@ -1,0 +1,203 @@
+"""Properties of the FLE model (fle-semantics.md §8.2, §8.3).
+
+Safety invariants are predicates on one state; where a property is about the past
+(establishments, epoch values written, how a decision was taken) the model keeps exactly
+that history in the state (``hist``, ``F_HWM``, ``F_DEC``; see ``zkcheck.model.state``).
+
+Deliberately *not* invariants (§8.1, they fail on correct ZooKeeper): "at most one server
+LEADING" (globally or per round), "a LEADING server still has a quorum voting for it",
+"logicalclock never decreases". ``TwoLeadingSameRound`` is a witness instead: the §8.1
+situation must be reachable, and it is not a violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import product
+from typing import TYPE_CHECKING
+
+from zkcheck.errors import InputError
+from zkcheck.explorer.model import Property, invariant, witness
+from zkcheck.model.config import ModelConfig
+from zkcheck.model.state import (
+    D_LOOKING,
+    F_AE,
+    F_CE,
+    F_DEC,
+    F_HWM,
+    F_PHASE,
+    F_RESULT,
+    F_STATE,
+    F_ZAB,
+    H_EPOCH,
+    H_LEADER,
+    H_MAXACK,
+    H_SUMMARY,
+    L_SYNC,
+    LEADING,
+    P_DOWN,
+    ZR_LEADER,
+    vote_leader,
+    vote_round,
+)
+from zkcheck.model.votes import is_strict_total_order
+
+if TYPE_CHECKING:
+    from zkcheck.model.fle import FLEModel
+
+
+def leadership(state: tuple) -> bool:
+    """Leadership (§8.2): at most one leader establishes any epoch. An establishment is the
+    moment a quorum (including the leader) acknowledged the leader's new epoch and it set
+    currentEpoch (§7 L3); the model appends (epoch, leader) to the history then. This is
+    the property Zab relies on for one history per epoch; FLE alone does not give it."""
+    hist = state[5]
+    for a, b in zip(hist, hist[1:], strict=False):
+        if a[H_EPOCH] == b[H_EPOCH] and a[H_LEADER] != b[H_LEADER]:
+            return False
+    return True
+
+
+def epoch_monotonic(state: tuple) -> bool:
+    """EpochMonotonic (§8.3 item 2): on every server acceptedEpoch >= currentEpoch (ZooKeeper
+    refuses to start otherwise), and neither ever decreases -- each equals the largest value
+    ever written to it (kept as a high-water mark next to it, across crashes). A decrease
+    would let a server acknowledge an epoch twice and break Leadership."""
+    for s in state[0]:
+        ce, ae = s[F_CE], s[F_AE]
+        if ae < ce or s[F_HWM] != (ce, ae):
+            return False
+    return True
+
+
+def _decision_supported(m: FLEModel, state: tuple) -> bool:
+    for k, s in enumerate(state[0]):
+        dec = s[F_DEC]
+        if dec is None:
+            continue
+        kind, mask, clock_before = dec
+        if not m.quorum[mask]:
+            return False
+        result = s[F_RESULT]
+        if kind != D_LOOKING and vote_leader(result) == m.sids[k] and \
+                vote_round(result) != clock_before:
+            return False
+    return True
+
+
+def _established_up_to_date(state: tuple) -> bool:
+    for h in state[5]:
+        if h[H_MAXACK] > h[H_SUMMARY]:
+            return False
+    return True
+
+
+def leader_established(state: tuple) -> bool:
+    """Witness LeaderEstablished: some running leader has established its epoch (a quorum
+    acknowledged it, §7 L3) -- the election and discovery can complete at all."""
+    for s in state[0]:
+        z = s[F_ZAB]
+        if z is not None and z[0] == ZR_LEADER and z[1] >= L_SYNC:
+            return True
+    return False
+
+
+def two_leading_same_round(state: tuple) -> bool:
+    """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
+    election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
+    rounds = set()
+    for s in state[0]:
+        if s[F_PHASE] != P_DOWN and s[F_STATE] == LEADING:
+            r = vote_round(s[F_RESULT])
+            if r in rounds:
+                return True
+            rounds.add(r)
+    return False
+
+
+def vote_values(config: ModelConfig, model: FLEModel | None = None) -> list[tuple[int, int, int]]:
+    """The vote values (leader, zxid, peerEpoch) in play: every voter as leader, combined with
+    every initial zxid and every epoch from 0 to one more than the largest initial
+    acceptedEpoch (a superset of what a run with one new epoch can show)."""
+    from zkcheck.model.fle import FLEModel
+
+    m = model or FLEModel(config)
+    from zkcheck.model.scenarios import persistent_init
+
+    inits = persistent_init(m)
+    zxids = sorted({i.zxid() for i in inits})
+    epochs = range(0, max(i.accepted_epoch for i in inits) + 2)
+    return [(sid, z, e) for sid, z, e in product(config.voters, zxids, epochs)]
+
+
+def check_vote_order(config: ModelConfig | FLEModel) -> str | None:
+    """Static VoteOrderIsStrict check (§8.3 item 3), run before exploring: ``better`` (with
+    the configuration's variant and weights) must be a strict total order on the vote values
+    in play. Returns None, or one line describing the counterexample (ZOOKEEPER-1419)."""
+    m = _model(config)
+    return is_strict_total_order(m.better, vote_values(m.config, m), m.weight)
+
+
+def _model(config: ModelConfig | FLEModel) -> FLEModel:
+    from zkcheck.model.fle import FLEModel
+
+    return config if isinstance(config, FLEModel) else FLEModel(config)
+
+
+PROPERTY_NAMES = ("Leadership", "EpochMonotonic", "DecisionSupported",
+                  "EstablishedLeaderUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
+                  "TwoLeadingSameRound")
+
+
+def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
+    """All properties of the FLE model for a configuration (or a built model)."""
+    m = _model(config)
+    order_problem = check_vote_order(m)
+
+    def decision_supported(state: tuple) -> bool:
+        return _decision_supported(m, state)
+
+    def vote_order(_state: tuple) -> bool:
+        return order_problem is None
+
+    return [
+        invariant("Leadership", leadership, leadership.__doc__ or ""),
+        invariant("EpochMonotonic", epoch_monotonic, epoch_monotonic.__doc__ or ""),
+        invariant(
+            "DecisionSupported", decision_supported,
+            "DecisionSupported (§8.3 item 4): a server that left LOOKING through the quorum "
+            "test had a quorum of identical current-round votes in recvset (catches the "
+            "pre-975 'heard from everyone' exit); one that decided through Step A/B had a "
+            "quorum of matching FOLLOWING/LEADING votes and, if it decided to lead, a "
+            "confirmation from its own current round (catches ZOOKEEPER-1514). Checked on "
+            "the evidence recorded at decision time, for as long as the server keeps the "
+            "decision."),
+        invariant(
+            "EstablishedLeaderUpToDate", _established_up_to_date,
+            "EstablishedLeaderUpToDate (§8.2): when a leader establishes its epoch, no member "
+            "of the quorum that acknowledged it has a newer (currentEpoch, lastZxid) than the "
+            "leader's own at the start of its leadership -- otherwise the new epoch could "
+            "drop transactions a quorum member already has. FLE's vote order aims for this; "
+            "Zab's ACKEPOCH check enforces it."),
+        invariant(
+            "VoteOrderIsStrict", vote_order,
+            "VoteOrderIsStrict (§8.3 item 3): the vote order is irreflexive, asymmetric, "
+            "transitive and total on the vote values in play (a static check of the "
+            "configuration, reported on the initial state"
+            + (f"; here: {order_problem}" if order_problem else "") + ")."),
+        witness("LeaderEstablished", leader_established, leader_established.__doc__ or ""),
+        witness("TwoLeadingSameRound", two_leading_same_round,
+                two_leading_same_round.__doc__ or ""),
+    ]
+
+
+def select_properties(properties: Sequence[Property], names: Iterable[str]) -> list[Property]:
+    """The properties with the given names, in the order given; unknown names are an
+    ``InputError`` listing the known ones."""
+    by_name = {p.name: p for p in properties}
+    chosen = []
+    for name in names:
+        if name not in by_name:
+            raise InputError(f"unknown property {name!r} (known: {', '.join(by_name)})")
+        chosen.append(by_name[name])
+    return chosen

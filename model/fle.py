@@ -1,0 +1,252 @@
+"""``FLEModel``: ZooKeeper 3.8 Fast Leader Election + connection layer + Zab discovery slice
+as a finite transition system for the explorer (fle-semantics.md is the specification).
+
+The model precomputes at construction everything that does not depend on the state
+(index tables, quorum answers per bit mask, channel indices, label strings), so that
+``actions()`` only reads tuples and builds the changed components of each successor.
+
+Actions (one function each, in ``zkcheck.model.election``, ``.network``, ``.zab``,
+``.faults``), in the order they are listed for a state -- the order is fixed, so the same
+configuration always gives the same successors in the same order:
+
+==================  =====================================  ==================
+label               rule                                   module
+==================  =====================================  ==================
+``start S``         StartRound §5.2                        election
+``process S``       Process §5.4 (round cases, Step A/B)   election
+``drain S``         FinalizeDrain §5.4                     election
+``decide S``        FinalizeDecide §5.4                    election
+``timeout S``       Timeout + re-broadcast §5.3            election
+``publish S``       publish the result §5.5, start role §6 election/zab
+``followerinfo S``  FOLLOWERINFO + epoch proposal §7        zab
+``leaderinfo S``    LEADERINFO -> ACKEPOCH (f3)            zab
+``ackepoch S``      leader reads ACKEPOCH (L3)             zab
+``newleader S``     sync + NEWLEADER + ACK (f4, L4)        zab
+``uptodate S``      UPTODATE, updateElectionVote (f4)      zab
+``lost S``          learner's leader gone -> LOOKING §6     zab
+``lost-quorum S``   leader lost its quorum -> LOOKING      zab
+``giveup S``        role timeout -> LOOKING (budget)       zab
+``write S``         leader logs a client transaction       zab
+``log S``           learner logs the leader's txns         zab
+``transmit A->B``   outbox -> wire §4.2                    network
+``deliver A->B``    wire -> WorkerReceiver §4.3, §5.1      network
+``connect A-B``     connection by the larger sid A §4.1    network
+``linkdown A-B``    connection breaks §4.4 (budget)        network
+``crash S``         process crash §4.4 (budget)            faults
+``restart S``       restart after a crash (budget)         faults
+``boot S``          first start of a late starter          faults
+==================  =====================================  ==================
+
+Step granularity: one WorkerReceiver step per delivered message (``deliver``), one
+election-loop step per dequeued notification (``process``/``drain``) or decision; a
+broadcast fills all outboxes (and the loopback) atomically; Transmit and Deliver are
+separate so that the 1-slot overwrite and in-flight loss are both visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zkcheck.explorer.model import Property, encode_tuple
+from zkcheck.model import election, faults, network, zab
+from zkcheck.model.config import ZXID_COUNTER_LIMIT, ModelConfig, zxid_text
+from zkcheck.model.quorum import QuorumMaj
+from zkcheck.model.scenarios import initial_state
+from zkcheck.model.state import (
+    B_TIMEOUT,
+    F_CE,
+    F_CLOCK,
+    F_PHASE,
+    F_QUEUE,
+    F_ZXID,
+    LEADER_SHIFT,
+    P_DECIDED,
+    P_FINAL,
+    P_IDLE,
+    P_ROLE,
+    P_ROUND,
+    describe_state,
+    pack_key,
+    pair_bit,
+)
+from zkcheck.model.votes import make_better
+
+
+class FLEModel:
+    """The FLE transition system for one ``ModelConfig`` (see the module docstring)."""
+
+    def __init__(self, config: ModelConfig, verifier: Any = None) -> None:
+        config.validate()
+        self.config = config
+        self.variant = config.variant
+        self.name = "fle"
+        sids = config.servers
+        n = len(sids)
+        self.sids: tuple[int, ...] = sids
+        self.n = n
+        self.index: dict[int, int] = {sid: k for k, sid in enumerate(sids)}
+        self.voter: tuple[bool, ...] = tuple(sid not in config.observers for sid in sids)
+        self.voter_idx: tuple[int, ...] = tuple(k for k in range(n) if self.voter[k])
+        self.verifier = verifier if verifier is not None else QuorumMaj(config.voters)
+        self.weight: Callable[[int], int] = self.verifier.weight
+        self.better = make_better(self.weight, self.variant)
+        voter_bits = sum(1 << k for k in self.voter_idx)
+
+        def sid_mask(mask: int) -> int:
+            return sum(1 << sids[k] for k in range(n) if mask >> k & 1)
+
+        # quorum answers per index mask; only voters are ever put in (FLE and, since
+        # ZOOKEEPER-2959, the Zab epoch sets)
+        self.quorum: tuple[bool, ...] = tuple(
+            bool(self.verifier.is_quorum_mask(sid_mask(mask & voter_bits)))
+            for mask in range(1 << n))
+        if self.variant.observers_in_epoch_quorum:
+            self.zab_quorum = tuple(bool(self.verifier.is_quorum_mask(sid_mask(mask)))
+                                    for mask in range(1 << n))
+            self.counts_in_epoch = tuple(True for _ in range(n))
+        else:
+            self.zab_quorum = self.quorum
+            self.counts_in_epoch = self.voter
+        self.empty_votes: tuple = (None,) * n
+        self.max_round = config.bounds.max_round
+        self.wire_capacity = config.bounds.wire_capacity
+        self.zxid_base = ZXID_COUNTER_LIMIT
+        self._observer_key = pack_key(-1, -1, -1)
+        self.voter_by_leader1 = tuple(
+            leader1 - 1 in self.index and self.voter[self.index[leader1 - 1]]
+            for leader1 in range(64))
+        self.self_leader_bits = tuple((sid + 1) << LEADER_SHIFT for sid in sids)
+
+        # channel tables
+        self.bcast_chans = tuple(tuple(k * n + j for j in self.voter_idx if j != k)
+                                 for k in range(n))
+        self.out_chans = tuple(tuple(k * n + j for j in range(n) if j != k) for k in range(n))
+        self.in_chans = tuple(tuple(j * n + k for j in range(n) if j != k) for k in range(n))
+        self.links_of = tuple(sum(pair_bit(k, j, n) for j in range(n) if j != k)
+                              for k in range(n))
+        self.pair_chans = tuple((i * n + j, pair_bit(i, j, n), f"transmit {sids[i]}->{sids[j]}")
+                                for i in range(n) for j in range(n) if i != j)
+        self.deliver_chans = tuple((i * n + j, i, j, f"deliver {sids[i]}->{sids[j]}")
+                                   for i in range(n) for j in range(n) if i != j)
+        pairs = []
+        for i in range(n):
+            for j in range(i + 1, n):
+                a, b = (i, j) if sids[i] > sids[j] else (j, i)
+                pairs.append((a, b, a * n + b, b * n + a, pair_bit(a, b, n)))
+        self.connect_pairs = tuple(p + (f"connect {sids[p[0]]}-{sids[p[1]]}",) for p in pairs)
+        self.linkdown_pairs = tuple(p + (f"linkdown {sids[p[0]]}-{sids[p[1]]}",)
+                                    for p in pairs)
+
+        def labels(word: str) -> tuple[str, ...]:
+            return tuple(f"{word} {sid}" for sid in sids)
+
+        self.lbl_start = labels("start")
+        self.lbl_process = labels("process")
+        self.lbl_drain = labels("drain")
+        self.lbl_decide = labels("decide")
+        self.lbl_timeout = labels("timeout")
+        self.lbl_publish = labels("publish")
+        self.lbl_finfo = labels("followerinfo")
+        self.lbl_linfo = labels("leaderinfo")
+        self.lbl_ackepoch = labels("ackepoch")
+        self.lbl_newleader = labels("newleader")
+        self.lbl_uptodate = labels("uptodate")
+        self.lbl_lost = labels("lost")
+        self.lbl_lostquorum = labels("lost-quorum")
+        self.lbl_giveup = labels("giveup")
+        self.lbl_write = labels("write")
+        self.lbl_log = labels("log")
+        self.lbl_crash = labels("crash")
+        self.lbl_restart = labels("restart")
+        self.lbl_boot = labels("boot")
+
+        gens = [network.gen_transmit, network.gen_deliver, network.gen_connect]
+        if config.faults.link_failures:
+            gens.append(network.gen_link_down)
+        if config.faults.crashes:
+            gens.append(faults.gen_crash)
+        if config.faults.restarts:
+            gens.append(faults.gen_restart)
+        if config.late:
+            gens.append(faults.gen_boot)
+        self._pair_generators = tuple(gens)
+        self._initial = initial_state(self)
+        self._properties: list[Property] | None = None
+
+    # ------------------------------------------------------------------ helpers for actions
+
+    def init_key(self, s: tuple, k: int) -> int:
+        """The initial vote of a round (§5.2) as a proposal key: (sid, lastZxid,
+        currentEpoch) for a voter, the minimum vote for an observer (it never proposes
+        itself)."""
+        if self.voter[k]:
+            return pack_key(self.sids[k], s[F_ZXID], s[F_CE])
+        return self._observer_key
+
+    def key_weight(self, key: int) -> int:
+        """Weight of the leader of a proposal key."""
+        return self.weight((key & 63) - 1)
+
+    # ------------------------------------------------------------------ Model protocol
+
+    def initial_states(self) -> Sequence[tuple]:
+        return [self._initial]
+
+    def actions(self, state: tuple) -> list[tuple[str, tuple]]:
+        """Every enabled action as (label, successor), in a fixed order: per server (in
+        configuration order) its election-loop or role actions, then the network actions per
+        channel, then faults. Guards are evaluated here; the effect functions' docstrings
+        state them."""
+        out: list[tuple[str, tuple]] = []
+        append = out.append
+        servers = state[0]
+        timeouts = state[3][B_TIMEOUT]
+        for k, s in enumerate(servers):
+            phase = s[F_PHASE]
+            if phase == P_ROUND:
+                if s[F_QUEUE]:
+                    append((self.lbl_process[k], election.process(self, state, k)))
+                elif timeouts and election.have_delivered(self, state, k):
+                    append((self.lbl_timeout[k], election.timeout(self, state, k)))
+            elif phase == P_FINAL:
+                if s[F_QUEUE]:
+                    append((self.lbl_drain[k], election.finalize_drain(self, state, k)))
+                else:
+                    append((self.lbl_decide[k], election.finalize_decide(self, state, k)))
+            elif phase == P_ROLE:
+                zab.role_actions(self, state, k, out)
+            elif phase == P_IDLE:
+                if s[F_CLOCK] < self.max_round:
+                    append((self.lbl_start[k], election.start_round(self, state, k)))
+            elif phase == P_DECIDED:
+                append((self.lbl_publish[k], election.publish(self, state, k)))
+        for gen in self._pair_generators:
+            gen(self, state, out)
+        return out
+
+    def encode(self, state: tuple) -> bytes:
+        return encode_tuple(state)
+
+    def properties(self) -> Sequence[Property]:
+        if self._properties is None:
+            from zkcheck.invariants.fle import fle_properties
+
+            self._properties = fle_properties(self)
+        return self._properties
+
+    def describe(self, state: tuple) -> dict[str, Any]:
+        return describe_state(state, self.sids, zxid_text)
+
+    @property
+    def summary(self) -> str:
+        """One line for reports: cluster, scenario, variant, bounds and fault budgets."""
+        c = self.config
+        obs = f", observers {','.join(map(str, sorted(c.observers)))}" if c.observers else ""
+        late = f", late {','.join(map(str, sorted(c.late)))}" if c.late else ""
+        b, f = c.bounds, c.faults
+        return (f"FLE (ZooKeeper {self.variant.name}), servers {','.join(map(str, c.servers))}"
+                f"{obs}{late}, scenario {c.scenario}; bounds: max-round {b.max_round}, "
+                f"timeouts {b.timeouts}, wire-capacity {b.wire_capacity}, client-writes "
+                f"{b.client_writes}; faults: crashes {f.crashes}, restarts {f.restarts}, "
+                f"link-failures {f.link_failures}")

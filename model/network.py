@@ -1,0 +1,131 @@
+"""The connection layer, QuorumCnxManager (fle-semantics.md §4, abstraction of §4.5).
+
+Per ordered pair i -> j of servers: ``outbox`` (the 1-slot per-recipient send queue; a
+new message overwrites the queued one, §4.2 item 3), ``wire`` (FIFO of messages in flight,
+at most ``wire_capacity``, only while the pair is connected) and ``last``
+(``lastMessageSent``, §4.2 item 4). Per unordered pair: connected or not.
+
+Modelling decisions:
+
+* A server's message to itself never touches the network: it goes straight to its own
+  WorkerReceiver, which (the sender being LOOKING and in its own round) appends it to the
+  recvqueue (§4.2 item 2, §4.5 "Loopback delivery is immediate").
+* Connection rule (§4.1): the surviving connection is always the one initiated by the
+  larger sid, so a connection comes up only through an action of the larger sid,
+  ``connect <larger>-<smaller>``. It is enabled when the larger sid has a message queued for
+  the smaller one (its own send triggers ``connectOne``), or when the smaller one has a
+  message queued for the larger one and connect-back works (the smaller sid's attempt is
+  rejected and the larger sid connects back; ``Variant.connect_back_fails`` = ZOOKEEPER-2164
+  disables this). A smaller sid can therefore never open a channel to a larger one by
+  itself. Connecting with nothing queued on either side (``connectAll`` on an election
+  timeout only runs when every queue is non-empty, §4.4) is not modelled.
+* On a new connection each side whose queue for the peer is empty re-sends its ``last``
+  message (§4.2 item 5); ``Variant.resend_last_always`` (ZOOKEEPER-975) re-sends it even
+  when a newer one is queued.
+* Links between servers that are up at the start are connected at the start: connecting
+  at boot only delays messages that wait in the outbox anyway, and there is no ``last``
+  yet, so no behaviour is lost while many uninteresting states are.
+* The raw receive queue (§4.3, capacity 100) is not modelled separately: ``deliver`` runs
+  the WorkerReceiver step on the head of the wire. It never fills up within our bounds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zkcheck.model.election import receive
+from zkcheck.model.state import B_LINK, P_DOWN
+
+if TYPE_CHECKING:
+    from zkcheck.model.fle import FLEModel
+
+
+def send(chans: list, n: int, i: int, j: int, msg: tuple) -> None:
+    """Queue ``msg`` for j at i, overwriting what was queued (§4.2 item 3). ``chans`` is a
+    mutable copy of the channel tuple."""
+    c = chans[i * n + j]
+    chans[i * n + j] = (msg, c[1], c[2])
+
+
+def gen_transmit(m: FLEModel, st: tuple, out: list) -> None:
+    """Transmit(i, j) (§4.2 item 4, §4.5): the SendWorker of a live connection takes the
+    queued message, remembers it as ``lastMessageSent`` and writes it to the socket.
+    Guard: connected, something queued, fewer than ``wire_capacity`` messages in flight."""
+    chans = st[1]
+    links = st[2]
+    cap = m.wire_capacity
+    for ci, bit, label in m.pair_chans:
+        if not links & bit:
+            continue
+        c = chans[ci]
+        msg = c[0]
+        if msg is None or len(c[1]) >= cap:
+            continue
+        nc = list(chans)
+        nc[ci] = (None, c[1] + (msg,), msg)
+        out.append((label, (st[0], tuple(nc), links, st[3], st[4], st[5])))
+
+
+def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
+    """Deliver(i, j) (§4.3, §5.1): the head message in flight from i reaches j and j's
+    WorkerReceiver handles it at once (one atomic step per received message). A reply it
+    produces is queued for i (overwriting, §4.2: replies and notifications share the slot).
+    Guard: something in flight (a wire is non-empty only while the pair is connected)."""
+    chans = st[1]
+    n = m.n
+    for ci, i, j, label in m.deliver_chans:
+        c = chans[ci]
+        wire = c[1]
+        if not wire:
+            continue
+        servers = st[0]
+        ns, reply = receive(m, servers[j], j, i, wire[0])
+        nc = list(chans)
+        nc[ci] = (c[0], wire[1:], c[2])
+        if reply is not None:
+            send(nc, n, j, i, reply)
+        if ns is not servers[j]:
+            sl = list(servers)
+            sl[j] = ns
+            servers = tuple(sl)
+        out.append((label, (servers, tuple(nc), st[2], st[3], st[4], st[5])))
+
+
+def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
+    """LinkUp / connect (§4.1, §4.2 item 5, §4.4): the larger sid ``a`` opens the connection
+    to the smaller sid ``b`` (see the module docstring for when), then each side whose
+    queue for the other is empty re-sends its last message."""
+    servers, chans, links = st[0], st[1], st[2]
+    back = not m.variant.connect_back_fails
+    always = m.variant.resend_last_always
+    for a, b, ab, ba, bit, label in m.connect_pairs:
+        if links & bit or servers[a][0] == P_DOWN or servers[b][0] == P_DOWN:
+            continue
+        cab, cba = chans[ab], chans[ba]
+        if cab[0] is None and (not back or cba[0] is None):
+            continue
+        nc = list(chans)
+        for ci, c in ((ab, cab), (ba, cba)):
+            if c[2] is not None and (c[0] is None or always):
+                nc[ci] = (c[0], (c[2],), c[2])
+        out.append((label, (servers, tuple(nc), links | bit, st[3], st[4], st[5])))
+
+
+def gen_link_down(m: FLEModel, st: tuple, out: list) -> None:
+    """LinkDown(i, j) (§4.4 "Break", §4.5): the connection breaks; messages in flight in
+    both directions are lost, the send queues and ``last`` are kept. Guard: connected and
+    link-failure budget left."""
+    budget = st[3]
+    if not budget[B_LINK]:
+        return
+    chans, links = st[1], st[2]
+    nb = budget[:B_LINK] + (budget[B_LINK] - 1,) + budget[B_LINK + 1:]
+    for _a, _b, ab, ba, bit, label in m.linkdown_pairs:
+        if not links & bit:
+            continue
+        nc = list(chans)
+        for ci in (ab, ba):
+            c = nc[ci]
+            if c[1]:
+                nc[ci] = (c[0], (), c[2])
+        out.append((label, (st[0], tuple(nc), links & ~bit, nb, st[4], st[5])))

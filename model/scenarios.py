@@ -1,0 +1,145 @@
+"""Initial states of the two triggers of an election (issue: ``--scenario``).
+
+* ``startup``: every server that is up at the start is a freshly started process (LOOKING,
+  logicalclock 0, about to call ``lookForLeader``) with its configured persistent state;
+  late starters are down until their Boot action. Links between servers that are up are
+  connected (see ``zkcheck.model.network``).
+* ``leader-crash``: an established ensemble whose leader has just crashed. Built directly
+  as a consistent state, not by running an election first:
+
+  - the leader is the up voter with the greatest (currentEpoch, lastZxid, sid) -- the vote
+    FLE would have elected among them; the established epoch e is its currentEpoch;
+  - learners are the up servers with currentEpoch = acceptedEpoch = e and lastZxid not
+    newer than the leader's: they are serving (FOLLOWING, or OBSERVING for observers),
+    with the published vote (leader, leader's lastZxid, round 1, e) after
+    ``updateElectionVote``, logicalclock 1;
+  - every other up server is a freshly started LOOKING process (it missed the epoch);
+  - the leader plus its voter learners must be a quorum (else no leader of e could have
+    been established: ``InputError``); the history records the establishment of e;
+  - the leader is down (crashed, not counted against the crash budget); all other
+    servers' send queues and ``last`` messages are empty (stale messages of the previous
+    election are not reconstructed).
+
+  Servers without an explicit initial state get currentEpoch = acceptedEpoch = 1 and
+  lastZxid (0, 0) in this scenario (an ensemble that established epoch 1 and has not
+  logged a transaction yet); in ``startup`` they get all zeros.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zkcheck.errors import InputError
+from zkcheck.model.config import ServerInit
+from zkcheck.model.faults import booted_server, down_server
+from zkcheck.model.state import (
+    F_CLOCK,
+    F_PHASE,
+    F_PROP,
+    F_STATE,
+    F_VOTE,
+    F_ZAB,
+    FOLLOWING,
+    LOOKING,
+    OBSERVING,
+    P_DOWN,
+    P_ROLE,
+    Z_SERVING,
+    ZR_LEARNER,
+    pack_key,
+    pack_vote,
+    pair_bit,
+)
+
+if TYPE_CHECKING:
+    from zkcheck.model.fle import FLEModel
+
+LEADER_CRASH_DEFAULT = ServerInit(current_epoch=1, accepted_epoch=1, last_zxid=(0, 0))
+
+
+def persistent_init(m: FLEModel) -> list[ServerInit]:
+    """Per-server persistent state at the start, in configuration order."""
+    config = m.config
+    given = dict(config.initial)
+    default = LEADER_CRASH_DEFAULT if config.scenario == "leader-crash" else ServerInit()
+    return [given.get(sid, default) for sid in config.servers]
+
+
+def _down(m: FLEModel, init: ServerInit) -> tuple:
+    zx = init.zxid()
+    ce, ae = init.current_epoch, init.accepted_epoch
+    proto = (P_DOWN, LOOKING, 0, None, None, (), m.empty_votes, m.empty_votes, None, None,
+             ce, ae, zx, (ce, ae), None)
+    return down_server(m, proto)
+
+
+def _links(m: FLEModel, servers: list[tuple]) -> int:
+    links = 0
+    for i in range(m.n):
+        for j in range(i + 1, m.n):
+            if servers[i][F_PHASE] != P_DOWN and servers[j][F_PHASE] != P_DOWN:
+                links |= pair_bit(i, j, m.n)
+    return links
+
+
+def initial_state(m: FLEModel) -> tuple:
+    """The initial state of ``m.config.scenario``."""
+    config = m.config
+    inits = persistent_init(m)
+    late = 0
+    servers: list[tuple] = []
+    for k, sid in enumerate(config.servers):
+        down = _down(m, inits[k])
+        if sid in config.late:
+            late |= 1 << k
+            servers.append(down)
+        else:
+            servers.append(booted_server(m, down, k))
+    hist: tuple = ()
+    if config.scenario == "leader-crash":
+        servers, hist = _leader_crash(m, servers, inits)
+    chans = tuple(None if i == j else (None, (), None) for i in range(m.n) for j in range(m.n))
+    f, b = config.faults, config.bounds
+    budget = (f.crashes, f.restarts, f.link_failures, b.timeouts, b.client_writes)
+    return (tuple(servers), chans, _links(m, servers), budget, late, hist)
+
+
+def _leader_crash(m: FLEModel, servers: list[tuple], inits: list[ServerInit]
+                  ) -> tuple[list[tuple], tuple]:
+    config = m.config
+    up_voters = [k for k in m.voter_idx if config.servers[k] not in config.late]
+    if not up_voters:
+        raise InputError("leader-crash needs at least one voter that is up at the start")
+    lk = max(up_voters, key=lambda k: (inits[k].current_epoch, inits[k].zxid(), m.sids[k]))
+    lead = inits[lk]
+    e, lzx = lead.current_epoch, lead.zxid()
+    if e < 1:
+        raise InputError("leader-crash needs the leader's currentEpoch >= 1 "
+                         "(an epoch must have been established)")
+    learners = [k for k in range(m.n) if k != lk and config.servers[k] not in config.late
+                and inits[k].current_epoch == e and inits[k].accepted_epoch == e
+                and inits[k].zxid() <= lzx]
+    mask = 1 << lk
+    for k in learners:
+        if m.voter[k]:
+            mask |= 1 << k
+    if not m.quorum[mask]:
+        sids = [m.sids[k] for k in range(m.n) if mask >> k & 1]
+        raise InputError(f"leader-crash: leader {m.sids[lk]} and the voters synced with epoch "
+                         f"{e} ({', '.join(map(str, sids))}) are not a quorum, so no leader of "
+                         f"epoch {e} can have been established")
+    vote = pack_vote(LOOKING, m.sids[lk], lzx, 1, e)
+    for k in learners:
+        s = list(servers[k])
+        s[F_STATE] = FOLLOWING if m.voter[k] else OBSERVING
+        s[F_PHASE] = P_ROLE
+        s[F_CLOCK] = 1
+        s[F_PROP] = pack_key(m.sids[lk], lzx, max(e - 1, 0))
+        s[F_VOTE] = vote
+        s[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
+        servers[k] = tuple(s)
+    servers[lk] = _down(m, lead)
+    top = max(((inits[k].current_epoch, inits[k].zxid()) for k in learners if m.voter[k]),
+              default=(-1, -1))
+    hist = ((e, m.sids[lk], mask, (e, lzx), top),)
+    return servers, hist

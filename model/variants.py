@@ -1,0 +1,93 @@
+"""Protocol variants: ZooKeeper 3.8 by default, historic bugs as named flags.
+
+One seam: every rule that a historic bug changed reads exactly one field of ``Variant``
+(fle-semantics.md §9, fle-bugs.md). The default value of each field is the ZooKeeper 3.8
+rule; setting a field restores the pre-fix rule named in its docstring. The model never
+copies a rule per version; it branches on the field where the rule is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from zkcheck.errors import InputError
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Which version of each bug-affected rule the model applies (default: ZooKeeper 3.8)."""
+
+    vote_order_1419: bool = False
+    """ZOOKEEPER-1419 (3.4.0-3.4.3): ``better`` is (epoch >) or (epoch = and zxid >) or
+    (zxid = and id >); the last clause ignores the epoch, so the relation is not an order.
+    Default: lexicographic (peerEpoch, zxid, id) (§3.3)."""
+
+    checkleader_self_any_round: bool = False
+    """ZOOKEEPER-1514 (<= 3.4.3): ``checkLeader`` is true unconditionally when the proposed
+    leader is the server itself. Default: additionally requires logicalclock = round (§5.4)."""
+
+    connect_back_fails: bool = False
+    """ZOOKEEPER-2164 (3.5.0-3.5.7, 3.6.0): the larger sid's connect-back after rejecting a
+    smaller sid's connection never succeeds, so a smaller sid can reach a larger one only
+    when the larger one sends first. Default: connect-back works (§4.1)."""
+
+    epoch_bump_strict: bool = False
+    """ZOOKEEPER-1343 (3.4.0-3.4.2): the epoch candidate is raised to a+1 only if
+    a > candidate (strict). Default: if a >= candidate, i.e. max(candidate, a+1) (§7 L1)."""
+
+    observers_in_epoch_quorum: bool = False
+    """ZOOKEEPER-2959 (3.4.0-3.4.12, 3.5.0-3.5.3): observers are added to the sets that
+    decide and acknowledge the epoch. Default: only voters are counted (§7 L1, L3)."""
+
+    no_update_election_vote: bool = False
+    """ZOOKEEPER-1732 (3.4.0-3.4.5): after sync neither leader nor follower refresh the
+    peerEpoch of their published vote. Default: ``updateElectionVote`` (§7 f4, L4)."""
+
+    reply_round_logicalclock: bool = False
+    """ZOOKEEPER-1732 (< 3.4.6): a non-LOOKING server answers a LOOKING one with its
+    logicalclock as the round. Default: the round of its published vote (§5.1)."""
+
+    ooe_equality_all_fields: bool = False
+    """ZOOKEEPER-1732/1817 (3.4.0-3.4.5): out-of-election votes are equal only if leader,
+    zxid, round and peerEpoch all match. Default: (leader, peerEpoch), or leader only
+    between a versioned and an unversioned vote (§3.2)."""
+
+    result_round_minus_one: bool = False
+    """ZOOKEEPER-1732/1818 (3.4.0-3.4.5, 3.5.0-3.5.4): the vote returned by the LOOKING exit
+    carries round -1. Default: logicalclock (§5.4 FinalizeDecide)."""
+
+    exit_when_all_heard: bool = False
+    """ZOOKEEPER-975 (<= 3.3.x): after recording a LOOKING vote, if every voter has an entry
+    in recvset (and the proposed leader has non-zero weight), decide for the proposal at
+    once, without comparing the votes. Default: only the quorum test + finalize wait."""
+
+    follow_leading_same_round: bool = False
+    """ZOOKEEPER-975 (<= 3.3.x): a LEADING notification of the receiver's own round makes it
+    follow that leader at once (no quorum, no checkLeader). Default: Step A/B (§5.4)."""
+
+    resend_last_always: bool = False
+    """ZOOKEEPER-975 (<= 3.3.x): on a new connection the last sent message is re-sent even if
+    a newer one is queued. Default: only when the send queue is empty (§4.2 item 5)."""
+
+    def flags(self) -> list[str]:
+        """Names of the flags that differ from ZooKeeper 3.8."""
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+    @property
+    def name(self) -> str:
+        """``3.8`` or ``3.8+flag,flag``, for reports."""
+        changed = self.flags()
+        return "3.8" + ("+" + ",".join(changed) if changed else "")
+
+    @classmethod
+    def from_flags(cls, names: list[str] | tuple[str, ...]) -> Variant:
+        """A variant with the named pre-fix rules switched on; unknown names are an error."""
+        known = {f.name for f in fields(cls)}
+        for name in names:
+            if name not in known:
+                raise InputError(
+                    f"unknown variant flag {name!r} (known: {', '.join(sorted(known))})")
+        return cls(**{name: True for name in names})
+
+
+ZK_3_8 = Variant()

@@ -1,0 +1,393 @@
+"""The slice of Zab after FLE that decides which leader is really established (§7).
+
+Leader Zab tuple ``(ZR_LEADER, phase, epoch, mask, conn)``: ``conn`` = learners with a live
+LearnerHandler in this leadership, ``mask`` = the quorum being collected in this phase
+(connecting / electing / NEWLEADER acks; the leader adds itself first, as ``Leader.lead``
+calls each wait with its own id). Learner tuple ``(ZR_LEARNER, phase, minus1)``.
+
+Step granularity and why it is sound for the properties (no interleaving that changes
+persistent state or a quorum decision is lost):
+
+* ``followerinfo``: the learner connects and its FOLLOWERINFO(acceptedEpoch) is handled by
+  the leader in one step -- the learner is blocked meanwhile, so its acceptedEpoch cannot
+  change; a message lost because the leader quit first is the same as no connection.
+* ``leaderinfo``: the learner handles LEADERINFO(e) and answers ACKEPOCH (f3), persisting
+  acceptedEpoch; the leader reads that ACKEPOCH in a separate step ``ackepoch`` (L3), so
+  "a learner accepted e but the leader never counted it" is reachable.
+* ``newleader``: NEWLEADER handled by the learner (sync: lastZxid := leader's; currentEpoch
+  := e) and its ACK counted by the leader in one step; ``uptodate`` is separate because it
+  waits for the leader's NEWLEADER quorum.
+* The leader's own contribution to the epoch and its own ACKEPOCH are counted when it
+  starts (``start_role``); in ZooKeeper a learner may contribute first, which changes
+  nothing because the decision needs the leader and max() is commutative.
+* Establishment (quorum of ACKEPOCH including the leader) sets the leader's currentEpoch in
+  the same step and appends a history record for the invariants.
+* Every failure path goes back to LOOKING (§6): a learner whose leader is gone or whose
+  handler died (``lost``, free: the protocol forces it), a leader in broadcast without a
+  quorum of live learners (``lost-quorum``, free), and any other give-up of a leader or
+  learner (``giveup``, consumes the timeout budget: initLimit/syncLimit expiry).
+* Not modelled: the leader's in-memory lastProcessedZxid := (epoch, 0) after NEWLEADER
+  quorum (only logged transactions move lastZxid here); log contents (lastZxid stands for
+  the log; sync copies the leader's); the Zab connection failing independently of the
+  election links (covered by ``giveup``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zkcheck.model.roleloop import back_to_looking
+from zkcheck.model.state import (
+    B_TIMEOUT,
+    B_WRITE,
+    F_AE,
+    F_CE,
+    F_HWM,
+    F_PHASE,
+    F_STATE,
+    F_VOTE,
+    F_ZAB,
+    F_ZXID,
+    L_BROADCAST,
+    L_DISCOVERY,
+    L_EPOCH,
+    L_SYNC,
+    LEADING,
+    P_ROLE,
+    Z_ACKED,
+    Z_ACKEPOCH,
+    Z_CONNECT,
+    Z_INFO,
+    Z_SERVING,
+    Z_SYNC,
+    ZR_LEADER,
+    ZR_LEARNER,
+    vote_leader,
+    with_epoch,
+)
+
+if TYPE_CHECKING:
+    from zkcheck.model.fle import FLEModel
+
+
+def persist_epochs(sl: list, ce: int, ae: int) -> None:
+    """Write currentEpoch/acceptedEpoch (persistent, §2.1) and the high-water marks that
+    the EpochMonotonic invariant compares them with."""
+    sl[F_CE] = ce
+    sl[F_AE] = ae
+    hce, hae = sl[F_HWM]
+    if ce > hce or ae > hae:
+        sl[F_HWM] = (max(hce, ce), max(hae, ae))
+
+
+def start_role(m: FLEModel, ns: list, sl: list, k: int, hist: tuple) -> tuple:
+    """Start the role after Publish (§6): a leader snapshots its summary, contributes its own
+    acceptedEpoch (epoch candidate := acceptedEpoch + 1) and, once decided, its own ACKEPOCH
+    (L1-L3); a learner has to connect. Writes ``ns[k]``; returns the (possibly extended)
+    establishment history (single-voter ensembles decide at once)."""
+    if sl[F_STATE] == LEADING:
+        sl[F_ZAB] = (ZR_LEADER, L_DISCOVERY, sl[F_AE] + 1, 1 << k, 0)
+        ns[k] = tuple(sl)
+        return leader_advance(m, ns, k, hist)
+    sl[F_ZAB] = (ZR_LEARNER, Z_CONNECT, 0)
+    ns[k] = tuple(sl)
+    return hist
+
+
+def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
+    """Move leader ``k`` through every phase whose quorum is complete (``ns`` mutable).
+
+    * discovery -> epoch decided when ``connecting`` contains the leader and is a quorum:
+      acceptedEpoch := epoch (L1, ZOOKEEPER-1270);
+    * epoch decided -> established when ``electing`` contains the leader and is a quorum:
+      currentEpoch := epoch (L3); a history record is appended;
+    * established -> broadcast when a quorum acked NEWLEADER: the published vote's peerEpoch
+      := epoch (L4, ``updateElectionVote``, unless ``Variant.no_update_election_vote``).
+    """
+    s = ns[k]
+    z = s[F_ZAB]
+    _, phase, epoch, mask, conn = z
+    sl = None
+    bit = 1 << k
+    q = m.zab_quorum
+    while True:
+        if phase == L_DISCOVERY and mask & bit and q[mask]:
+            sl = sl or list(s)
+            persist_epochs(sl, sl[F_CE], epoch)
+            phase, mask = L_EPOCH, bit
+        elif phase == L_EPOCH and mask & bit and q[mask]:
+            sl = sl or list(s)
+            servers = ns
+            summary = (sl[F_CE], sl[F_ZXID])
+            top = (-1, -1)
+            for j in range(m.n):
+                if j != k and mask >> j & 1:
+                    v = (servers[j][F_CE], servers[j][F_ZXID])
+                    if v > top:
+                        top = v
+            persist_epochs(sl, epoch, sl[F_AE])
+            hist = tuple(sorted(hist + ((epoch, m.sids[k], mask, summary, top),)))
+            phase, mask = L_SYNC, bit
+        elif phase == L_SYNC and m.quorum[mask]:
+            sl = sl or list(s)
+            if not m.variant.no_update_election_vote:
+                sl[F_VOTE] = with_epoch(sl[F_VOTE], epoch)
+            phase = L_BROADCAST
+        else:
+            break
+    if sl is not None or (phase, mask) != (z[1], z[3]):
+        sl = sl or list(s)
+        sl[F_ZAB] = (ZR_LEADER, phase, epoch, mask, conn)
+        ns[k] = tuple(sl)
+    return hist
+
+
+def _drop_learner(ns: list, lk: int, k: int) -> None:
+    """The leader's LearnerHandler for ``k`` dies (socket closed)."""
+    ls = ns[lk]
+    z = ls[F_ZAB]
+    if z is not None and z[0] == ZR_LEADER and z[4] >> k & 1:
+        ns[lk] = ls[:F_ZAB] + ((z[0], z[1], z[2], z[3], z[4] & ~(1 << k)),) + ls[F_ZAB + 1:]
+
+
+def _set_learner(s: tuple, zphase: int, minus1: int = 0) -> tuple:
+    return s[:F_ZAB] + ((ZR_LEARNER, zphase, minus1),) + s[F_ZAB + 1:]
+
+
+def _set_leader(s: tuple, phase: int, epoch: int, mask: int, conn: int) -> tuple:
+    return s[:F_ZAB] + ((ZR_LEADER, phase, epoch, mask, conn),) + s[F_ZAB + 1:]
+
+
+def _next(st: tuple, ns: list, hist: tuple | None = None) -> tuple:
+    return (tuple(ns), st[1], st[2], st[3], st[4], st[5] if hist is None else hist)
+
+
+def _to_looking(s: tuple) -> tuple:
+    sl = list(s)
+    back_to_looking(sl)
+    return tuple(sl)
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+
+def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
+    """Append the enabled Zab actions of server ``k``, which is running a role (phase
+    role). A learner's session is alive iff its leader runs as leader and (after connect)
+    still has a handler for it; a dead session enables only ``lost``."""
+    servers = st[0]
+    s = servers[k]
+    z = s[F_ZAB]
+    tmo = st[3][B_TIMEOUT]
+    if z[0] == ZR_LEADER:
+        if z[1] == L_BROADCAST:
+            if not m.quorum[z[4] | 1 << k]:
+                out.append((m.lbl_lostquorum[k], leader_lost_quorum(m, st, k)))
+            if st[3][B_WRITE]:
+                out.append((m.lbl_write[k], client_write(m, st, k)))
+        if tmo:
+            out.append((m.lbl_giveup[k], give_up(m, st, k)))
+        return
+    lk = m.index[vote_leader(s[F_VOTE])]
+    ls = servers[lk]
+    lz = ls[F_ZAB]
+    zph = z[1]
+    if ls[F_PHASE] != P_ROLE or ls[F_STATE] != LEADING or (
+            zph != Z_CONNECT and not lz[4] >> k & 1):
+        out.append((m.lbl_lost[k], learner_lost(m, st, k)))
+        return
+    if zph == Z_CONNECT:
+        out.append((m.lbl_finfo[k], follower_info(m, st, k, lk)))
+    elif zph == Z_INFO:
+        if lz[1] >= L_EPOCH:
+            out.append((m.lbl_linfo[k], leader_info(m, st, k, lk)))
+    elif zph == Z_ACKEPOCH:
+        out.append((m.lbl_ackepoch[k], ack_epoch(m, st, k, lk)))
+    elif zph == Z_SYNC:
+        if lz[1] >= L_SYNC:
+            out.append((m.lbl_newleader[k], new_leader(m, st, k, lk)))
+    elif zph == Z_ACKED:
+        if lz[1] == L_BROADCAST:
+            out.append((m.lbl_uptodate[k], up_to_date(m, st, k, lk)))
+    elif s[F_ZXID] < ls[F_ZXID]:
+        out.append((m.lbl_log[k], learner_log(m, st, k, lk)))
+    if tmo:
+        out.append((m.lbl_giveup[k], give_up(m, st, k, lk)))
+
+
+# ---------------------------------------------------------------------------- actions
+#
+# Guards are evaluated by ``role_actions``; each docstring states them.
+
+
+def follower_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """FollowerInfo(f) (§7 f1-f2, L1). Guard: learner that has not connected yet, its leader
+    runs as leader. Effect: the learner connects and sends FOLLOWERINFO(acceptedEpoch); the
+    leader's new handler contributes it while the epoch is undecided: candidate :=
+    max(candidate, a + 1) (raised only if a > candidate under
+    ``Variant.epoch_bump_strict``, ZOOKEEPER-1343), and adds the learner to ``connecting``
+    if it is a voter (observers too under ``Variant.observers_in_epoch_quorum``,
+    ZOOKEEPER-2959); the epoch is decided when ``connecting`` contains the leader and is a
+    quorum. Contributors after the decision just wait for LEADERINFO."""
+    servers = st[0]
+    s = servers[k]
+    ns = list(servers)
+    ns[k] = _set_learner(s, Z_INFO)
+    ls = servers[lk]
+    _, phase, epoch, mask, conn = ls[F_ZAB]
+    conn |= 1 << k
+    if phase != L_DISCOVERY:
+        ns[lk] = _set_leader(ls, phase, epoch, mask, conn)
+        return _next(st, ns)
+    a = s[F_AE]
+    if a > epoch or (a == epoch and not m.variant.epoch_bump_strict):
+        epoch = a + 1
+    if m.counts_in_epoch[k]:
+        mask |= 1 << k
+    ns[lk] = _set_leader(ls, phase, epoch, mask, conn)
+    return _next(st, ns, leader_advance(m, ns, lk, st[5]))
+
+
+def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """LeaderInfo(f) (§7 f3, L2). Guard: FOLLOWERINFO sent, session alive, the leader's epoch
+    e decided. Effect: the handler sends LEADERINFO(e); the learner: e > acceptedEpoch ->
+    acceptedEpoch := e (persisted) and ACKEPOCH(currentEpoch, lastZxid); e = acceptedEpoch
+    -> ACKEPOCH(-1, lastZxid) ("already acked this epoch, do not count me");
+    e < acceptedEpoch -> error, back to LOOKING (and its handler dies)."""
+    servers = st[0]
+    s = servers[k]
+    e = servers[lk][F_ZAB][2]
+    ns = list(servers)
+    ae = s[F_AE]
+    if e > ae:
+        sl = list(s)
+        persist_epochs(sl, sl[F_CE], e)
+        sl[F_ZAB] = (ZR_LEARNER, Z_ACKEPOCH, 0)
+        ns[k] = tuple(sl)
+    elif e == ae:
+        ns[k] = _set_learner(s, Z_ACKEPOCH, 1)
+    else:
+        ns[k] = _to_looking(s)
+        _drop_learner(ns, lk, k)
+    return _next(st, ns)
+
+
+def ack_epoch(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """AckEpoch(f) (§7 L3, ``waitForEpochAck``). Guard: ACKEPOCH sent, session alive.
+    Effect: the leader's handler reads ACKEPOCH(ce, z). While the leader is not yet
+    established: ce = -1 -> not counted; (ce, z) more recent than the leader's
+    (currentEpoch, lastZxid) -> that handler fails and the learner goes LOOKING (the leader
+    does not abdicate); otherwise a voter learner joins ``electing``, and ``electing``
+    containing the leader and forming a quorum establishes the leader. After establishment
+    acks are not checked (``electionFinished``). The learner then waits for NEWLEADER."""
+    servers = st[0]
+    s = servers[k]
+    ls = servers[lk]
+    _, phase, epoch, mask, conn = ls[F_ZAB]
+    ns = list(servers)
+    hist = st[5]
+    if phase == L_EPOCH and not s[F_ZAB][2]:
+        if (s[F_CE], s[F_ZXID]) > (ls[F_CE], ls[F_ZXID]):
+            ns[k] = _to_looking(s)
+            _drop_learner(ns, lk, k)
+            return _next(st, ns)
+        if m.counts_in_epoch[k]:
+            ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn)
+            ns[k] = _set_learner(s, Z_SYNC)
+            return _next(st, ns, leader_advance(m, ns, lk, hist))
+    ns[k] = _set_learner(s, Z_SYNC)
+    return _next(st, ns)
+
+
+def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """NewLeader(f) (§7 f4, L4). Guard: ACKEPOCH read, session alive, the leader established.
+    Effect: the handler syncs the learner (lastZxid := the leader's, standing for
+    DIFF/TRUNC/SNAP) and sends NEWLEADER(e); the learner sets currentEpoch := e and ACKs;
+    a voter's ACK joins the NEWLEADER quorum, which moves the leader to broadcast."""
+    servers = st[0]
+    s = servers[k]
+    ls = servers[lk]
+    _, phase, epoch, mask, conn = ls[F_ZAB]
+    ns = list(servers)
+    sl = list(s)
+    sl[F_ZXID] = ls[F_ZXID]
+    persist_epochs(sl, epoch, sl[F_AE])
+    sl[F_ZAB] = (ZR_LEARNER, Z_ACKED, 0)
+    ns[k] = tuple(sl)
+    if phase == L_SYNC and m.voter[k]:
+        ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn)
+        return _next(st, ns, leader_advance(m, ns, lk, st[5]))
+    return _next(st, ns)
+
+
+def up_to_date(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """UpToDate(f) (§7 f4). Guard: NEWLEADER acked, session alive, the leader in broadcast.
+    Effect: the learner serves and refreshes its published vote's peerEpoch := e
+    (``updateElectionVote``, ZOOKEEPER-1732; not under ``Variant.no_update_election_vote``);
+    round and zxid of the vote stay."""
+    servers = st[0]
+    s = servers[k]
+    sl = list(s)
+    if not m.variant.no_update_election_vote:
+        sl[F_VOTE] = with_epoch(sl[F_VOTE], servers[lk][F_ZAB][2])
+    sl[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
+    ns = list(servers)
+    ns[k] = tuple(sl)
+    return _next(st, ns)
+
+
+def learner_log(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """LearnerLog(f). Guard: serving, session alive, the leader logged newer transactions.
+    Effect: lastZxid := the leader's. With ClientWrite this lets zxids diverge."""
+    servers = st[0]
+    ns = list(servers)
+    s = servers[k]
+    ns[k] = s[:F_ZXID] + (servers[lk][F_ZXID],) + s[F_ZXID + 1:]
+    return _next(st, ns)
+
+
+def learner_lost(m: FLEModel, st: tuple, k: int) -> tuple:
+    """LearnerLost(f) (§7 f1, f5; §6). Guard: the learner's leader does not run as leader
+    (down, LOOKING, decided but not started, following someone else) or no longer has a
+    handler for it. Effect: connecting failed or the connection broke; back to LOOKING.
+    Free: the protocol forces it, no timeout budget is used."""
+    ns = list(st[0])
+    ns[k] = _to_looking(ns[k])
+    return _next(st, ns)
+
+
+def leader_lost_quorum(m: FLEModel, st: tuple, k: int) -> tuple:
+    """LeaderLostQuorum(l) (§7 L4, "losing quorum later -> LOOKING"). Guard: in broadcast,
+    and the voters with a live handler plus the leader are no longer a quorum. Effect: the
+    leader steps down to LOOKING. Free."""
+    ns = list(st[0])
+    ns[k] = _to_looking(ns[k])
+    return _next(st, ns)
+
+
+def give_up(m: FLEModel, st: tuple, k: int, lk: int | None = None) -> tuple:
+    """GiveUp(i) (§7 "any timeout/IO error -> LOOKING"; §10 "a leader may give up whenever
+    ...; a follower may give up at any time"). Guard: running a role (a learner: with a live
+    session) and timeout budget left. Effect: back to LOOKING, one timeout consumed; a
+    learner closes its connection, so its leader's handler for it dies."""
+    ns = list(st[0])
+    if lk is not None:
+        _drop_learner(ns, lk, k)
+    ns[k] = _to_looking(ns[k])
+    b = st[3]
+    nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
+    return (tuple(ns), st[1], st[2], nb, st[4], st[5])
+
+
+def client_write(m: FLEModel, st: tuple, k: int) -> tuple:
+    """ClientWrite(l) (§7, last bullet). Guard: leader in broadcast, client-write budget
+    left. Effect: the leader logs a new transaction: lastZxid := (epoch, counter + 1), the
+    first of an epoch being (epoch, 1)."""
+    s = st[0][k]
+    base = s[F_ZAB][2] * m.zxid_base
+    zx = s[F_ZXID]
+    ns = list(st[0])
+    ns[k] = s[:F_ZXID] + (zx + 1 if zx >= base else base + 1,) + s[F_ZXID + 1:]
+    b = st[3]
+    nb = b[:B_WRITE] + (b[B_WRITE] - 1,) + b[B_WRITE + 1:]
+    return (tuple(ns), st[1], st[2], nb, st[4], st[5])

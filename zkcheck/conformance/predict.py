@@ -1,0 +1,259 @@
+"""Which servers can the model establish as leader in one election episode?
+
+An *episode* starts when every running server is LOOKING (a fresh start, or the leader
+was killed) and its inputs are the persistent states read back from the real servers. It
+may contain boots: ``any`` boots (the harness did not wait for a leader, e.g. a
+one-at-a-time start) and ``join`` boots (the harness waited until the ensemble was stable).
+
+The full FLE model of even a 3-server fresh start has millions of states, too many to
+enumerate at conformance time, so the set is bracketed from both sides:
+
+* **possible** -- leaders of model runs that were actually found (seeded random walks of
+  the model plus the witness produced by trace validation): each is a real model path;
+* **excluded** -- a sound static bound of the model's Zab rule (fle-semantics.md §7 L3):
+  the first leader L established in an episode without writes needs a quorum containing L
+  whose members' (currentEpoch, lastZxid) are not more recent than L's, else the ACKEPOCH
+  check drops them. Everyone outside this bound is impossible in the model.
+
+Servers in neither are reported as *unknown*. A real leader outside "possible" but inside
+the bound makes the check inconclusive; outside the bound it is a disagreement.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from zkcheck.model.config import ModelConfig, ServerInit
+from zkcheck.model.fle import FLEModel
+from zkcheck.model.state import (
+    F_PHASE,
+    F_STATE,
+    F_VOTE,
+    F_ZAB,
+    FOLLOWING,
+    L_BROADCAST,
+    LEADING,
+    P_DOWN,
+    P_ROLE,
+    T_HIST,
+    T_LATE,
+    T_SERVERS,
+    Z_SERVING,
+    ZR_LEADER,
+    ZR_LEARNER,
+    vote_leader,
+)
+
+ZXID_SHIFT = 32
+
+
+def model_zxid(zxid: int) -> tuple[int, int]:
+    """A real 64-bit zxid as the model's (epoch, counter) pair."""
+    return (zxid >> ZXID_SHIFT, zxid & 0xFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """The inputs of one election episode, as read back from the real ensemble."""
+
+    n: int
+    inputs: tuple[tuple[int, int, int, int], ...]  # (sid, currentEpoch, acceptedEpoch, zxid)
+    up: frozenset[int]
+    boots_any: frozenset[int] = frozenset()
+    boots_join: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+    crashed: int | None = None  # the leader whose crash opened the episode
+
+    def leader_crash_fits(self) -> bool:
+        """The model's leader-crash scenario takes the best (currentEpoch, lastZxid, sid)
+        of the up servers as the crashed leader; usable only if that is the real one."""
+        if self.crashed is None:
+            return False
+        cands = self.up | {self.crashed}
+        best = max(cands, key=lambda s: (self.init_of(s)[0], self.init_of(s)[2], s))
+        return best == self.crashed and self.init_of(self.crashed)[0] >= 1
+
+    @property
+    def participants(self) -> frozenset[int]:
+        return self.up | self.boots_any
+
+    def init_of(self, sid: int) -> tuple[int, int, int]:
+        for s, ce, ae, z in self.inputs:
+            if s == sid:
+                return ce, ae, z
+        return 0, 0, 0
+
+    def config(self, **bounds: int) -> ModelConfig:
+        initial = {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
+                   for sid, ce, ae, z in self.inputs}
+        if self.leader_crash_fits():
+            late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
+            if self.crashed in self.boots_join:  # the crashed leader comes back
+                bounds.setdefault("restarts", 1)
+            return ModelConfig.make(self.n, initial=initial, late=late,
+                                    scenario="leader-crash", **bounds)
+        late = frozenset(range(1, self.n + 1)) - self.up
+        return ModelConfig.make(self.n, initial=initial, late=late, **bounds)
+
+    def describe(self) -> str:
+        parts = []
+        for sid, ce, _ae, z in self.inputs:
+            where = ("up" if sid in self.up else "boots" if sid in self.boots_any
+                     else "joins" if sid in self.boots_join else "down")
+            parts.append(f"{sid}:{where} e{ce} z{z:#x}")
+        return ", ".join(parts)
+
+
+def stable_leader(m: FLEModel, st: tuple) -> int | None:
+    """The leader if every running server is in its role: one leader in broadcast, every
+    other running server a serving learner of it; else None."""
+    servers = st[T_SERVERS]
+    leader = None
+    for k, s in enumerate(servers):
+        if s[F_PHASE] == P_DOWN:
+            continue
+        if s[F_PHASE] != P_ROLE or s[F_ZAB] is None:
+            return None
+        if s[F_STATE] == LEADING:
+            if leader is not None or s[F_ZAB][0] != ZR_LEADER or s[F_ZAB][1] != L_BROADCAST:
+                return None
+            leader = m.sids[k]
+    if leader is None:
+        return None
+    for s in servers:
+        if s[F_PHASE] == P_DOWN or s[F_STATE] == LEADING:
+            continue
+        z = s[F_ZAB]
+        if s[F_STATE] != FOLLOWING or z[0] != ZR_LEARNER or z[1] != Z_SERVING \
+                or vote_leader(s[F_VOTE]) != leader:
+            return None
+    return leader
+
+
+def first_established(st: tuple, before: tuple = ()) -> int | None:
+    """Leader of the first establishment not already in the history ``before``."""
+    hist = [h for h in st[T_HIST] if h not in before]
+    return min(hist)[1] if hist else None
+
+
+def _booted(m: FLEModel, st: tuple, sid: int) -> bool:
+    return not st[T_LATE] >> m.index[sid] & 1
+
+
+@dataclass
+class Walks:
+    """Outcome of seeded random walks: leader -> number of walks that ended with it."""
+
+    leaders: dict[int, int] = field(default_factory=dict)
+    stuck: int = 0
+    walks: int = 0
+
+
+def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: int = 3000,
+                 model: FLEModel | None = None) -> Walks:
+    """Run seeded random walks of the episode's model; collect the leaders they reach.
+
+    Without join boots a walk ends at the first establishment. With join boots it first
+    runs to a stable ensemble (boots of joiners disabled), then boots the joiners one by
+    one, each after stability, and ends when all joined: the leader is the stable one.
+    """
+    m = model or FLEModel(episode.config(max_round=3, timeouts=2))
+    rng = random.Random(seed)
+    out = Walks()
+    pending_any = {f"boot {s}" for s in episode.boots_any}
+    for _ in range(walks):
+        out.walks += 1
+        st = m.initial_states()[0]
+        before = st[T_HIST]
+        joins = list(episode.boots_join)
+        result = None
+        for _step in range(max_steps):
+            if not episode.boots_join:
+                result = first_established(st, before)
+                if result is not None:
+                    break
+            else:
+                leader = stable_leader(m, st)
+                if leader is not None and not any(not _booted(m, st, s)
+                                                  for s in episode.boots_any):
+                    if not joins:
+                        result = leader
+                        break
+                    acts = dict(m.actions(st))
+                    nxt = acts.get(f"boot {joins[0]}", acts.get(f"restart {joins[0]}"))
+                    if nxt is not None:
+                        joins.pop(0)
+                        st = nxt
+                        continue
+            acts = [(label, t) for label, t in m.actions(st)
+                    if not label.startswith(("boot ", "restart ")) or label in pending_any]
+            # a timer fires only when nothing else can happen (as in the real runs, where
+            # the network is fast): a sound restriction that keeps the budget for stalls
+            busy = [a for a in acts if not a[0].startswith(("timeout ", "giveup "))]
+            acts = busy or acts
+            if not acts:
+                break
+            st = acts[rng.randrange(len(acts))][1]
+        if result is None:
+            out.stuck += 1
+        else:
+            out.leaders[result] = out.leaders.get(result, 0) + 1
+    return out
+
+
+def static_bound(episode: Episode, majority: int | None = None) -> set[int]:
+    """Servers the model's ACKEPOCH rule (§7 L3) does not exclude as first leader.
+
+    L is kept iff some quorum Q of participants contains L and no member of Q has a more
+    recent (currentEpoch, lastZxid) than L. Joiners never start a new epoch here (the
+    ensemble is stable when they boot), so they are left out.
+    """
+    parts = sorted(episode.participants)
+    need = majority or episode.n // 2 + 1
+    keep = set()
+    for leader in parts:
+        mine = episode.init_of(leader)
+        summary = (mine[0], mine[2])
+        below = [s for s in parts if (episode.init_of(s)[0], episode.init_of(s)[2]) <= summary]
+        if len(below) >= need:
+            keep.add(leader)
+    return keep
+
+
+def quorums(sids: Iterable[int], size: int) -> list[tuple[int, ...]]:
+    return list(combinations(sorted(sids), size))
+
+
+@dataclass
+class Prediction:
+    """The bracketed leader set of one episode."""
+
+    possible: set[int]
+    bound: set[int]
+    walks: Walks
+
+    @property
+    def unknown(self) -> set[int]:
+        return self.bound - self.possible
+
+    def verdict(self, real: int) -> str:
+        if real in self.possible:
+            return "agree"
+        if real in self.bound:
+            return "inconclusive"
+        return "DISAGREE"
+
+    def text(self) -> str:
+        s = "{" + ",".join(map(str, sorted(self.possible))) + "}"
+        if self.unknown:
+            s += " ?{" + ",".join(map(str, sorted(self.unknown))) + "}"
+        return s
+
+
+def predict(episode: Episode, walks: int = 300, seed: int = 8) -> Prediction:
+    w = random_walks(episode, walks=walks, seed=seed)
+    bound = static_bound(episode)
+    return Prediction(set(w.leaders), bound | set(w.leaders), w)

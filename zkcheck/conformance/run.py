@@ -1,0 +1,185 @@
+"""Run one scenario on a real ensemble and cut it into election episodes.
+
+An episode opens when the running servers are LOOKING (fresh start, leader killed, quorum
+lost) and records its model inputs at that moment: currentEpoch/acceptedEpoch from the
+dataDir files and the last zxid ``srvr`` reported. After the run each participant's input
+zxid is checked against the ``New election ... proposed zxid`` line it logged -- the value
+FLE really used -- and replaced by it (with a note) when they differ (real-zookeeper.md
+§5.8: zxids move in ways that are easy to mis-read).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from zkcheck.conformance.fle_log import Event, parse_file
+from zkcheck.conformance.harness import Ensemble
+from zkcheck.conformance.predict import Episode
+from zkcheck.conformance.scenarios import Scenario, Step
+
+
+@dataclass
+class EpisodeRun:
+    """One election episode as it happened on the real ensemble."""
+
+    episode: Episode
+    t0: float
+    leader: int | None = None
+    joined: list[tuple[int, int]] = field(default_factory=list)  # (joiner, leader after)
+    t_stable: float | None = None
+    joinable: bool = True
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.t_stable is None else self.t_stable - self.t0
+
+
+@dataclass
+class ScenarioRun:
+    scenario: Scenario
+    episodes: list[EpisodeRun]
+    events: list[Event]
+    seconds: float
+    run_dir: Path
+    journal: list = field(default_factory=list)
+
+
+class _Runner:
+    def __init__(self, ens: Ensemble) -> None:
+        self.ens = ens
+        self.episodes: list[EpisodeRun] = []
+        self.open: EpisodeRun | None = None
+        self.stable = False
+        self.last_killed: int | None = None
+        self.leader: int | None = None
+
+    def _inputs(self) -> tuple[tuple[int, int, int, int], ...]:
+        out = []
+        for sid in self.ens.sids:
+            p = self.ens.persistent(sid)
+            out.append((sid, p.current_epoch, p.accepted_epoch, p.last_zxid))
+        return tuple(out)
+
+    def _open(self, up: set[int], crashed: int | None = None) -> EpisodeRun:
+        ep = Episode(self.ens.n, self._inputs(), frozenset(up), crashed=crashed)
+        self.open = EpisodeRun(ep, time.time())
+        self.episodes.append(self.open)
+        return self.open
+
+    def _close_joins(self) -> None:
+        if self.open is not None:
+            self.open.joinable = False
+
+    def _wait(self, wait: str, sids: tuple[int, ...] = ()) -> int | None:
+        if wait == "stable":
+            self.leader = self.ens.wait_stable()
+            self.stable = True
+            return self.leader
+        self.stable = False
+        self.leader = None
+        if wait == "looking":
+            self.ens.wait_looking(self.ens.running())
+        return None
+
+    def step(self, step: Step) -> None:
+        ens = self.ens
+        if step.op == "restart-killed":
+            step = Step("start", (self.last_killed,), "stable")
+        if step.op == "start":
+            sids = tuple(int(s) for s in step.sids)
+            ep = self.open
+            if self.stable and ep is not None and ep.joinable and ep.leader is not None:
+                if step.wait != "stable":
+                    raise ValueError("a join must wait for a stable ensemble")
+                ep.episode = replace(ep.episode,
+                                     boots_join=ep.episode.boots_join + sids)
+                for sid in sids:
+                    ens.start(sid)
+                leader = self._wait("stable")
+                ep.joined.extend((sid, leader) for sid in sids)
+                return
+            if self.stable:
+                raise ValueError("start into a stable ensemble after writes or kills is not "
+                                 "an episode this runner can predict")
+            if ep is None or ep.leader is not None:
+                ep = self._open(set(ens.running()) | set(sids))
+            else:
+                ep.episode = replace(ep.episode, boots_any=ep.episode.boots_any | set(sids))
+            for sid in sids:
+                ens.start(sid)
+            leader = self._wait(step.wait)
+            if leader is not None:
+                ep.leader, ep.t_stable = leader, time.time()
+            return
+        if step.op == "write":
+            self._close_joins()
+            via = self.leader if step.sids[0] == "leader" else int(step.sids[0])
+            ens.write(via, step.count)
+            time.sleep(0.2)
+            self._wait("stable")  # refreshes every running server's srvr zxid
+            return
+        if step.op == "kill":
+            target = step.sids[0]
+            sid = self.leader if target == "leader" else int(target)
+            if sid is None:
+                raise ValueError("kill leader: no leader is known at this point")
+            was_leader = sid == self.leader
+            self._close_joins()
+            ens.kill(sid)
+            self.last_killed = sid
+            if step.wait == "none":  # part of a sequence of kills: no election observed
+                self.open, self.stable = None, False
+                if was_leader:
+                    self.leader = None
+                return
+            if step.wait == "looking" or was_leader:
+                ep = self._open(set(ens.running()), sid if was_leader else None)
+                leader = self._wait(step.wait)
+                if leader is not None:
+                    ep.leader, ep.t_stable = leader, time.time()
+                return
+            self._wait(step.wait)
+            return
+        raise ValueError(f"unknown step {step.op!r}")
+
+
+def _correct_inputs(run: EpisodeRun, events: list[Event], t_end: float) -> None:
+    """Use each participant's first logged "New election" zxid in the episode window."""
+    ep = run.episode
+    inputs = {sid: (ce, ae, z) for sid, ce, ae, z in ep.inputs}
+    notes = list(ep.notes)
+    for sid in sorted(ep.participants | set(ep.boots_join)):
+        first = next((e for e in events if e.sid == sid and e.kind == "new_election"
+                      and run.t0 - 0.05 <= e.time <= t_end), None)
+        if first is None:
+            continue
+        ce, ae, z = inputs[sid]
+        if first.zxid != z:
+            notes.append(f"server {sid}: srvr zxid {z:#x}, FLE proposed {first.zxid:#x}")
+            inputs[sid] = (ce, ae, first.zxid)
+    run.episode = replace(ep, inputs=tuple((s, *inputs[s]) for s in sorted(inputs)),
+                          notes=tuple(notes))
+
+
+def run_scenario(scenario: Scenario, run_dir: Path | None = None) -> ScenarioRun:
+    """Run ``scenario`` on a fresh ensemble (stopped by PID whatever happens)."""
+    base = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix=f"zkc-{scenario.name}-"))
+    t = time.monotonic()
+    with Ensemble(scenario.n, base) as ens:
+        runner = _Runner(ens)
+        for step in scenario.steps:
+            runner.step(step)
+        ens.close()
+        events: list[Event] = []
+        for sid in ens.sids:
+            for life, path in enumerate(ens.log_paths(sid), 1):
+                events.extend(parse_file(path, sid, life))
+        journal = list(ens.journal)
+    events.sort(key=lambda e: e.time)
+    ends = [r.t0 for r in runner.episodes[1:]] + [time.time()]
+    for r, t_end in zip(runner.episodes, ends, strict=True):
+        _correct_inputs(r, events, t_end)
+    return ScenarioRun(scenario, runner.episodes, events, time.monotonic() - t, base, journal)

@@ -1,0 +1,130 @@
+"""Scripted conformance scenarios: a tiny step language run against the real ensemble.
+
+Steps (``ensemble`` picks a server with ``"leader"``):
+
+* ``start(*sids, wait=...)`` -- launch servers together; then wait until the ensemble is
+  ``stable`` (one leader, the rest followers), every running server is ``looking`` (no
+  quorum yet), or ``none``.
+* ``kill(sid_or_leader, wait=...)`` -- SIGKILL (crash semantics), then wait likewise.
+* ``write(count, via="leader")`` -- client creates through kazoo, so zxids diverge from
+  servers that are down.
+
+Each scenario names what it is meant to exercise; the expected leader is never written
+here -- the model predicts it and the real ensemble decides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkcheck.errors import InputError
+
+
+@dataclass(frozen=True)
+class Step:
+    op: str  # start | kill | write
+    sids: tuple[int | str, ...] = ()
+    wait: str = "stable"
+    count: int = 0
+
+
+def start(*sids: int, wait: str = "stable") -> Step:
+    return Step("start", sids, wait)
+
+
+def kill(sid: int | str = "leader", wait: str = "stable") -> Step:
+    return Step("kill", (sid,), wait)
+
+
+def write(count: int, via: int | str = "leader") -> Step:
+    return Step("write", (via,), "none", count)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    n: int
+    steps: tuple[Step, ...]
+    about: str
+
+
+def _failovers(n: int, times: int) -> tuple[Step, ...]:
+    steps: list[Step] = [start(*range(1, n + 1))]
+    for _ in range(times):
+        steps += [kill("leader"), Step("restart-killed")]
+    return tuple(steps)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("fresh3-simultaneous", 3, (start(1, 2, 3),),
+             "3 fresh servers launched together"),
+    Scenario("fresh3-order-123", 3, (start(1, wait="looking"), start(2), start(3)),
+             "one at a time: the first quorum {1,2} decides, 3 joins"),
+    Scenario("fresh3-order-312", 3, (start(3, wait="looking"), start(1), start(2)),
+             "one at a time starting with the highest sid"),
+    Scenario("fresh3-order-231", 3, (start(2, wait="looking"), start(3), start(1)),
+             "one at a time, middle sid first"),
+    Scenario("fresh5-simultaneous", 5, (start(1, 2, 3, 4, 5),),
+             "5 fresh servers launched together (racy on 2 cores: non-maximal leaders)"),
+    Scenario("fresh5-order-12345", 5, (start(1, wait="looking"), start(2, wait="looking"),
+                                       start(3), start(4), start(5)),
+             "one at a time: {1,2,3} decides, 4 and 5 join"),
+    Scenario("fresh5-order-54321", 5, (start(5, wait="looking"), start(4, wait="looking"),
+                                       start(3), start(2), start(1)),
+             "one at a time from the top"),
+    Scenario("late-joiner-3", 3, (start(1, 2), start(3)),
+             "3 joins an established {1,2} ensemble and must follow 2"),
+    Scenario("late-joiner-5", 5, (start(1, 2, 3), start(4), start(5)),
+             "4 and 5 join an established {1,2,3} ensemble"),
+    Scenario("crash3-equal-zxid", 3, (start(1, 2, 3), write(5), kill("leader")),
+             "leader crash, survivors with equal zxids: highest surviving sid"),
+    Scenario("crash5-equal-zxid", 5, (start(1, 2, 3, 4, 5), write(5), kill("leader")),
+             "5 servers, leader crash with equal zxids"),
+    Scenario("crash3-different-zxid", 3,
+             (start(1, 2, 3), kill(1, wait="stable"), write(5), kill("leader", wait="looking"),
+              start(1)),
+             "leader crash; the stale 1 rejoins the up-to-date 2: 2 must win"),
+    Scenario("stale-higher-sid-3", 3,
+             (start(1, 2, 3), kill(3), write(5), kill("leader", wait="looking"), start(3)),
+             "up-to-date lower sid 1 against stale higher sid 3"),
+    Scenario("stale-higher-sid-5", 5,
+             (start(1, 2, 3, 4, 5), kill(3), kill(4), write(10),
+              kill("leader", wait="looking"), start(3), start(4), start(5)),
+             "scenario E: {1,2} up to date, stale 3 arrives: 2 wins, 4 and 5 follow"),
+    Scenario("crash5-two-stale", 5,
+             (start(1, 2, 3, 4, 5), kill(1), kill(2), write(5),
+              kill("leader", wait="looking"), start(1)),
+             "two stale low sids, leader crash, stale 1 restores the quorum"),
+    Scenario("epoch-beats-sid-3", 3,
+             (start(1, 2, 3), write(5), kill("leader"), kill(1, wait="none"),
+              kill("leader", wait="none"), start(3, wait="looking"), start(1)),
+             "higher epoch (1, epoch 2) against higher sid (3, epoch 1) at equal zxid"),
+    Scenario("restart-all-3", 3,
+             (start(1, 2, 3), write(3), kill(1, wait="none"), kill(2, wait="none"),
+              kill(3, wait="none"), start(1, 2, 3)),
+             "whole ensemble killed after writes and restarted from disk"),
+    Scenario("quorum-loss-3", 3,
+             (start(1, 2, 3), write(2), kill(1, wait="none"), kill(2, wait="looking"),
+              start(2)),
+             "both followers die, the leader steps down, one follower returns"),
+    Scenario("failover-writes-5", 5,
+             (start(1, 2, 3, 4, 5), write(3), kill("leader"), write(3), kill("leader")),
+             "two leader crashes with writes in between"),
+    Scenario("failover3-repeated", 3, _failovers(3, 4),
+             "leader killed and restarted 4 times"),
+    Scenario("failover5-repeated", 5, _failovers(5, 4),
+             "leader killed and restarted 4 times, 5 servers"),
+)
+
+BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+def select(names: tuple[str, ...] | list[str]) -> list[Scenario]:
+    """Scenarios by name (all when empty); unknown names are bad input."""
+    if not names:
+        return list(SCENARIOS)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise InputError(f"unknown scenario {', '.join(unknown)} "
+                         f"(known: {', '.join(BY_NAME)})")
+    return [BY_NAME[n] for n in names]

@@ -1,0 +1,168 @@
+"""The FLE options of ``zkcheck explore`` and the model they build.
+
+``fle_options`` is a click decorator adding the cluster, scenario, initial-state, bound,
+fault and variant options; ``build_fle_model(**options)`` turns their values (also usable
+from Python and spec files) into an ``FLEModel``, raising ``InputError`` with one line on a
+bad value or combination. General search options (--depth, --search, --property, --json,
+...) belong to the ``explore`` command itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import click
+
+from zkcheck.errors import InputError
+from zkcheck.model.config import SCENARIOS, Bounds, Faults, ModelConfig, ServerInit
+from zkcheck.model.fle import FLEModel
+from zkcheck.model.variants import Variant
+
+_BOUNDS = Bounds()
+_FAULTS = Faults()
+
+
+def _variant_help() -> str:
+    from dataclasses import fields
+
+    return ", ".join(f.name for f in fields(Variant))
+
+
+def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the FLE model options to a click command (keyword names as in
+    ``build_fle_model``)."""
+    options = [
+        click.option("--servers", type=int, default=3, show_default=True, metavar="N",
+                     help="Cluster size; the servers get sids 1..N."),
+        click.option("--scenario", type=click.Choice(SCENARIOS), default="startup",
+                     show_default=True,
+                     help="startup: every server boots LOOKING. leader-crash: an established "
+                          "ensemble (leader = greatest (epoch, zxid, sid)) whose leader just "
+                          "crashed."),
+        click.option("--zxid", multiple=True, metavar="SID=E:C",
+                     help="Initial lastZxid of a server as epoch:counter, e.g. 2=1:5 "
+                          "(repeatable). Default 0:0 (leader-crash: 0:0 too)."),
+        click.option("--epoch", multiple=True, metavar="SID=CUR[:ACC]",
+                     help="Initial currentEpoch[:acceptedEpoch] of a server, e.g. 3=1:2 "
+                          "(repeatable; ACC defaults to CUR). Default 0 (leader-crash: 1)."),
+        click.option("--late", multiple=True, type=int, metavar="SID",
+                     help="This server is down at the start and boots later (repeatable)."),
+        click.option("--observers", type=int, default=0, show_default=True, metavar="K",
+                     help="The K highest sids are observers (non-voting)."),
+        click.option("--observer", multiple=True, type=int, metavar="SID",
+                     help="This server is an observer (repeatable)."),
+        click.option("--max-round", type=int, default=_BOUNDS.max_round, show_default=True,
+                     help="Highest election round (logicalclock) a server may start."),
+        click.option("--timeouts", type=int, default=_BOUNDS.timeouts, show_default=True,
+                     help="Nondeterministic timeouts per run: election re-broadcasts and "
+                          "leaders/learners giving up their role."),
+        click.option("--wire-capacity", type=int, default=_BOUNDS.wire_capacity,
+                     show_default=True, help="Messages in flight per ordered pair of servers."),
+        click.option("--client-writes", type=int, default=_BOUNDS.client_writes,
+                     show_default=True, help="Transactions established leaders may log."),
+        click.option("--crashes", type=int, default=_FAULTS.crashes, show_default=True,
+                     help="Crash budget (any server, any time)."),
+        click.option("--restarts", type=int, default=_FAULTS.restarts, show_default=True,
+                     help="Restart budget for crashed servers."),
+        click.option("--link-failures", type=int, default=_FAULTS.link_failures,
+                     show_default=True, help="Budget of election-connection breaks."),
+        click.option("--variant", "variant_flags", multiple=True, metavar="FLAG",
+                     help="Restore a historic pre-fix rule (repeatable): " + _variant_help()
+                          + ". Default: ZooKeeper 3.8."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _parse_sid(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a server id") from None
+
+
+def _parse_pairs(values: Iterable[str], option: str) -> dict[int, list[int]]:
+    """``SID=A:B`` items -> {sid: [A, B]}; the same sid twice is an error."""
+    out: dict[int, list[int]] = {}
+    for item in values:
+        sid_text, sep, rest = item.partition("=")
+        if not sep or not rest:
+            raise InputError(f"{option} {item!r}: expected SID=VALUE")
+        sid = _parse_sid(sid_text.strip(), option)
+        if sid in out:
+            raise InputError(f"{option} given twice for server {sid}")
+        try:
+            out[sid] = [int(part) for part in rest.split(":")]
+        except ValueError:
+            raise InputError(f"{option} {item!r}: values must be integers") from None
+    return out
+
+
+def build_config(
+    servers: int = 3,
+    scenario: str = "startup",
+    zxid: Iterable[str] = (),
+    epoch: Iterable[str] = (),
+    late: Iterable[int] = (),
+    observers: int = 0,
+    observer: Iterable[int] = (),
+    max_round: int = _BOUNDS.max_round,
+    timeouts: int = _BOUNDS.timeouts,
+    wire_capacity: int = _BOUNDS.wire_capacity,
+    client_writes: int = _BOUNDS.client_writes,
+    crashes: int = _FAULTS.crashes,
+    restarts: int = _FAULTS.restarts,
+    link_failures: int = _FAULTS.link_failures,
+    variant_flags: Iterable[str] = (),
+) -> ModelConfig:
+    """The ``ModelConfig`` of the option values; ``InputError`` (one line) on bad input."""
+    if not isinstance(servers, int) or servers < 1:
+        raise InputError(f"--servers must be >= 1, got {servers!r}")
+    if servers > 9:
+        raise InputError(f"--servers {servers} is too many for exhaustive exploration (max 9)")
+    sids = list(range(1, servers + 1))
+    if observers < 0 or observers >= servers:
+        raise InputError(f"--observers must be between 0 and {servers - 1} (at least one "
+                         f"voter), got {observers}")
+    observer_set = set(sids[servers - observers:]) | {int(s) for s in observer}
+    zxids = _parse_pairs(zxid, "--zxid")
+    epochs = _parse_pairs(epoch, "--epoch")
+    for sid, parts in zxids.items():
+        if len(parts) != 2:
+            raise InputError(f"--zxid for server {sid}: expected EPOCH:COUNTER")
+    for sid, parts in epochs.items():
+        if len(parts) not in (1, 2):
+            raise InputError(f"--epoch for server {sid}: expected CUR or CUR:ACC")
+    default = ServerInit(1, 1, (0, 0)) if scenario == "leader-crash" else ServerInit()
+    initial: dict[int, ServerInit] = {}
+    for sid in sorted(set(zxids) | set(epochs)):
+        if sid not in sids:
+            raise InputError(f"server {sid} in --zxid/--epoch is not one of the servers "
+                             f"1..{servers}")
+        ep = epochs.get(sid)
+        cur = ep[0] if ep else default.current_epoch
+        acc = ep[1] if ep and len(ep) == 2 else (cur if ep else default.accepted_epoch)
+        zx = tuple(zxids[sid]) if sid in zxids else default.last_zxid
+        initial[sid] = ServerInit(cur, acc, (zx[0], zx[1]))
+    return ModelConfig.make(
+        sids,
+        observers=observer_set,
+        initial=initial,
+        late=[int(s) for s in late],
+        scenario=scenario,
+        bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
+                      client_writes=client_writes),
+        faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures),
+        variant=Variant.from_flags(list(variant_flags)),
+    )
+
+
+def build_fle_model(**options: Any) -> FLEModel:
+    """The FLE model of the ``fle_options`` values (see ``build_config``)."""
+    known = set(build_config.__code__.co_varnames[:build_config.__code__.co_argcount])
+    for name in options:
+        if name not in known:
+            raise InputError(f"unknown FLE option {name!r}")
+    return FLEModel(build_config(**options))

@@ -1,0 +1,1 @@
+"""Readable counterexamples: trace files, text view, sequence charts, state graphs, HTML."""
