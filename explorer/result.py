@@ -61,9 +61,12 @@ class Verdict:
     trace: Trace | None = None
     description: str = ""
     note: str = ""
+    required: bool = True  # a witness that was not asked for does not fail the run
 
     @property
     def ok(self) -> bool:
+        if self.status == WITNESS_NOT_FOUND:
+            return not self.required
         return self.status in (HOLDS, HOLDS_WITHIN_BOUNDS, WITNESS_FOUND, NOT_CHECKED)
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, invariant, witness
+from zkcheck.invariants.fle_liveness import LIVENESS_NAMES, liveness_properties
 from zkcheck.model.config import ModelConfig
 from zkcheck.model.state import (
     D_LOOKING,
@@ -127,6 +128,8 @@ def vote_values(config: ModelConfig, model: FLEModel | None = None) -> list[tupl
     inits = persistent_init(m)
     zxids = sorted({i.zxid() for i in inits})
     epochs = range(0, max(i.accepted_epoch for i in inits) + 2)
+    if config.variant.vote_order_zxid_sid:
+        epochs = range(1)  # a 3.3 vote has no epoch: votes differing only there are one vote
     return [(sid, z, e) for sid, z, e in product(config.voters, zxids, epochs)]
 
 
@@ -146,7 +149,7 @@ def _model(config: ModelConfig | FLEModel) -> FLEModel:
 
 PROPERTY_NAMES = ("Leadership", "EpochMonotonic", "DecisionSupported",
                   "EstablishedLeaderUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
-                  "TwoLeadingSameRound")
+                  "TwoLeadingSameRound") + LIVENESS_NAMES
 
 
 def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
@@ -188,6 +191,7 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
         witness("LeaderEstablished", leader_established, leader_established.__doc__ or ""),
         witness("TwoLeadingSameRound", two_leading_same_round,
                 two_leading_same_round.__doc__ or ""),
+        *liveness_properties(m),
     ]
 
 

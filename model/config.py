@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from zkcheck.errors import InputError
 from zkcheck.model.variants import Variant
 
-SCENARIOS = ("startup", "leader-crash")
+SCENARIOS = ("startup", "leader-crash", "established")
 
 ZXID_COUNTER_LIMIT = 1 << 8
 """A zxid is stored as ``epoch * ZXID_COUNTER_LIMIT + counter``: one small int that compares
@@ -53,6 +53,9 @@ def zxid_text(zxid: int) -> str:
     return f"{epoch}:{counter}"
 
 
+LEADER_CRASH_DEFAULT = ServerInit(current_epoch=1, accepted_epoch=1, last_zxid=(0, 0))
+
+
 @dataclass(frozen=True)
 class Bounds:
     """Bounds that keep the state space finite (fle-semantics.md §10, "Bounds").
@@ -67,12 +70,19 @@ class Bounds:
     * ``wire_capacity``: messages in flight per ordered pair of servers (§4.5).
     * ``client_writes``: transactions an established leader may log in broadcast (§7, last
       bullet), so that zxids diverge.
+    * ``recv_capacity``: notifications that may wait in one LOOKING server's recvqueue
+      (0 = unbounded, ZooKeeper's LinkedBlockingQueue). When it is full a delivery to that
+      server waits on the wire (back-pressure) until the election loop dequeues. Needed
+      only when a variant sends notifications forever (the ZOOKEEPER-1419 vote cycle makes
+      the queues, hence the space, grow without end); it removes runs with longer queues,
+      so a violation found is real and "holds" covers only runs within the capacity.
     """
 
     max_round: int = 2
     timeouts: int = 0
     wire_capacity: int = 1
     client_writes: int = 0
+    recv_capacity: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,11 @@ class ModelConfig:
         return tuple(s for s in self.servers if s not in self.observers)
 
     def init_of(self, sid: int) -> ServerInit:
-        return dict(self.initial).get(sid, ServerInit())
+        """Persistent state of ``sid`` at the start: as given, else the scenario's default
+        (all zero for startup; epoch 1 established, no transaction, for leader-crash)."""
+        default = (LEADER_CRASH_DEFAULT if self.scenario in ("leader-crash", "established")
+                   else ServerInit())
+        return dict(self.initial).get(sid, default)
 
     # ------------------------------------------------------------------ validation
 

@@ -13,8 +13,9 @@ Decisions written down here (where the notes leave a question):
   (kind, mask of voters whose stored vote matched the decided vote, logicalclock before
   the decision).
 * The observer's minimum initial vote (Long.MIN_VALUE) is represented as -1 in all three
-  fields (proposal key 0); real zxids and epochs are >= 0 so every real vote is better. ZOOKEEPER-261's
-  "drop votes with zxid -1" never fires (no server has zxid -1) and is not modelled.
+  fields (proposal key 0); real zxids and epochs are >= 0 so every real vote is better.
+  ZOOKEEPER-261's "drop votes with zxid -1" never fires (no server has zxid -1) and is not
+  modelled.
 * Messages of a sender that is not a voter never reach ``Process``: rule 5.1.3 answers
   them in the WorkerReceiver.
 """

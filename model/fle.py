@@ -51,6 +51,7 @@ from typing import Any
 from zkcheck.explorer.model import Property, encode_tuple
 from zkcheck.model import election, faults, network, zab
 from zkcheck.model.config import ZXID_COUNTER_LIMIT, ModelConfig, zxid_text
+from zkcheck.model.fairness import fairness_class
 from zkcheck.model.quorum import QuorumMaj
 from zkcheck.model.scenarios import initial_state
 from zkcheck.model.state import (
@@ -81,6 +82,7 @@ class FLEModel:
         self.config = config
         self.variant = config.variant
         self.name = "fle"
+        self.marshal_encoding = True  # encode(s) == marshal.dumps(s, 2): batch-encoded in C
         sids = config.servers
         n = len(sids)
         self.sids: tuple[int, ...] = sids
@@ -111,6 +113,7 @@ class FLEModel:
         self.empty_votes: tuple = (None,) * n
         self.max_round = config.bounds.max_round
         self.wire_capacity = config.bounds.wire_capacity
+        self.recv_capacity = config.bounds.recv_capacity
         self.zxid_base = ZXID_COUNTER_LIMIT
         self._observer_key = pack_key(-1, -1, -1)
         self.voter_by_leader1 = tuple(
@@ -173,6 +176,8 @@ class FLEModel:
         self._pair_generators = tuple(gens)
         self._initial = initial_state(self)
         self._properties: list[Property] | None = None
+        self._group: list[tuple[int, ...]] | None = None
+        self.por_deadlock_only = frozenset({"BoundStall"})  # see model/independence.py
 
     # ------------------------------------------------------------------ helpers for actions
 
@@ -235,6 +240,48 @@ class FLEModel:
             self._properties = fle_properties(self)
         return self._properties
 
+    def ample_for(self, property_names: Sequence[str]) -> Callable | None:
+        """Partial-order reduction: ample sets for these properties (None: not covered);
+        the independence relation and its proof are in ``zkcheck.model.independence``."""
+        from zkcheck.model.independence import ample_for
+
+        return ample_for(self, property_names)
+
+    def symmetry_group(self, kind: str = "observers") -> list[tuple[int, ...]]:
+        """Server permutations: ``observers`` (the declared symmetry: observers among
+        themselves) or ``servers`` (all of them -- not a symmetry of FLE, for checks)."""
+        from zkcheck.model.symmetry import observer_group, server_group
+
+        return observer_group(self) if kind == "observers" else server_group(self)
+
+    def permute(self, state: tuple, perm: tuple[int, ...]) -> tuple:
+        from zkcheck.model.symmetry import permute
+
+        return permute(self, state, perm)
+
+    def canonical(self, state: tuple) -> tuple:
+        """Symmetry reduction: the orbit representative under permutations of observers."""
+        from zkcheck.model.symmetry import canonical
+
+        if self._group is None:
+            self._group = self.symmetry_group()
+        return canonical(self, state, self._group)
+
+    def por_measure(self, state: tuple) -> int:
+        """Total length of the receive queues: every quiet step shortens one."""
+        return sum(len(s[F_QUEUE]) for s in state[0])
+
+    def por_absorbs(self, ample_label: str, other: str) -> bool:
+        from zkcheck.model.independence import absorbs
+
+        return absorbs(self, ample_label, other)
+
+    @staticmethod
+    def fairness(label: str) -> str | None:
+        """Weak-fairness class of an action (``zkcheck.model.fairness``): the label, or
+        None for faults and environment choices."""
+        return fairness_class(label)
+
     def describe(self, state: tuple) -> dict[str, Any]:
         return describe_state(state, self.sids, zxid_text)
 
@@ -248,5 +295,7 @@ class FLEModel:
         return (f"FLE (ZooKeeper {self.variant.name}), servers {','.join(map(str, c.servers))}"
                 f"{obs}{late}, scenario {c.scenario}; bounds: max-round {b.max_round}, "
                 f"timeouts {b.timeouts}, wire-capacity {b.wire_capacity}, client-writes "
-                f"{b.client_writes}; faults: crashes {f.crashes}, restarts {f.restarts}, "
+                f"{b.client_writes}"
+                + (f", recv-capacity {b.recv_capacity}" if b.recv_capacity else "")
+                + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
                 f"link-failures {f.link_failures}")

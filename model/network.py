@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zkcheck.model.election import receive
-from zkcheck.model.state import B_LINK, P_DOWN
+from zkcheck.model.state import B_LINK, F_QUEUE, F_STATE, LOOKING, P_DOWN
 
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
@@ -70,14 +70,21 @@ def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
     """Deliver(i, j) (§4.3, §5.1): the head message in flight from i reaches j and j's
     WorkerReceiver handles it at once (one atomic step per received message). A reply it
     produces is queued for i (overwriting, §4.2: replies and notifications share the slot).
-    Guard: something in flight (a wire is non-empty only while the pair is connected)."""
+    Guard: something in flight (a wire is non-empty only while the pair is connected) and,
+    with a ``recv_capacity`` bound, j's recvqueue has room if j is LOOKING (back-pressure,
+    see ``zkcheck.model.config.Bounds``)."""
     chans = st[1]
     n = m.n
+    cap = m.recv_capacity
     for ci, i, j, label in m.deliver_chans:
         c = chans[ci]
         wire = c[1]
         if not wire:
             continue
+        if cap:
+            r = st[0][j]
+            if r[F_STATE] == LOOKING and len(r[F_QUEUE]) >= cap:
+                continue
         servers = st[0]
         ns, reply = receive(m, servers[j], j, i, wire[0])
         nc = list(chans)

@@ -20,8 +20,17 @@
     servers' send queues and ``last`` messages are empty (stale messages of the previous
     election are not reconstructed).
 
+* ``established``: the same ensemble, but its leader is alive and in broadcast (LEADING,
+  logicalclock 1, the published vote as above, a LearnerHandler for every learner). The
+  starting point for "a server (re)joins an established quorum" (late starters, restarts)
+  and "a running leader gives up" cases (ZOOKEEPER-2164, -1514, -1732).
+
+  Under the pre-fix variants the published votes are what those releases would have
+  published: round -1 with ``result_round_minus_one`` (the LOOKING exit's vote), and the
+  pre-election epoch e - 1 with ``no_update_election_vote`` (never refreshed after sync).
+
   Servers without an explicit initial state get currentEpoch = acceptedEpoch = 1 and
-  lastZxid (0, 0) in this scenario (an ensemble that established epoch 1 and has not
+  lastZxid (0, 0) in these two scenarios (an ensemble that established epoch 1 and has not
   logged a transaction yet); in ``startup`` they get all zeros.
 """
 
@@ -40,11 +49,15 @@ from zkcheck.model.state import (
     F_VOTE,
     F_ZAB,
     FOLLOWING,
+    L_BROADCAST,
+    LEADING,
     LOOKING,
+    NO_VOTE_ROUND,
     OBSERVING,
     P_DOWN,
     P_ROLE,
     Z_SERVING,
+    ZR_LEADER,
     ZR_LEARNER,
     pack_key,
     pack_vote,
@@ -54,15 +67,9 @@ from zkcheck.model.state import (
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
-LEADER_CRASH_DEFAULT = ServerInit(current_epoch=1, accepted_epoch=1, last_zxid=(0, 0))
-
-
 def persistent_init(m: FLEModel) -> list[ServerInit]:
     """Per-server persistent state at the start, in configuration order."""
-    config = m.config
-    given = dict(config.initial)
-    default = LEADER_CRASH_DEFAULT if config.scenario == "leader-crash" else ServerInit()
-    return [given.get(sid, default) for sid in config.servers]
+    return [m.config.init_of(sid) for sid in m.config.servers]
 
 
 def _down(m: FLEModel, init: ServerInit) -> tuple:
@@ -96,25 +103,26 @@ def initial_state(m: FLEModel) -> tuple:
         else:
             servers.append(booted_server(m, down, k))
     hist: tuple = ()
-    if config.scenario == "leader-crash":
-        servers, hist = _leader_crash(m, servers, inits)
+    if config.scenario in ("leader-crash", "established"):
+        servers, hist = _ensemble(m, servers, inits, config.scenario)
     chans = tuple(None if i == j else (None, (), None) for i in range(m.n) for j in range(m.n))
     f, b = config.faults, config.bounds
     budget = (f.crashes, f.restarts, f.link_failures, b.timeouts, b.client_writes)
     return (tuple(servers), chans, _links(m, servers), budget, late, hist)
 
 
-def _leader_crash(m: FLEModel, servers: list[tuple], inits: list[ServerInit]
-                  ) -> tuple[list[tuple], tuple]:
+def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenario: str
+              ) -> tuple[list[tuple], tuple]:
+    """An established ensemble; its leader crashed (``leader-crash``) or alive."""
     config = m.config
     up_voters = [k for k in m.voter_idx if config.servers[k] not in config.late]
     if not up_voters:
-        raise InputError("leader-crash needs at least one voter that is up at the start")
+        raise InputError(f"{scenario} needs at least one voter that is up at the start")
     lk = max(up_voters, key=lambda k: (inits[k].current_epoch, inits[k].zxid(), m.sids[k]))
     lead = inits[lk]
     e, lzx = lead.current_epoch, lead.zxid()
     if e < 1:
-        raise InputError("leader-crash needs the leader's currentEpoch >= 1 "
+        raise InputError(f"{scenario} needs the leader's currentEpoch >= 1 "
                          "(an epoch must have been established)")
     learners = [k for k in range(m.n) if k != lk and config.servers[k] not in config.late
                 and inits[k].current_epoch == e and inits[k].accepted_epoch == e
@@ -125,10 +133,13 @@ def _leader_crash(m: FLEModel, servers: list[tuple], inits: list[ServerInit]
             mask |= 1 << k
     if not m.quorum[mask]:
         sids = [m.sids[k] for k in range(m.n) if mask >> k & 1]
-        raise InputError(f"leader-crash: leader {m.sids[lk]} and the voters synced with epoch "
+        raise InputError(f"{scenario}: leader {m.sids[lk]} and the voters synced with epoch "
                          f"{e} ({', '.join(map(str, sids))}) are not a quorum, so no leader of "
                          f"epoch {e} can have been established")
-    vote = pack_vote(LOOKING, m.sids[lk], lzx, 1, e)
+    variant = m.variant
+    vote = pack_vote(LOOKING, m.sids[lk], lzx,
+                     NO_VOTE_ROUND if variant.result_round_minus_one else 1,
+                     max(e - 1, 0) if variant.no_update_election_vote else e)
     for k in learners:
         s = list(servers[k])
         s[F_STATE] = FOLLOWING if m.voter[k] else OBSERVING
@@ -138,7 +149,18 @@ def _leader_crash(m: FLEModel, servers: list[tuple], inits: list[ServerInit]
         s[F_VOTE] = vote
         s[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
         servers[k] = tuple(s)
-    servers[lk] = _down(m, lead)
+    if scenario == "leader-crash":
+        servers[lk] = _down(m, lead)
+    else:
+        s = list(servers[lk])
+        s[F_STATE] = LEADING
+        s[F_PHASE] = P_ROLE
+        s[F_CLOCK] = 1
+        s[F_PROP] = pack_key(m.sids[lk], lzx, max(e - 1, 0))
+        s[F_VOTE] = vote
+        conn = sum(1 << k for k in learners)
+        s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)
+        servers[lk] = tuple(s)
     top = max(((inits[k].current_epoch, inits[k].zxid()) for k in learners if m.voter[k]),
               default=(-1, -1))
     hist = ((e, m.sids[lk], mask, (e, lzx), top),)

@@ -15,7 +15,10 @@ shared with the predecessor):
 * ``budget``: remaining ``(crashes, restarts, link_failures, timeouts, client_writes)``.
 * ``late``: bit mask of late starters (by index) that have not booted yet.
 * ``hist``: history for the invariants, a sorted tuple of establishment records
-  ``(epoch, leader_sid, acked_mask, summary_vote, max_acked_vote)`` (see ``H_*``).
+  ``(epoch, leader_sid, acked_mask, summary, max_acked)`` (see ``H_*``): ``acked_mask`` the
+  ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, lastZxid) when it
+  started leading, ``max_acked`` the greatest (currentEpoch, lastZxid) of the other members
+  of that quorum at the moment of establishment ((-1, -1) if none).
 
 Votes and messages are packed into one int, a *vote word* (``pack_vote``), because a state
 holds dozens of them and an int is one marshal item of 5 bytes where a 5-tuple is 30:

@@ -8,7 +8,8 @@ copies a rule per version; it branches on the field where the rule is applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 
 from zkcheck.errors import InputError
 
@@ -69,13 +70,22 @@ class Variant:
     """ZOOKEEPER-975 (<= 3.3.x): on a new connection the last sent message is re-sent even if
     a newer one is queued. Default: only when the send queue is empty (§4.2 item 5)."""
 
+    vote_order_zxid_sid: bool = False
+    """3.3.x and earlier (before ZOOKEEPER-1082 put the epoch first, 3.4.0): ``better``
+    compares (zxid, id) only and ignores peerEpoch. Not a bug by itself (3.3 had no
+    currentEpoch), but the 3.3 rule. Default: lexicographic (peerEpoch, zxid, id) (§3.3)."""
+
     def flags(self) -> list[str]:
         """Names of the flags that differ from ZooKeeper 3.8."""
         return [f.name for f in fields(self) if getattr(self, f.name)]
 
     @property
     def name(self) -> str:
-        """``3.8`` or ``3.8+flag,flag``, for reports."""
+        """The release (``3.4.3``) if the flags are exactly a preset's, else ``3.8`` or
+        ``3.8+flag,flag``, for reports."""
+        for version, variant in PRESETS.items():
+            if variant == self:
+                return version
         changed = self.flags()
         return "3.8" + ("+" + ",".join(changed) if changed else "")
 
@@ -91,3 +101,45 @@ class Variant:
 
 
 ZK_3_8 = Variant()
+
+PRESETS: dict[str, Variant] = {
+    # fle-semantics.md §9 column 3.3.x; fle-bugs.md §1.1-§1.4. 3.3's pre-Zab-1.0 epoch
+    # handling is not modelled: its Zab slice is the modern one (no Zab flags).
+    "3.3": Variant(vote_order_zxid_sid=True, exit_when_all_heard=True,
+                   follow_leading_same_round=True, resend_last_always=True,
+                   checkleader_self_any_round=True, reply_round_logicalclock=True,
+                   result_round_minus_one=True, ooe_equality_all_fields=True,
+                   no_update_election_vote=True),
+    # 3.4.0-3.4.3: the 1419 order, no 1514 round check, the whole 1732 family, observers in
+    # the epoch quorum (2959, until 3.4.12). The 1343 bump rule was fixed in 3.4.3.
+    "3.4.3": Variant(vote_order_1419=True, checkleader_self_any_round=True,
+                     reply_round_logicalclock=True, result_round_minus_one=True,
+                     ooe_equality_all_fields=True, no_update_election_vote=True,
+                     observers_in_epoch_quorum=True),
+    # 3.4.4-3.4.5: 1419 and 1514 fixed; the 1732 family and 2959 still there.
+    "3.4.5": Variant(reply_round_logicalclock=True, result_round_minus_one=True,
+                     ooe_equality_all_fields=True, no_update_election_vote=True,
+                     observers_in_epoch_quorum=True),
+    # 3.5.0-3.5.4: the interim 1732 fix (replies carry the vote's round, equality ignores
+    # the "-1 don't care" zxid/round, votes refreshed after sync) but the LOOKING exit still
+    # builds its vote with round -1 (1818); 2164's connect-back failure (until 3.5.7);
+    # 2959 fixed in 3.5.4.
+    "3.5.4": Variant(result_round_minus_one=True, connect_back_fails=True),
+    "3.8": ZK_3_8,
+}
+"""Release presets (``--zk-version``): the pre-fix rules each release still had.
+
+Rules of a release that the model does not have a flag for: 3.3's 100-slot FIFO send
+queues (the model's per-peer queue is always the 1-slot overwrite of 3.4+) and, before
+3.6.0, ``checkLeader`` of Step A looking at outofelection (ZOOKEEPER-3537, benign)."""
+
+
+def preset(version: str, flags: Iterable[str] = ()) -> Variant:
+    """The variant of a ZooKeeper release (``PRESETS``) with further pre-fix ``flags`` on
+    top; an unknown version or flag is an ``InputError``."""
+    if version not in PRESETS:
+        raise InputError(f"unknown ZooKeeper version {version!r} "
+                         f"(known: {', '.join(PRESETS)})")
+    extra = Variant.from_flags(list(flags))
+    base = PRESETS[version]
+    return replace(base, **{name: True for name in extra.flags()})

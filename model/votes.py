@@ -25,7 +25,8 @@ def make_better(weight: Callable[[int], int], variant: Variant) -> Callable[[int
        the integer order of the keys.
 
     With ``variant.vote_order_1419`` the pre-3.4.4 predicate is used instead: (epoch >) or
-    (epoch = and zxid >) or (zxid = and id >) -- the last clause ignores the epoch.
+    (epoch = and zxid >) or (zxid = and id >) -- the last clause ignores the epoch; with
+    ``variant.vote_order_zxid_sid`` the 3.3 predicate (zxid, id), which ignores the epoch.
     It looks only at the vote, never at the round or the sender's state.
     """
     positive = tuple(weight(leader1 - 1) > 0 for leader1 in range(64))
@@ -38,6 +39,15 @@ def make_better(weight: Callable[[int], int], variant: Variant) -> Callable[[int
             cl, cz, ce = unpack_key(cur)
             return ne > ce or (ne == ce and nz > cz) or (nz == cz and nl > cl)
         return better_1419
+
+    if variant.vote_order_zxid_sid:
+        def better_33(new: int, cur: int) -> bool:
+            if not positive[new & 63]:
+                return False
+            nl, nz, _ = unpack_key(new)
+            cl, cz, _ = unpack_key(cur)
+            return (nz, nl) > (cz, cl)
+        return better_33
 
     def better(new: int, cur: int) -> bool:
         return new > cur and positive[new & 63]

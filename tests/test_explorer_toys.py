@@ -117,7 +117,13 @@ def test_depth_bound(search: str, depth: int) -> None:
         assert hit.frontier == sum(1 for x in range(4) for y in range(5) if x + y == depth)
         assert result.verdicts["InBounds"].status == HOLDS_WITHIN_BOUNDS
         assert result.verdicts["Corner"].status == WITNESS_NOT_FOUND
-        assert result.verdicts["Corner"].note == "within the explored bounds"
+        assert result.verdicts["Corner"].note == (
+            "within the explored bounds; not requested, does not fail the run")
+        assert result.ok  # witnesses fail a run only when requested by name
+        asked = explore(Grid(3, 4), search=search, bounds=Bounds(max_depth=depth),
+                        properties=["Corner"])
+        assert asked.verdicts["Corner"].note == "within the explored bounds"
+        assert not asked.ok
 
 
 @pytest.mark.parametrize("search", SEARCHES)

@@ -324,7 +324,8 @@ def test_finalize_drain_discards_worse_and_requeues_better():
     st = _finalizing(m)
     worse = with_server(st, 1, queue=(queue_entry(0, V1), queue_entry(0, V2)))
     after = step(m, worse, "drain 2")
-    assert srv(m, after, 2)[F_QUEUE] == (queue_entry(0, V2),) and srv(m, after, 2)[F_PHASE] == P_FINAL
+    assert srv(m, after, 2)[F_QUEUE] == (queue_entry(0, V2),)
+    assert srv(m, after, 2)[F_PHASE] == P_FINAL
     assert "decide 2" not in labels(m, worse)
     better = with_server(st, 1, queue=(queue_entry(2, V3), queue_entry(0, V1)))
     after = step(m, better, "drain 2")

@@ -17,7 +17,7 @@ import click
 from zkcheck.errors import InputError
 from zkcheck.model.config import SCENARIOS, Bounds, Faults, ModelConfig, ServerInit
 from zkcheck.model.fle import FLEModel
-from zkcheck.model.variants import Variant
+from zkcheck.model.variants import PRESETS, Variant, preset
 
 _BOUNDS = Bounds()
 _FAULTS = Faults()
@@ -39,13 +39,14 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True,
                      help="startup: every server boots LOOKING. leader-crash: an established "
                           "ensemble (leader = greatest (epoch, zxid, sid)) whose leader just "
-                          "crashed."),
+                          "crashed. established: the same ensemble with its leader alive."),
         click.option("--zxid", multiple=True, metavar="SID=E:C",
                      help="Initial lastZxid of a server as epoch:counter, e.g. 2=1:5 "
                           "(repeatable). Default 0:0 (leader-crash: 0:0 too)."),
         click.option("--epoch", multiple=True, metavar="SID=CUR[:ACC]",
                      help="Initial currentEpoch[:acceptedEpoch] of a server, e.g. 3=1:2 "
-                          "(repeatable; ACC defaults to CUR). Default 0 (leader-crash: 1)."),
+                          "(repeatable; ACC defaults to CUR). Default 0 (leader-crash, "
+                          "established: 1)."),
         click.option("--late", multiple=True, type=int, metavar="SID",
                      help="This server is down at the start and boots later (repeatable)."),
         click.option("--observers", type=int, default=0, show_default=True, metavar="K",
@@ -59,6 +60,10 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "leaders/learners giving up their role."),
         click.option("--wire-capacity", type=int, default=_BOUNDS.wire_capacity,
                      show_default=True, help="Messages in flight per ordered pair of servers."),
+        click.option("--recv-capacity", type=int, default=_BOUNDS.recv_capacity,
+                     show_default=True,
+                     help="Notifications that may wait in a LOOKING server's receive queue "
+                          "(0 = unbounded); needed for variants that never stop sending."),
         click.option("--client-writes", type=int, default=_BOUNDS.client_writes,
                      show_default=True, help="Transactions established leaders may log."),
         click.option("--crashes", type=int, default=_FAULTS.crashes, show_default=True,
@@ -67,9 +72,13 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Restart budget for crashed servers."),
         click.option("--link-failures", type=int, default=_FAULTS.link_failures,
                      show_default=True, help="Budget of election-connection breaks."),
+        click.option("--zk-version", type=click.Choice(list(PRESETS)), default="3.8",
+                     show_default=True,
+                     help="ZooKeeper release whose election rules to model: sets the "
+                          "pre-fix flags that release still had (see --variant)."),
         click.option("--variant", "variant_flags", multiple=True, metavar="FLAG",
-                     help="Restore a historic pre-fix rule (repeatable): " + _variant_help()
-                          + ". Default: ZooKeeper 3.8."),
+                     help="Restore a historic pre-fix rule (repeatable), on top of "
+                          "--zk-version: " + _variant_help() + "."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -112,10 +121,12 @@ def build_config(
     timeouts: int = _BOUNDS.timeouts,
     wire_capacity: int = _BOUNDS.wire_capacity,
     client_writes: int = _BOUNDS.client_writes,
+    recv_capacity: int = _BOUNDS.recv_capacity,
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
     link_failures: int = _FAULTS.link_failures,
     variant_flags: Iterable[str] = (),
+    zk_version: str = "3.8",
 ) -> ModelConfig:
     """The ``ModelConfig`` of the option values; ``InputError`` (one line) on bad input."""
     if not isinstance(servers, int) or servers < 1:
@@ -135,7 +146,8 @@ def build_config(
     for sid, parts in epochs.items():
         if len(parts) not in (1, 2):
             raise InputError(f"--epoch for server {sid}: expected CUR or CUR:ACC")
-    default = ServerInit(1, 1, (0, 0)) if scenario == "leader-crash" else ServerInit()
+    default = (ServerInit(1, 1, (0, 0)) if scenario in ("leader-crash", "established")
+               else ServerInit())
     initial: dict[int, ServerInit] = {}
     for sid in sorted(set(zxids) | set(epochs)):
         if sid not in sids:
@@ -153,9 +165,9 @@ def build_config(
         late=[int(s) for s in late],
         scenario=scenario,
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
-                      client_writes=client_writes),
+                      client_writes=client_writes, recv_capacity=recv_capacity),
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures),
-        variant=Variant.from_flags(list(variant_flags)),
+        variant=preset(zk_version, variant_flags),
     )
 
 

@@ -80,6 +80,7 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "store_bytes_per_state": round(stats.bytes_per_state, 2),
             "fingerprint_collision_probability": stats.collision_probability,
         },
+        "reductions": _jsonable(result.extra),
     }
 
 
@@ -133,6 +134,17 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         f"store: {stats.store_bytes / 2**20:.1f} MiB ({stats.bytes_per_state:.1f} bytes/state); "
         f"fingerprint collision probability (optimistic): {stats.collision_probability:.1e}"
     )
+    por = result.extra.get("por")
+    if por and por.get("enabled"):
+        lines.append(
+            f"partial-order reduction: {por['reduced_states']:,} states took one (ample) "
+            f"step, {por['fully_expanded_states']:,} were fully expanded, "
+            f"{por['pruned_transitions']:,} transitions pruned"
+            + (f"; shortest traces re-checked by full search to depth "
+               f"{result.extra['por_research']['depth']}" if "por_research" in result.extra
+               else ""))
+    elif por:
+        lines.append(f"partial-order reduction: {por['note']}")
     for verdict in result.verdicts.values():
         if verdict.trace is not None:
             what = "counterexample" if verdict.status == "violated" else "witness"

@@ -14,6 +14,8 @@ from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, Search
 from zkcheck.explorer.liveness import check_liveness
+from zkcheck.explorer.por import PorError
+from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
 from zkcheck.fle_options import fle_options
 from zkcheck.progress import progress_line
 from zkcheck.render.outputs import witness_names, write_outputs
@@ -51,6 +53,21 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
               help="Also write this witness's trace under --out (repeatable; 'all' = every "
                    "witness), e.g. one shortest election.")
 @click.option("--no-progress", is_flag=True, help="No progress line on stderr.")
+@click.option("--por/--no-por", "por", default=None,
+              help="Partial-order reduction (default: on for breadth-first search without "
+                   "--depth; with a depth bound the reduced search must look deeper, so it "
+                   "is off unless --por). Verdicts and counterexample lengths are those of "
+                   "full search either way.")
+@click.option("--check-independence", type=int, default=0, metavar="K",
+              help="Debug POR: re-check both orders of the ample action and every other "
+                   "enabled action on every K-th reduced state; exit 1 on a failure.")
+@click.option("--symmetry", type=click.Choice(["none", "observers", "servers"]),
+              default="none", show_default=True,
+              help="Symmetry reduction: observers = permute observers (sound); servers = "
+                   "permute all servers (NOT a symmetry of FLE: always checked, rejected).")
+@click.option("--check-symmetry", is_flag=True,
+              help="Before exploring, check on explored states that the symmetry is an "
+                   "automorphism (successors and properties); exit 1 if not.")
 def explore(
     model_spec: str,
     depth: int | None,
@@ -65,6 +82,10 @@ def explore(
     out_dir: Path | None,
     witnesses: tuple[str, ...],
     no_progress: bool,
+    por: bool | None,
+    check_independence: int,
+    symmetry: str,
+    check_symmetry: bool,
     **fle: Any,
 ) -> int:
     """Explore every interleaving up to the bounds and check the properties.
@@ -85,15 +106,30 @@ def explore(
     wanted = witness_names(model, witnesses)
     if properties and wanted:
         properties = tuple(dict.fromkeys(properties + tuple(wanted)))
+    if symmetry != "none":
+        if not hasattr(model, "symmetry_group"):
+            raise InputError(f"model {model_spec!r} declares no symmetry")
+        model._group = model.symmetry_group(symmetry)
+        if check_symmetry or symmetry == "servers":
+            problem = check_symmetry_of(model, model._group, max_depth=depth)
+            if problem is not None:
+                click.echo(f"zkcheck: symmetry rejected: {problem}", err=True)
+                return EXIT_VIOLATION
     try:
         runner = Search(model, search=search, bounds=bounds, properties=properties or None,
                         check_deadlock=check_deadlock, stop_at_first=stop_at_first,
-                        liveness=check_liveness)
+                        liveness=check_liveness, por=depth is None if por is None else por,
+                        check_independence=check_independence,
+                        symmetry=symmetry != "none")
     except KeyError as exc:
         raise InputError(exc.args[0]) from None
-    with progress_line(not no_progress and not as_json) as callback:
+    with progress_line(not no_progress and not as_json, depth) as callback:
         runner.progress = callback
-        result = runner.run()
+        try:
+            result = runner.run()
+        except PorError as exc:
+            click.echo(f"zkcheck: independence check failed: {exc}", err=True)
+            return EXIT_VIOLATION
     meta = {"model": model_spec, **({"options": options} if options else {})}
     header = [f"zkcheck explore: {getattr(model, 'summary', model.name)}"]
     click.echo(to_json(model, result, meta) if as_json else result_text(model, result, header))

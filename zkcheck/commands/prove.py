@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
+from zkcheck.commands.prove_leadership import leadership
 from zkcheck.invariants.quorum_proofs import (
     Intersection,
     QuorumAnalysis,
@@ -30,6 +31,9 @@ SCHEMA = "zkcheck.prove.quorum/1"
 @click.group()
 def prove() -> None:
     """Prove properties with the Z3 SMT solver (exit 0 proven, 1 violated, 2 bad input)."""
+
+
+prove.add_command(leadership)
 
 
 def _rule(verifier: QuorumMaj | QuorumHierarchical) -> str:

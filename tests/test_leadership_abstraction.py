@@ -1,0 +1,133 @@
+"""The soundness argument of ``prove leadership``: the explicit FLE model refines the
+abstract discovery model under ``abstract_state``.
+
+On every transition s -> t of exhaustively explored explicit runs (and of long random runs
+with faults where exhaustive search is out of reach), the abstraction of t is the
+abstraction of s (a stutter) or one of its abstract successors; the abstraction of the
+initial state is an abstract initial state (or, for the leader-crash scenario, reachable).
+The tests also count which abstract actions were matched, so that a mapping that sent
+everything to stutters could not pass.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from leadership_testlib import reachable
+
+from zkcheck.model.config import ModelConfig
+from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel
+from zkcheck.model.fle import FLEModel
+from zkcheck.model.fle_abstraction import abstract_state
+from zkcheck.model.variants import Variant
+
+ALL_KINDS = {"lead", "follow", "quit", "followerinfo", "leaderinfo", "ackepoch", "newleader"}
+
+
+class Refinement:
+    """Checks steps against the abstract model, caching abstract successors."""
+
+    def __init__(self, m: FLEModel, alpha=abstract_state):
+        self.m = m
+        self.alpha = alpha
+        self.abstract = DiscoveryModel(m.n, max_epoch=None, variant=AbstractVariant(
+            epoch_bump_strict=m.variant.epoch_bump_strict))
+        self.cache: dict[tuple, dict[tuple, str]] = {}
+        self.kinds: Counter[str] = Counter()
+        self.transitions = 0
+
+    def step(self, s: tuple, label: str, t: tuple) -> None:
+        a, b = self.alpha(self.m, s), self.alpha(self.m, t)
+        self.transitions += 1
+        if a == b:
+            self.kinds["stutter"] += 1
+            return
+        if a not in self.cache:
+            self.cache[a] = {succ: lbl for lbl, succ in self.abstract.actions(a)}
+        matched = self.cache[a].get(b)
+        assert matched is not None, (
+            f"explicit step {label!r} maps to no abstract step:\n  from {a}\n  to   {b}")
+        self.kinds[matched.split()[0]] += 1
+        if matched.endswith("rejected"):
+            self.kinds["ackepoch rejected"] += 1
+
+
+def exhaustive(config: ModelConfig, alpha=abstract_state) -> Refinement:
+    m = FLEModel(config)
+    ref = Refinement(m, alpha)
+    init = m.initial_states()[0]
+    seen = {init}
+    frontier = [init]
+    while frontier:
+        nxt = []
+        for s in frontier:
+            for label, t in m.actions(s):
+                ref.step(s, label, t)
+                if t not in seen:
+                    seen.add(t)
+                    nxt.append(t)
+        frontier = nxt
+    return ref
+
+
+def test_two_servers_with_crash_and_restart_exhaustively():
+    config = ModelConfig.make(2, max_round=2, crashes=1, restarts=1)
+    m = FLEModel(config)
+    assert abstract_state(m, m.initial_states()[0]) == DiscoveryModel(2).initial_states()[0]
+    ref = exhaustive(config)
+    assert ref.transitions > 90_000
+    assert ALL_KINDS | {"ackepoch rejected"} <= set(ref.kinds)
+
+
+@pytest.mark.parametrize("variant", [Variant(), Variant(epoch_bump_strict=True)])
+def test_two_servers_with_timeouts_exhaustively(variant):
+    ref = exhaustive(ModelConfig.make(2, max_round=2, timeouts=1, variant=variant))
+    assert ALL_KINDS <= set(ref.kinds)
+
+
+def test_three_servers_after_a_leader_crash_exhaustively():
+    config = ModelConfig.make(3, max_round=2, scenario="leader-crash", timeouts=1,
+                              link_failures=1)
+    m = FLEModel(config)
+    start = abstract_state(m, m.initial_states()[0])
+    # the established ensemble whose leader crashed is a reachable abstract state
+    assert start in reachable(DiscoveryModel(3, max_epoch=1))
+    ref = exhaustive(config)
+    assert ALL_KINDS <= set(ref.kinds)
+
+
+@pytest.mark.parametrize("variant", [Variant(), Variant(epoch_bump_strict=True)])
+def test_three_servers_random_runs_with_faults(variant):
+    config = ModelConfig.make(3, max_round=4, crashes=2, restarts=2, timeouts=3,
+                              link_failures=1, client_writes=1, variant=variant)
+    m = FLEModel(config)
+    ref = Refinement(m)
+    rng = random.Random(20240611)
+    established = 0
+    for _ in range(400):
+        s = m.initial_states()[0]
+        for _ in range(150):
+            actions = m.actions(s)
+            if not actions:
+                break
+            label, t = rng.choice(actions)
+            ref.step(s, label, t)
+            s = t
+        established += len(s[5])
+    assert established > 100
+    assert ALL_KINDS <= set(ref.kinds)
+
+
+def test_a_wrong_abstraction_is_caught():
+    """The check has teeth: forgetting that NEWLEADER sets currentEpoch is detected."""
+    from zkcheck.model.discovery_abstract import CE, FOLLOWING, ROLE
+
+    def forgetful(m, st):
+        servers, hist = abstract_state(m, st)
+        return (tuple(s[:CE] + (0,) + s[CE + 1:] if s[ROLE] == FOLLOWING else s
+                      for s in servers), hist)
+
+    with pytest.raises(AssertionError, match="maps to no abstract step"):
+        exhaustive(ModelConfig.make(2, max_round=2, timeouts=1), forgetful)
