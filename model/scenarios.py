@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
-from zkcheck.model.config import ServerInit
+from zkcheck.model.config import ServerInit, zxid_pair
 from zkcheck.model.faults import booted_server, down_server
 from zkcheck.model.state import (
     F_CLOCK,
@@ -136,8 +136,14 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         raise InputError(f"{scenario}: leader {m.sids[lk]} and the voters synced with epoch "
                          f"{e} ({', '.join(map(str, sids))}) are not a quorum, so no leader of "
                          f"epoch {e} can have been established")
+    # The published vote carries the leader's zxid *at its election*, before any
+    # transaction of epoch e: updateElectionVote refreshes only the peerEpoch (§7 f4), so a
+    # follower still answers with that older zxid (seen in real 3.8 logs: FOLLOWING(leader 3,
+    # zxid 0x0, round 1, peerEpoch 1) after writes in epoch 1).
+    elected = lzx if zxid_pair(lzx)[0] < e else max(
+        (i.zxid() for i in inits if zxid_pair(i.zxid())[0] < e), default=0)
     variant = m.variant
-    vote = pack_vote(LOOKING, m.sids[lk], lzx,
+    vote = pack_vote(LOOKING, m.sids[lk], elected,
                      NO_VOTE_ROUND if variant.result_round_minus_one else 1,
                      max(e - 1, 0) if variant.no_update_election_vote else e)
     for k in learners:
@@ -145,7 +151,7 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_STATE] = FOLLOWING if m.voter[k] else OBSERVING
         s[F_PHASE] = P_ROLE
         s[F_CLOCK] = 1
-        s[F_PROP] = pack_key(m.sids[lk], lzx, max(e - 1, 0))
+        s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
         s[F_VOTE] = vote
         s[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
         servers[k] = tuple(s)
@@ -156,7 +162,7 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_STATE] = LEADING
         s[F_PHASE] = P_ROLE
         s[F_CLOCK] = 1
-        s[F_PROP] = pack_key(m.sids[lk], lzx, max(e - 1, 0))
+        s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
         s[F_VOTE] = vote
         conn = sum(1 << k for k in learners)
         s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)

@@ -46,11 +46,9 @@ def test_one_at_a_time_start_log_is_explained():
     assert v.explained, v.text()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "finding, racy (only when a follower answers before it notices the crash): the model's "
-    "leader-crash scenario gives followers a vote with the leader's current zxid; real "
-    "followers keep the zxid of their election and answer FOLLOWING(leader, 0x0, ...)"))
 def test_leader_crash_log_is_explained():
+    """Finding F1 (fixed in model/scenarios.py): followers answer a LOOKING server with the
+    zxid of their election, not the leader's current one, so the model must too."""
     run = run_scenario(BY_NAME["crash3-equal-zxid"])
     er = run.episodes[-1]
     v = validate(er.episode, er.leader, run.events, er.t0, er.t_stable, run.journal,
