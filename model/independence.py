@@ -39,7 +39,9 @@ occur before it on any path from s, except ``crash k``, which absorbs it.
   ``a`` -- and appends to the queue, while ``a`` pops its head and depends only on the head
   and k's election fields: both orders give ``queue[1:] + (m,)``; its reply goes to
   ``O_ki``, which ``a`` does not touch. Neither disables the other (the queue stays
-  non-empty; the wire is not read by ``a``).
+  non-empty; the wire is not read by ``a``). With a ``recv_capacity`` bound a full queue
+  disables the deliver until ``a`` (or another step of k) makes room, so it cannot
+  precede ``a`` then; ``a`` only ever enables it.
 * Every other action of another server or channel touches none of the fields ``a``
   writes: other servers read k only through its phase being ``down`` or ``role`` (connect,
   crash, restart, the learner's "is my leader running") and its persistent epochs/zxid
