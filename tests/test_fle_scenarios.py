@@ -213,3 +213,21 @@ def test_established_leader_is_max_of_its_quorum_three_servers(vector):
                 count += 1
             s = t
     assert count > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("vector", [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)])
+def test_established_leader_is_max_of_its_quorum_three_servers_exhaustive_to_depth_18(vector):
+    """Fault-free 3-server startup, every zxid vector in {0,1}^3, EVERY state within 18
+    steps (the length of the shortest election): the invariant holds in all of them, an
+    election does complete (not vacuous), and the first one's leader is the maximum of the
+    quorum that acked it, checked on the trace independently of the model's record."""
+    init = {sid: ServerInit(0, 0, (0, z)) for sid, z in zip((1, 2, 3), vector, strict=True)}
+    m = model(3, initial=init, max_round=1)
+    result = explore(m, bounds=Bounds(max_depth=18),
+                     properties=["EstablishedLeaderUpToDate", "LeaderEstablished"])
+    assert result.verdicts["EstablishedLeaderUpToDate"].status == "holds within bounds"
+    witness = result.verdicts["LeaderEstablished"]
+    assert witness.status == "witness found" and len(witness.trace) == 18
+    states = witness.trace.states
+    _establishment_check(m, states[-2], states[-1], vector)
