@@ -120,7 +120,10 @@ class Search:
         # witnesses fail a run only when asked for by name; in an "all properties" run they
         # are reported for information
         self.witnesses_required = properties is not None
-        wants_liveness = liveness is not None and any(
+        # liveness needs the whole graph; a depth-bounded run is almost never complete, so
+        # it does not pay for recording one (the verdict then says why it was skipped)
+        self.bounded = self.bounds.max_depth is not None
+        wants_liveness = liveness is not None and not self.bounded and any(
             p.kind is PropertyKind.LIVENESS for p in self.properties
         )
         self.record_graph = record_graph or wants_liveness
@@ -556,6 +559,9 @@ class Search:
                 verdict.note = "no liveness checker is installed"
             elif not complete:
                 verdict.note = "liveness is checked only on complete (exhausted) state graphs"
+            elif self.bounded and not self.record_graph:
+                verdict.note = ("liveness is checked only in runs without a depth bound "
+                                "(the graph is recorded only then)")
             else:
                 verdict = self.liveness(self.model, prop, self)
             if prop.name in self._notes:
