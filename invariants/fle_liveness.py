@@ -73,7 +73,7 @@ def blocked_by_bound(m: FLEModel, state: tuple) -> bool:
     """Some up server is blocked only by a bound (see the module docstring) and no action
     is enabled at all."""
     servers = state[0]
-    no_timeouts = not state[3][B_TIMEOUT]
+    no_timeouts = not (state[3][B_TIMEOUT] or m.free_timeouts)
     for k, s in enumerate(servers):
         phase = s[F_PHASE]
         if phase == P_IDLE and s[F_CLOCK] >= m.max_round:

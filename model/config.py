@@ -76,6 +76,13 @@ class Bounds:
       only when a variant sends notifications forever (the ZOOKEEPER-1419 vote cycle makes
       the queues, hence the space, grow without end); it removes runs with longer queues,
       so a violation found is real and "holds" covers only runs within the capacity.
+    * ``free_timeouts``: the election poll timeout (§5.3, re-broadcast) does not use the
+      ``timeouts`` budget: it fires whenever its guard holds, forever, as ZooKeeper's
+      does. A re-broadcast only re-queues the current proposal, so the space stays finite
+      (with ``recv_capacity`` when peers are LOOKING) but gets cycles, which liveness then
+      judges under fairness instead of stopping at a spent budget (a joiner that keeps
+      timing out without ever joining, ZOOKEEPER-1732, is a fair cycle, not a deadlock).
+      Role give-ups still use the budget.
     """
 
     max_round: int = 2
@@ -83,6 +90,7 @@ class Bounds:
     wire_capacity: int = 1
     client_writes: int = 0
     recv_capacity: int = 0
+    free_timeouts: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,12 @@ class ModelConfig:
     ``servers`` are all sids (voters and observers), ``observers`` the non-voting ones
     (§5.6). ``initial`` maps a sid to its persistent state at the start (missing sids get
     ``ServerInit()``). ``late`` servers are down at the start and may boot once (a "Boot"
-    action, not counted as a restart). ``scenario`` selects the initial state:
+    action, not counted as a restart). ``rounds`` maps a member of the ensemble of the
+    ``established``/``leader-crash`` scenarios to the election round it decided in (its
+    logicalclock and its published vote's round; default 1): members of one ensemble that
+    decided in different rounds are reachable (a learner slow to connect keeps its round
+    while the leader is re-elected) and are what ZOOKEEPER-1732's joiners stumble over.
+    ``scenario`` selects the initial state:
     ``startup`` (every up server LOOKING, logicalclock 0) or ``leader-crash`` (see
     ``zkcheck.model.scenarios``).
     """
@@ -110,6 +123,7 @@ class ModelConfig:
     observers: frozenset[int] = frozenset()
     initial: tuple[tuple[int, ServerInit], ...] = ()
     late: frozenset[int] = frozenset()
+    rounds: tuple[tuple[int, int], ...] = ()
     scenario: str = "startup"
     bounds: Bounds = field(default_factory=Bounds)
     faults: Faults = field(default_factory=Faults)
@@ -123,6 +137,7 @@ class ModelConfig:
         observers: Iterable[int] = (),
         initial: Mapping[int, ServerInit] | None = None,
         late: Iterable[int] = (),
+        rounds: Mapping[int, int] | None = None,
         scenario: str = "startup",
         bounds: Bounds | None = None,
         faults: Faults | None = None,
@@ -148,6 +163,7 @@ class ModelConfig:
             observers=frozenset(observers),
             initial=tuple(sorted((initial or {}).items())),
             late=frozenset(late),
+            rounds=tuple(sorted((rounds or {}).items())),
             scenario=scenario,
             bounds=b,
             faults=f,
@@ -183,13 +199,22 @@ class ModelConfig:
                 raise InputError(f"duplicate server id {sid}")
             seen.add(sid)
         for what, sids in (("observer", self.observers), ("late starter", self.late),
-                           ("initial state of server", (s for s, _ in self.initial))):
+                           ("initial state of server", (s for s, _ in self.initial)),
+                           ("decided round of server", (s for s, _ in self.rounds))):
             for sid in sorted(sids):
                 if sid not in seen:
                     raise InputError(f"{what} {sid} is not one of the servers "
                                      f"{', '.join(map(str, self.servers))}")
         if not self.voters:
             raise InputError("the cluster needs at least one voter (all servers are observers)")
+        for sid, rnd in self.rounds:
+            if not isinstance(rnd, int) or not 1 <= rnd <= min(MAX_ROUND,
+                                                               self.bounds.max_round):
+                raise InputError(f"decided round of server {sid} must be in 1..max-round "
+                                 f"({self.bounds.max_round}), got {rnd!r}")
+        if self.rounds and self.scenario == "startup":
+            raise InputError("decided rounds apply to the established and leader-crash "
+                             "scenarios only")
         sids_with_init = [s for s, _ in self.initial]
         if len(set(sids_with_init)) != len(sids_with_init):
             raise InputError("initial state given twice for one server")

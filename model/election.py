@@ -347,7 +347,8 @@ def have_delivered(m: FLEModel, st: tuple, k: int) -> bool:
 def timeout(m: FLEModel, st: tuple, k: int) -> tuple:
     """Timeout(i) (§5.3). Guard: inside a round, not finalizing, recvqueue empty (the poll
     timed out), timeout budget left, and ``haveDelivered()``. Effect: re-broadcast the
-    proposal exactly as StartRound does (loopback included); one timeout consumed. When every
+    proposal exactly as StartRound does (loopback included); one timeout consumed (none
+    with ``Bounds.free_timeouts``). When every
     queue is full ZooKeeper only calls ``connectAll``, which the connect actions cover, so
     that case is not a separate action."""
     s = st[0][k]
@@ -357,6 +358,8 @@ def timeout(m: FLEModel, st: tuple, k: int) -> tuple:
     ns = list(st[0])
     ns[k] = tuple(sl)
     b = st[3]
+    if m.free_timeouts:
+        return (tuple(ns), tuple(nc), st[2], b, st[4], st[5])
     nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
     return (tuple(ns), tuple(nc), st[2], nb, st[4], st[5])
 

@@ -114,6 +114,7 @@ class FLEModel:
         self.max_round = config.bounds.max_round
         self.wire_capacity = config.bounds.wire_capacity
         self.recv_capacity = config.bounds.recv_capacity
+        self.free_timeouts = bool(config.bounds.free_timeouts)
         self.zxid_base = ZXID_COUNTER_LIMIT
         self._observer_key = pack_key(-1, -1, -1)
         self.voter_by_leader1 = tuple(
@@ -212,7 +213,8 @@ class FLEModel:
             if phase == P_ROUND:
                 if s[F_QUEUE]:
                     append((self.lbl_process[k], election.process(self, state, k)))
-                elif timeouts and election.have_delivered(self, state, k):
+                elif (timeouts or self.free_timeouts) and election.have_delivered(
+                        self, state, k):
                     append((self.lbl_timeout[k], election.timeout(self, state, k)))
             elif phase == P_FINAL:
                 if s[F_QUEUE]:
@@ -297,5 +299,6 @@ class FLEModel:
                 f"timeouts {b.timeouts}, wire-capacity {b.wire_capacity}, client-writes "
                 f"{b.client_writes}"
                 + (f", recv-capacity {b.recv_capacity}" if b.recv_capacity else "")
+                + (", free poll timeouts" if b.free_timeouts else "")
                 + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
                 f"link-failures {f.link_failures}")

@@ -25,6 +25,10 @@
   starting point for "a server (re)joins an established quorum" (late starters, restarts)
   and "a running leader gives up" cases (ZOOKEEPER-2164, -1514, -1732).
 
+  ``ModelConfig.rounds`` gives a member the round it decided in (default 1): its
+  logicalclock and its vote's round, e.g. a leader re-elected in round 2 next to a
+  follower that decided in round 1 and connected late (ZOOKEEPER-1732).
+
   Under the pre-fix variants the published votes are what those releases would have
   published: round -1 with ``result_round_minus_one`` (the LOOKING exit's vote), and the
   pre-election epoch e - 1 with ``no_update_election_vote`` (never refreshed after sync).
@@ -143,16 +147,21 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
     elected = lzx if zxid_pair(lzx)[0] < e else max(
         (i.zxid() for i in inits if zxid_pair(i.zxid())[0] < e), default=0)
     variant = m.variant
-    vote = pack_vote(LOOKING, m.sids[lk], elected,
-                     NO_VOTE_ROUND if variant.result_round_minus_one else 1,
-                     max(e - 1, 0) if variant.no_update_election_vote else e)
+    rounds = dict(config.rounds)
+
+    def vote_in(k: int) -> tuple[int, int]:
+        """(logicalclock, published vote) of member ``k``, which decided in its round."""
+        rnd = rounds.get(m.sids[k], 1)
+        return rnd, pack_vote(LOOKING, m.sids[lk], elected,
+                              NO_VOTE_ROUND if variant.result_round_minus_one else rnd,
+                              max(e - 1, 0) if variant.no_update_election_vote else e)
+
     for k in learners:
         s = list(servers[k])
         s[F_STATE] = FOLLOWING if m.voter[k] else OBSERVING
         s[F_PHASE] = P_ROLE
-        s[F_CLOCK] = 1
+        s[F_CLOCK], s[F_VOTE] = vote_in(k)
         s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
-        s[F_VOTE] = vote
         s[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
         servers[k] = tuple(s)
     if scenario == "leader-crash":
@@ -161,9 +170,8 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s = list(servers[lk])
         s[F_STATE] = LEADING
         s[F_PHASE] = P_ROLE
-        s[F_CLOCK] = 1
+        s[F_CLOCK], s[F_VOTE] = vote_in(lk)
         s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
-        s[F_VOTE] = vote
         conn = sum(1 << k for k in learners)
         s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)
         servers[lk] = tuple(s)

@@ -64,6 +64,12 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True,
                      help="Notifications that may wait in a LOOKING server's receive queue "
                           "(0 = unbounded); needed for variants that never stop sending."),
+        click.option("--free-timeouts", is_flag=True, default=False,
+                     help="Election poll timeouts (re-broadcasts) fire forever without using "
+                          "the --timeouts budget (for liveness; see also --recv-capacity)."),
+        click.option("--round", "rounds", multiple=True, metavar="SID=R",
+                     help="established/leader-crash: the election round member SID decided in "
+                          "(its logicalclock and vote round; default 1; repeatable)."),
         click.option("--client-writes", type=int, default=_BOUNDS.client_writes,
                      show_default=True, help="Transactions established leaders may log."),
         click.option("--crashes", type=int, default=_FAULTS.crashes, show_default=True,
@@ -122,6 +128,8 @@ def build_config(
     wire_capacity: int = _BOUNDS.wire_capacity,
     client_writes: int = _BOUNDS.client_writes,
     recv_capacity: int = _BOUNDS.recv_capacity,
+    free_timeouts: bool = False,
+    rounds: Iterable[str] = (),
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
     link_failures: int = _FAULTS.link_failures,
@@ -165,7 +173,9 @@ def build_config(
         late=[int(s) for s in late],
         scenario=scenario,
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
-                      client_writes=client_writes, recv_capacity=recv_capacity),
+                      client_writes=client_writes, recv_capacity=recv_capacity,
+                      free_timeouts=bool(free_timeouts)),
+        rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures),
         variant=preset(zk_version, variant_flags),
     )

@@ -9,7 +9,7 @@ exact number of distinct states. Example::
 
     [options]                           # the FLE options of `zkcheck explore`
     servers = 3
-    variant = ["vote_order_1419"]
+    variant_flags = ["vote_order_1419"]
 
     [search]                            # all optional
     strategy = "bfs"                    # bfs | dfs

@@ -1,0 +1,275 @@
+"""Known-bug mutants: every pre-fix rule (variant flag) and every release preset must keep
+producing its bug, and the fixed rules must keep not producing it, on fast configurations.
+
+If one of these fails, zkcheck has silently lost the power to find a historic ZooKeeper
+bug (or the fixed model has gained one). Configurations are those of ``specs/`` (see
+docs/bugs-and-specs.md); verdicts and shortest trace lengths are asserted exactly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+import pytest
+
+from zkcheck.explorer import Bounds, Search
+from zkcheck.explorer.liveness import check_liveness
+from zkcheck.fle_options import build_fle_model
+from zkcheck.model.fle import FLEModel
+from zkcheck.model.state import (
+    F_CE,
+    F_PHASE,
+    F_RESULT,
+    F_VOTE,
+    F_ZAB,
+    P_ROLE,
+    Z_SERVING,
+    ZR_LEARNER,
+    vote_epoch,
+    vote_round,
+)
+from zkcheck.model.variants import PRESETS, Variant
+
+R1 = {"servers": 2, "epoch": ["1=2", "2=1"], "zxid": ["1=1:5", "2=1:5"], "max_round": 1,
+      "recv_capacity": 1}
+R2 = {"late": [3], "max_round": 1}
+R3 = {"scenario": "established", "timeouts": 1}
+R4 = {"scenario": "established", "late": [1], "rounds": ["3=2"], "free_timeouts": True}
+R5 = {"scenario": "established", "late": [1]}
+R6 = {"scenario": "leader-crash", "epoch": ["1=1:2", "2=1", "3=1:2"]}
+
+
+def verdicts(options: dict[str, Any], properties: list[str], depth: int | None = None,
+             **variant: Any) -> dict[str, tuple[str, int | None]]:
+    """(status, trace length) per property of one exhaustive (or depth-bounded) BFS."""
+    model = build_fle_model(**options, **variant)
+    result = Search(model, properties=properties, bounds=Bounds(max_depth=depth),
+                    liveness=check_liveness).run()
+    return {name: (v.status, None if v.trace is None else len(v.trace))
+            for name, v in result.verdicts.items()}
+
+
+def reachable(model: FLEModel, found: Callable[[tuple], bool], limit: int = 200_000) -> bool:
+    """Plain BFS: does some reachable state satisfy ``found``? (for rules whose effect is a
+    state shape rather than a property violation)"""
+    seen = {model.encode(s) for s in model.initial_states()}
+    queue = deque(model.initial_states())
+    while queue:
+        state = queue.popleft()
+        if found(state):
+            return True
+        for _, succ in model.actions(state):
+            key = model.encode(succ)
+            if key not in seen:
+                assert len(seen) < limit, "configuration too large for a mutant test"
+                seen.add(key)
+                queue.append(succ)
+    return False
+
+
+# ------------------------------------------------------------------ one flag, one bug
+
+def test_1419_vote_cycle_is_a_fair_lasso() -> None:
+    props = ["EventuallyElected", "VoteOrderIsStrict"]
+    bug = verdicts(R1, props, variant_flags=["vote_order_1419"])
+    assert bug == {"EventuallyElected": ("violated", 30), "VoteOrderIsStrict": ("violated", 0)}
+    assert verdicts(R1, props) == {"EventuallyElected": ("holds", None),
+                                   "VoteOrderIsStrict": ("holds", None)}
+
+
+def test_975_exit_when_all_heard() -> None:
+    bug = verdicts(R2, ["DecisionSupported"], depth=12, variant_flags=["exit_when_all_heard"])
+    assert bug == {"DecisionSupported": ("violated", 12)}
+    assert verdicts(R2, ["DecisionSupported"], depth=12) == {
+        "DecisionSupported": ("holds within bounds", None)}
+
+
+def test_975_follow_leading_same_round() -> None:
+    """A same-round LEADING answer alone makes the late joiner follow: no quorum."""
+    bug = verdicts(R5, ["DecisionSupported"], variant_flags=["follow_leading_same_round"])
+    assert bug["DecisionSupported"][0] == "violated"
+    assert verdicts(R5, ["DecisionSupported"]) == {"DecisionSupported": ("holds", None)}
+
+
+def test_1514_checkleader_self_any_round() -> None:
+    bug = verdicts(R3, ["DecisionSupported"], depth=13,
+                   variant_flags=["checkleader_self_any_round"])
+    assert bug == {"DecisionSupported": ("violated", 13)}
+    assert verdicts(R3, ["DecisionSupported"], depth=13) == {
+        "DecisionSupported": ("holds within bounds", None)}
+
+
+def test_1732_ooe_equality_all_fields() -> None:
+    bug = verdicts(R4, ["JoinerEventuallyJoins"], variant_flags=["ooe_equality_all_fields"])
+    assert bug == {"JoinerEventuallyJoins": ("violated", 27)}
+    assert verdicts(R4, ["JoinerEventuallyJoins"]) == {"JoinerEventuallyJoins": ("holds", None)}
+
+
+def test_1732_reply_round_logicalclock() -> None:
+    """With result votes of round -1 all answers would match; answering with logicalclock
+    is what makes them differ (the 3.4.5 combination)."""
+    base = ["result_round_minus_one", "ooe_equality_all_fields"]
+    assert verdicts(R4, ["JoinerEventuallyJoins"], variant_flags=base) == {
+        "JoinerEventuallyJoins": ("holds", None)}
+    assert verdicts(R4, ["JoinerEventuallyJoins"],
+                    variant_flags=base + ["reply_round_logicalclock"]) == {
+        "JoinerEventuallyJoins": ("violated", 27)}
+
+
+def test_1732_result_round_minus_one() -> None:
+    def minus_one(state: tuple) -> bool:
+        return any(s[F_RESULT] is not None and vote_round(s[F_RESULT]) == -1
+                   for s in state[0])
+
+    options = {"servers": 2, "max_round": 1}
+    assert reachable(build_fle_model(**options, variant_flags=["result_round_minus_one"]),
+                     minus_one)
+    assert not reachable(build_fle_model(**options), minus_one)
+
+
+def test_1732_no_update_election_vote() -> None:
+    """A serving learner keeps publishing an older peerEpoch than its currentEpoch."""
+    def stale(state: tuple) -> bool:
+        return any(s[F_PHASE] == P_ROLE and s[F_ZAB] is not None and s[F_ZAB][0] == ZR_LEARNER
+                   and s[F_ZAB][1] == Z_SERVING and vote_epoch(s[F_VOTE]) < s[F_CE]
+                   for s in state[0])
+
+    assert reachable(build_fle_model(**R5, variant_flags=["no_update_election_vote"]), stale)
+    assert not reachable(build_fle_model(**R5), stale)
+
+
+def test_2164_connect_back_fails() -> None:
+    props = ["JoinerEventuallyJoins"]
+    assert verdicts(R5, props, variant_flags=["connect_back_fails"]) == {
+        "JoinerEventuallyJoins": ("violated", 3)}
+    assert verdicts(R5, props) == {"JoinerEventuallyJoins": ("holds", None)}
+
+
+def test_1343_epoch_bump_strict() -> None:
+    props = ["EventuallyElected", "Leadership"]
+    assert verdicts(R6, props, variant_flags=["epoch_bump_strict"]) == {
+        "EventuallyElected": ("violated", 19), "Leadership": ("holds", None)}
+    assert verdicts(R6, props) == {"EventuallyElected": ("holds", None),
+                                   "Leadership": ("holds", None)}
+
+
+def test_2959_observers_in_epoch_quorum() -> None:
+    """Leader 2 of voters {1, 2} decides its epoch on the FOLLOWERINFO of observer 3 alone
+    (a quorum of voters needs 1 too). Built from the state right after the election, as
+    the full election space with an observer is millions of states."""
+    from fle_testlib import run, srv, with_server
+
+    from zkcheck.model.state import L_DISCOVERY, LEADING, OBSERVING, Z_CONNECT, ZR_LEADER, pack_vote
+
+    def after_observer_info(**variant: Any) -> int:
+        m = build_fle_model(servers=3, observer=[3], **variant)
+        vote = pack_vote(0, 2, 0, 1, 0)
+        st = with_server(m.initial_states()[0], 1, phase=P_ROLE, state=LEADING, vote=vote,
+                         zab=(ZR_LEADER, L_DISCOVERY, 1, 0b010, 0))
+        st = with_server(st, 2, phase=P_ROLE, state=OBSERVING, vote=vote,
+                         zab=(ZR_LEARNER, Z_CONNECT, 0))
+        return srv(m, run(m, ["followerinfo 3"], st), 2)[F_ZAB][1]
+
+    assert after_observer_info(variant_flags=["observers_in_epoch_quorum"]) > L_DISCOVERY
+    assert after_observer_info() == L_DISCOVERY
+
+
+def test_resend_last_always() -> None:
+    """On a new connection the last sent message is re-sent although a newer one waits."""
+    model = build_fle_model(servers=2, max_round=1, link_failures=1)
+    bug = build_fle_model(servers=2, max_round=1, link_failures=1,
+                          variant_flags=["resend_last_always"])
+
+    def resent_over_newer(m: FLEModel) -> bool:
+        seen = {m.encode(s) for s in m.initial_states()}
+        queue = deque(m.initial_states())
+        while queue:
+            state = queue.popleft()
+            for label, succ in m.actions(state):
+                if label.startswith("connect"):
+                    for old, new in zip(state[1], succ[1], strict=True):
+                        if old and new and old[0] is not None and new[1] == (old[2],) \
+                                and old[2] is not None:
+                            return True
+                key = m.encode(succ)
+                if key not in seen:
+                    seen.add(key)
+                    queue.append(succ)
+        return False
+
+    assert resent_over_newer(bug)
+    assert not resent_over_newer(model)
+
+
+def test_vote_order_zxid_sid() -> None:
+    """3.3's (zxid, sid) order ignores the epoch: the higher sid wins at equal zxid."""
+    from zkcheck.model.votes import better_votes, make_better
+
+    old = make_better(lambda sid: 1, Variant(vote_order_zxid_sid=True))
+    new = make_better(lambda sid: 1, Variant())
+    assert better_votes(old, (2, 5, 1), (1, 5, 2))
+    assert not better_votes(new, (2, 5, 1), (1, 5, 2))
+
+
+def test_every_flag_has_a_mutant_test() -> None:
+    """A new pre-fix flag needs its test here."""
+    import sys
+
+    source = open(sys.modules[__name__].__file__).read()
+    for f in fields(Variant):
+        assert f.name in source, f"no known-bug test for variant flag {f.name}"
+
+
+# ------------------------------------------------------------------ release presets
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("3.4.3", ("violated", 30)),  # 1419 present
+    ("3.4.5", ("holds", None)),   # 1419 fixed in 3.4.4
+    ("3.8", ("holds", None)),
+])
+def test_presets_r1(version: str, expected: tuple) -> None:
+    assert verdicts(R1, ["EventuallyElected"], zk_version=version)["EventuallyElected"] == \
+        expected
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("3.3", "violated"), ("3.4.3", "violated"), ("3.4.5", "holds within bounds"),
+    ("3.8", "holds within bounds"),
+])
+def test_presets_r3(version: str, expected: str) -> None:
+    got = verdicts(R3, ["DecisionSupported"], depth=13, zk_version=version)
+    assert got["DecisionSupported"][0] == expected
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("3.4.5", ("violated", 27)),
+    ("3.5.4", ("violated", 3)),  # 1732 fixed there, but joiner 1 is stuck by 2164 instead
+    ("3.8", ("holds", None)),
+])
+def test_presets_r4(version: str, expected: tuple) -> None:
+    got = verdicts(R4, ["JoinerEventuallyJoins"], zk_version=version)
+    assert got["JoinerEventuallyJoins"] == expected
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    ("3.5.4", ("violated", 3)), ("3.4.5", ("holds", None)), ("3.8", ("holds", None)),
+])
+def test_presets_r5(version: str, expected: tuple) -> None:
+    got = verdicts(R5, ["JoinerEventuallyJoins"], zk_version=version)
+    assert got["JoinerEventuallyJoins"] == expected
+
+
+def test_preset_3_3_decides_without_quorum() -> None:
+    got = verdicts(R2, ["DecisionSupported"], depth=12, zk_version="3.3")
+    assert got["DecisionSupported"][0] == "violated"
+
+
+def test_presets_are_the_release_rules() -> None:
+    assert PRESETS["3.8"] == Variant()
+    assert PRESETS["3.4.3"].vote_order_1419 and not PRESETS["3.4.5"].vote_order_1419
+    assert PRESETS["3.5.4"].connect_back_fails and not PRESETS["3.4.5"].connect_back_fails
+    for version, variant in PRESETS.items():
+        assert variant.name == version
