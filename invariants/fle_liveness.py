@@ -40,7 +40,9 @@ from zkcheck.model.state import (
     F_VOTE,
     F_ZAB,
     L_SYNC,
+    P_DECIDED,
     P_DOWN,
+    P_FINAL,
     P_IDLE,
     P_ROLE,
     P_ROUND,
@@ -73,6 +75,15 @@ def blocked_by_bound(m: FLEModel, state: tuple) -> bool:
     """Some up server is blocked only by a bound (see the module docstring) and no action
     is enabled at all."""
     servers = state[0]
+    # cheap exits first (evaluated on every stored state): a server-local step that the
+    # model's guards enable (FLEModel.actions) or a message in flight means no deadlock
+    for s in servers:
+        phase = s[F_PHASE]
+        if (phase in (P_FINAL, P_DECIDED) or (phase == P_ROUND and s[F_QUEUE])
+                or (phase == P_IDLE and s[F_CLOCK] < m.max_round)):
+            return False
+    if not m.recv_capacity and any(c is not None and c[1] for c in state[1]):
+        return False
     no_timeouts = not (state[3][B_TIMEOUT] or m.free_timeouts)
     for k, s in enumerate(servers):
         phase = s[F_PHASE]
