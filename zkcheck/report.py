@@ -12,20 +12,20 @@ from zkcheck.render.text import trace_view
 JSON_SCHEMA_VERSION = 1
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 def trace_to_dict(model: Model, trace: Trace) -> dict[str, Any]:
     data = {
         "length": len(trace),
-        "initial": _jsonable(describe(model, trace.initial)),
+        "initial": jsonable(describe(model, trace.initial)),
         "steps": [
-            {"label": label, "state": _jsonable(describe(model, state))}
+            {"label": label, "state": jsonable(describe(model, state))}
             for label, state in trace.steps
         ],
     }
@@ -80,7 +80,7 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "store_bytes_per_state": round(stats.bytes_per_state, 2),
             "fingerprint_collision_probability": stats.collision_probability,
         },
-        "reductions": _jsonable(result.extra),
+        "reductions": jsonable(result.extra),
     }
 
 

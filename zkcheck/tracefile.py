@@ -18,7 +18,7 @@ from typing import Any
 from zkcheck.errors import InputError
 from zkcheck.explorer import Result, Trace
 from zkcheck.explorer.model import Model, describe
-from zkcheck.report import _jsonable
+from zkcheck.report import jsonable
 
 
 def _to_tuple(value: Any) -> Any:
@@ -60,13 +60,13 @@ def trace_document(
     states = []
     for index, state in enumerate(trace.states):
         view = describe(model, state)
-        entry = dict(_jsonable(view)) if isinstance(view, dict) else {"state": _jsonable(view)}
+        entry = dict(jsonable(view)) if isinstance(view, dict) else {"state": jsonable(view)}
         step_meta: dict[str, Any] = {"index": index,
                                      "action": trace.steps[index - 1][0] if index else "Init"}
         if index and story.steps[index].sentence:
             step_meta["text"] = story.steps[index].sentence
         entry["#meta"] = step_meta
-        entry["#raw"] = _jsonable(state)
+        entry["#raw"] = jsonable(state)
         states.append(entry)
     first = describe(model, trace.initial)
     meta: dict[str, Any] = {
@@ -74,7 +74,7 @@ def trace_document(
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "zkcheck",
         "description": f"{status}: {prop}",
-        "zkcheck": {"model": model_spec, "options": _jsonable(options), "property": prop,
+        "zkcheck": {"model": model_spec, "options": jsonable(options), "property": prop,
                     "status": status},
     }
     if getattr(model, "summary", None):
