@@ -273,11 +273,13 @@ class Search:
                 continue
             pairs.extend(acts)
             parents.extend(repeat(parent, len(acts)))
-        get = label_ids.get
-        lids = [get(label) for label, _ in pairs]
+        if not pairs:
+            return [], parents, []
+        labels, successors = zip(*pairs)  # unzipped in C
+        lids = list(map(label_ids.get, labels))
         if None in lids:
-            lids = [self._label_id(label) for label, _ in pairs]
-        return [succ for _, succ in pairs], parents, lids
+            lids = list(map(self._label_id, labels))
+        return list(successors), parents, lids
 
     def _bfs(self) -> None:
         store, por = self.store, self._por

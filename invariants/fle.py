@@ -53,6 +53,8 @@ def leadership(state: tuple) -> bool:
     currentEpoch (§7 L3); the model appends (epoch, leader) to the history then. This is
     the property Zab relies on for one history per epoch; FLE alone does not give it."""
     hist = state[5]
+    if len(hist) < 2:
+        return True
     for a, b in zip(hist, hist[1:], strict=False):
         if a[H_EPOCH] == b[H_EPOCH] and a[H_LEADER] != b[H_LEADER]:
             return False
@@ -65,8 +67,8 @@ def epoch_monotonic(state: tuple) -> bool:
     ever written to it (kept as a high-water mark next to it, across crashes). A decrease
     would let a server acknowledge an epoch twice and break Leadership."""
     for s in state[0]:
-        ce, ae = s[F_CE], s[F_AE]
-        if ae < ce or s[F_HWM] != (ce, ae):
+        hwm = s[F_HWM]
+        if hwm[0] != s[F_CE] or hwm[1] != s[F_AE] or hwm[1] < hwm[0]:
             return False
     return True
 
@@ -106,14 +108,9 @@ def leader_established(state: tuple) -> bool:
 def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
     election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
-    rounds = set()
-    for s in state[0]:
-        if s[F_PHASE] != P_DOWN and s[F_STATE] == LEADING:
-            r = vote_round(s[F_RESULT])
-            if r in rounds:
-                return True
-            rounds.add(r)
-    return False
+    rounds = [vote_round(s[F_RESULT]) for s in state[0]
+              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
+    return len(rounds) > 1 and len(set(rounds)) < len(rounds)
 
 
 def vote_values(config: ModelConfig, model: FLEModel | None = None) -> list[tuple[int, int, int]]:

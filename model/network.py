@@ -103,6 +103,8 @@ def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
     to the smaller sid ``b`` (see the module docstring for when), then each side whose
     queue for the other is empty re-sends its last message."""
     servers, chans, links = st[0], st[1], st[2]
+    if links == m.all_links:  # the common case: nothing to connect
+        return
     back = not m.variant.connect_back_fails
     always = m.variant.resend_last_always
     for a, b, ab, ba, bit, label in m.connect_pairs:
