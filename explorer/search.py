@@ -275,7 +275,7 @@ class Search:
             parents.extend(repeat(parent, len(acts)))
         if not pairs:
             return [], parents, []
-        labels, successors = zip(*pairs)  # unzipped in C
+        labels, successors = zip(*pairs, strict=True)  # unzipped in C
         lids = list(map(label_ids.get, labels))
         if None in lids:
             lids = list(map(self._label_id, labels))

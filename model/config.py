@@ -109,11 +109,16 @@ class ModelConfig:
     ``servers`` are all sids (voters and observers), ``observers`` the non-voting ones
     (§5.6). ``initial`` maps a sid to its persistent state at the start (missing sids get
     ``ServerInit()``). ``late`` servers are down at the start and may boot once (a "Boot"
-    action, not counted as a restart). ``rounds`` maps a member of the ensemble of the
-    ``established``/``leader-crash`` scenarios to the election round it decided in (its
-    logicalclock and its published vote's round; default 1): members of one ensemble that
-    decided in different rounds are reachable (a learner slow to connect keeps its round
-    while the leader is re-elected) and are what ZOOKEEPER-1732's joiners stumble over.
+    action, not counted as a restart). ``rounds`` maps a server that is up at the start to
+    its logicalclock there. For a member of the ensemble of the ``established``/
+    ``leader-crash`` scenarios it is the election round it decided in (its logicalclock and
+    its published vote's round; default 1): members of one ensemble that decided in
+    different rounds are reachable (a learner slow to connect keeps its round while the
+    leader is re-elected) and are what ZOOKEEPER-1732's joiners stumble over. For a
+    server that starts LOOKING (any up server under ``startup``, a non-member otherwise) it
+    is the clock its process kept from earlier elections (default 0, a fresh process): its
+    first StartRound enters round R + 1, as a real server does after losing its leader or
+    quorum. Late starters boot as fresh processes (logicalclock 0) and take no round.
     ``scenario`` selects the initial state:
     ``startup`` (every up server LOOKING, logicalclock 0) or ``leader-crash`` (see
     ``zkcheck.model.scenarios``).
@@ -200,7 +205,7 @@ class ModelConfig:
             seen.add(sid)
         for what, sids in (("observer", self.observers), ("late starter", self.late),
                            ("initial state of server", (s for s, _ in self.initial)),
-                           ("decided round of server", (s for s, _ in self.rounds))):
+                           ("round of server", (s for s, _ in self.rounds))):
             for sid in sorted(sids):
                 if sid not in seen:
                     raise InputError(f"{what} {sid} is not one of the servers "
@@ -210,11 +215,12 @@ class ModelConfig:
         for sid, rnd in self.rounds:
             if not isinstance(rnd, int) or not 1 <= rnd <= min(MAX_ROUND,
                                                                self.bounds.max_round):
-                raise InputError(f"decided round of server {sid} must be in 1..max-round "
+                raise InputError(f"round of server {sid} must be in 1..max-round "
                                  f"({self.bounds.max_round}), got {rnd!r}")
-        if self.rounds and self.scenario == "startup":
-            raise InputError("decided rounds apply to the established and leader-crash "
-                             "scenarios only")
+        for sid, _rnd in self.rounds:
+            if sid in self.late:
+                raise InputError(f"server {sid} is a late starter: it boots with logicalclock "
+                                 "0 and takes no round")
         sids_with_init = [s for s, _ in self.initial]
         if len(set(sids_with_init)) != len(sids_with_init):
             raise InputError("initial state given twice for one server")

@@ -3,7 +3,9 @@
 * ``startup``: every server that is up at the start is a freshly started process (LOOKING,
   logicalclock 0, about to call ``lookForLeader``) with its configured persistent state;
   late starters are down until their Boot action. Links between servers that are up are
-  connected (see ``zkcheck.model.network``).
+  connected (see ``zkcheck.model.network``). ``ModelConfig.rounds`` gives an up server the
+  logicalclock its process kept from earlier elections (default 0): a server that lost its
+  leader or quorum starts its next election in the following round, not in round 1.
 * ``leader-crash``: an established ensemble whose leader has just crashed. Built directly
   as a consistent state, not by running an election first:
 
@@ -105,7 +107,9 @@ def initial_state(m: FLEModel) -> tuple:
             late |= 1 << k
             servers.append(down)
         else:
-            servers.append(booted_server(m, down, k))
+            booted = booted_server(m, down, k)
+            clock = dict(config.rounds).get(sid, 0)
+            servers.append(booted[:F_CLOCK] + (clock,) + booted[F_CLOCK + 1:])
     hist: tuple = ()
     if config.scenario in ("leader-crash", "established"):
         servers, hist = _ensemble(m, servers, inits, config.scenario)

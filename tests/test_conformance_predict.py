@@ -1,10 +1,20 @@
-"""Model-side conformance pieces that need no ZooKeeper: inputs, bounds, witnesses."""
+"""Model-side conformance pieces that need no ZooKeeper: inputs, bounds, witnesses, and
+the exact leader sets of the episode kinds small enough for exhaustive search."""
 
 import pytest
 
-from zkcheck.conformance.predict import Episode, model_zxid, predict, static_bound
+from zkcheck.conformance.exhaustive import exhaustive_leaders
+from zkcheck.conformance.predict import (
+    Episode,
+    episode_model,
+    model_zxid,
+    predict,
+    random_walks,
+    static_bound,
+)
 from zkcheck.conformance.scenarios import SCENARIOS, select
 from zkcheck.errors import InputError
+from zkcheck.model.fle import FLEModel
 
 
 def test_model_zxid_splits_epoch_and_counter():
@@ -27,10 +37,11 @@ def test_static_bound_epoch_outranks_sid():
 
 def test_fresh_start_witnesses_are_high_sids():
     ep = Episode(3, tuple((s, 0, 0, 0) for s in (1, 2, 3)), frozenset({1, 2, 3}))
-    p = predict(ep, walks=60)
-    assert p.possible == {2, 3}
+    p = predict(ep, walks=60, max_states=5000)  # millions of states: bracketed
+    assert p.possible == {2, 3} and not p.exact
     assert p.possible <= p.bound
     assert p.verdict(3) == "agree" and p.verdict(1) == "inconclusive"
+    assert p.text() == "{2,3} ?{1}" and p.stopped_by == "states 5000"
 
 
 def test_join_keeps_the_leader():
@@ -45,3 +56,92 @@ def test_at_least_twenty_scenarios_and_selection():
     assert [s.name for s in select(["crash3-equal-zxid"])] == ["crash3-equal-zxid"]
     with pytest.raises(InputError):
         select(["no-such-scenario"])
+
+
+E1 = 1 << 32  # zxid (1, 0): epoch 1, no transaction
+
+
+def _same(n: int, epoch: int, zxid: int) -> tuple[tuple[int, int, int, int], ...]:
+    return tuple((s, epoch, epoch, zxid) for s in range(1, n + 1))
+
+
+ZERO3 = _same(3, 0, 0)
+
+# Episodes as run.py builds them from the scenarios (inputs as read back), with the exact
+# set the complete search finds and why it is right.
+EXACT = {
+    # alone, 1 cannot win; 2 boots with the same (0, 0) and a higher sid, so 2 never votes
+    # 1 and 1 follows 2; 3 joins the stable ensemble and takes no part
+    "fresh3-order-123": (Episode(3, ZERO3, frozenset({1}), frozenset({2}), (3,)), {2}),
+    # 3 starts alone, 1 boots: 1 switches to 3's better vote, 3 never votes 1
+    "fresh3-order-312": (Episode(3, ZERO3, frozenset({3}), frozenset({1}), (2,)), {3}),
+    "fresh3-order-231": (Episode(3, ZERO3, frozenset({2}), frozenset({3}), (1,)), {3}),
+    "late-joiner-3": (Episode(3, ZERO3, frozenset({1, 2}), boots_join=(3,)), {2}),
+    # equal zxids: 2 always votes 2, and 1 needs 2's vote; the bound keeps 1 (it ignores
+    # the sid tie-break), the search removes it
+    "crash3-equal-zxid": (Episode(3, _same(3, 1, E1 + 5), frozenset({1, 2}), crashed=3),
+                          {2}),
+    "failover3-crash": (Episode(3, _same(3, 1, E1), frozenset({1, 2}), boots_join=(3,),
+                                crashed=3), {2}),
+    # the crashed 2 was not the best of the ensemble (3 is): a fresh start of {1, 3}
+    "failover3-second": (Episode(3, _same(3, 2, 2 * E1), frozenset({1, 3}),
+                                 boots_join=(2,), crashed=2), {3}),
+    # the stale 1 (zxid (1, 0)) cannot lead the up-to-date 2 (ACKEPOCH)
+    "crash3-different-zxid": (Episode(3, ((1, 1, 1, E1), (2, 1, 1, E1 + 5),
+                                          (3, 1, 1, E1 + 5)),
+                                      frozenset({2}), frozenset({1}), crashed=3), {2}),
+    # the stale higher sid 3 cannot lead the up-to-date 1
+    "stale-higher-sid-3": (Episode(3, ((1, 2, 2, 2 * E1 + 5), (2, 2, 2, 2 * E1 + 5),
+                                       (3, 1, 1, E1)),
+                                   frozenset({1}), frozenset({3}), crashed=2), {1}),
+    # 1's epoch 2 beats 3's higher sid at an equal zxid
+    "epoch-beats-sid-3": (Episode(3, ((1, 2, 2, E1 + 5), (2, 2, 2, 2 * E1),
+                                      (3, 1, 1, E1 + 5)),
+                                  frozenset({3}), frozenset({1})), {1}),
+    # equal zxids, 3 (the old leader, now LOOKING) has the highest sid
+    "quorum-loss-3": (Episode(3, _same(3, 1, E1 + 2), frozenset({3}), frozenset({2})), {3}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_exact_leader_sets(name):
+    episode, expected = EXACT[name]
+    p = predict(episode, walks=100)
+    assert p.exact and p.possible == expected, p.search_text()
+    assert p.text() == "{" + ",".join(map(str, sorted(expected))) + "} exact"
+    assert not p.unknown and p.searched_states < 30_000
+    # cross-checks: the static bound is sound, the walks are model runs
+    assert p.possible <= static_bound(episode)
+    assert set(p.walks.first) <= p.possible and p.walks.changed == 0
+    outside = next(iter(set(range(1, 4)) - expected))
+    assert p.verdict(outside) == "DISAGREE" and p.verdict(min(expected)) == "agree"
+
+
+@pytest.mark.parametrize("name", ["crash3-equal-zxid", "late-joiner-3"])
+def test_partial_order_reduction_keeps_the_set(name):
+    episode, expected = EXACT[name]
+    full = exhaustive_leaders(episode, episode_model(episode), por=False)
+    reduced = exhaustive_leaders(episode, episode_model(episode), por=True)
+    assert full.complete and reduced.complete
+    assert full.leaders == reduced.leaders == expected
+    assert reduced.states * 3 < full.states
+
+
+def test_joiner_semantics_of_the_walks():
+    # the walks' semantics (stable, then joiners one by one, outcome once all joined) is
+    # exhaustive only without timeouts (a give-up after the join reopens a 3-server
+    # election: over 8 million states with timeouts 2)
+    episode = EXACT["late-joiner-3"][0]
+    m = FLEModel(episode.config(max_round=3, timeouts=0))
+    joined = exhaustive_leaders(episode, m, joins=True)
+    assert joined.complete and joined.leaders == {2}
+    assert set(random_walks(episode, walks=50, model=m).leaders) <= joined.leaders
+
+
+def test_five_servers_are_bracketed():
+    ep = Episode(5, ((1, 1, 1, E1), (2, 1, 1, E1)) + tuple((s, 1, 1, E1 + 5) for s in (3, 4, 5)),
+                 frozenset({3, 4}), frozenset({1}), crashed=5)
+    p = predict(ep, walks=100, max_states=3000)
+    assert not p.exact and p.stopped_by == "states 3000"
+    assert p.possible <= p.bound == static_bound(ep) == {3, 4}
+    assert "stopped by its states 3000 bound" in p.search_text()

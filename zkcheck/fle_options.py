@@ -68,8 +68,9 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Election poll timeouts (re-broadcasts) fire forever without using "
                           "the --timeouts budget (for liveness; see also --recv-capacity)."),
         click.option("--round", "rounds", multiple=True, metavar="SID=R",
-                     help="established/leader-crash: the election round member SID decided in "
-                          "(its logicalclock and vote round; default 1; repeatable)."),
+                     help="logicalclock of up server SID at the start: established/leader-"
+                          "crash members the round they decided in (default 1); a LOOKING "
+                          "server enters round R+1 (default 0; repeatable)."),
         click.option("--client-writes", type=int, default=_BOUNDS.client_writes,
                      show_default=True, help="Transactions established leaders may log."),
         click.option("--crashes", type=int, default=_FAULTS.crashes, show_default=True,

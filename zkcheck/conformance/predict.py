@@ -5,18 +5,27 @@ was killed) and its inputs are the persistent states read back from the real ser
 may contain boots: ``any`` boots (the harness did not wait for a leader, e.g. a
 one-at-a-time start) and ``join`` boots (the harness waited until the ensemble was stable).
 
-The full FLE model of even a 3-server fresh start has millions of states, too many to
-enumerate at conformance time, so the set is bracketed from both sides:
+The outcome of an episode is its first established leader. The harness reads the real
+leader (``EpisodeRun.leader``) when the ensemble is first stable, before it starts any
+joiner, so joiners take no part in it (whether a joiner keeps the leader is checked
+separately, against the real ensemble).
+
+**Exact** when the exhaustive search of the episode's model (``exhaustive.py``: every run,
+cut at the first establishment) completes within its budget: the predicted set is then
+the model's set. Otherwise (simultaneous starts of 3 or more servers have millions of
+states) the set is **bracketed** from both sides:
 
 * **possible** -- leaders of model runs that were actually found (seeded random walks of
-  the model plus the witness produced by trace validation): each is a real model path;
+  the model, the witnesses the interrupted search found, and the witness produced by trace
+  validation): each is a real model path;
 * **excluded** -- a sound static bound of the model's Zab rule (fle-semantics.md §7 L3):
   the first leader L established in an episode without writes needs a quorum containing L
   whose members' (currentEpoch, lastZxid) are not more recent than L's, else the ACKEPOCH
   check drops them. Everyone outside this bound is impossible in the model.
 
 Servers in neither are reported as *unknown*. A real leader outside "possible" but inside
-the bound makes the check inconclusive; outside the bound it is a disagreement.
+the bound makes the check inconclusive; outside the bound (or outside an exact set) it is
+a disagreement.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from zkcheck.conformance.exhaustive import exhaustive_leaders
 from zkcheck.model.config import ModelConfig, ServerInit
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
@@ -145,11 +155,19 @@ def _booted(m: FLEModel, st: tuple, sid: int) -> bool:
 
 @dataclass
 class Walks:
-    """Outcome of seeded random walks: leader -> number of walks that ended with it."""
+    """Outcome of seeded random walks: leader -> number of walks that ended with it.
+
+    ``first`` counts the first established leader of each walk (the episode's outcome, see
+    the module docstring); it differs from ``leaders`` only in episodes with joiners, where
+    a walk ends with the stable leader once all joined (``changed``: walks where that is
+    not the first leader, i.e. the model let a join change the leader).
+    """
 
     leaders: dict[int, int] = field(default_factory=dict)
     stuck: int = 0
     walks: int = 0
+    first: dict[int, int] = field(default_factory=dict)
+    changed: int = 0
 
 
 def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: int = 3000,
@@ -160,7 +178,7 @@ def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: i
     runs to a stable ensemble (boots of joiners disabled), then boots the joiners one by
     one, each after stability, and ends when all joined: the leader is the stable one.
     """
-    m = model or FLEModel(episode.config(max_round=3, timeouts=2))
+    m = model or episode_model(episode)
     rng = random.Random(seed)
     out = Walks()
     pending_any = {f"boot {s}" for s in episode.boots_any}
@@ -169,10 +187,12 @@ def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: i
         st = m.initial_states()[0]
         before = st[T_HIST]
         joins = list(episode.boots_join)
-        result = None
+        result = first = None
         for _step in range(max_steps):
+            if first is None:
+                first = first_established(st, before)
             if not episode.boots_join:
-                result = first_established(st, before)
+                result = first
                 if result is not None:
                     break
             else:
@@ -197,10 +217,15 @@ def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: i
             if not acts:
                 break
             st = acts[rng.randrange(len(acts))][1]
+        if first is None:
+            first = first_established(st, before)
+        if first is not None:
+            out.first[first] = out.first.get(first, 0) + 1
         if result is None:
             out.stuck += 1
         else:
             out.leaders[result] = out.leaders.get(result, 0) + 1
+            out.changed += result != first
     return out
 
 
@@ -229,31 +254,70 @@ def quorums(sids: Iterable[int], size: int) -> list[tuple[int, ...]]:
 
 @dataclass
 class Prediction:
-    """The bracketed leader set of one episode."""
+    """The leader set of one episode: exact (``exact``: the exhaustive search completed,
+    ``possible`` is the model's whole set) or bracketed (``possible`` found, ``bound`` not
+    excluded, ``unknown`` in between)."""
 
     possible: set[int]
     bound: set[int]
     walks: Walks
+    exact: bool = False
+    searched_states: int = 0
+    search_seconds: float = 0.0
+    stopped_by: str = ""  # the budget that stopped an incomplete search: "states 150000"
 
     @property
     def unknown(self) -> set[int]:
-        return self.bound - self.possible
+        return set() if self.exact else self.bound - self.possible
 
     def verdict(self, real: int) -> str:
         if real in self.possible:
             return "agree"
-        if real in self.bound:
+        if real in self.bound and not self.exact:
             return "inconclusive"
         return "DISAGREE"
 
     def text(self) -> str:
         s = "{" + ",".join(map(str, sorted(self.possible))) + "}"
+        if self.exact:
+            return s + " exact"
         if self.unknown:
             s += " ?{" + ",".join(map(str, sorted(self.unknown))) + "}"
         return s
 
+    def search_text(self) -> str:
+        """How the set was obtained, for reports."""
+        if self.exact:
+            return f"exhaustive: {self.searched_states} states, {self.search_seconds:.1f} s"
+        if self.stopped_by:
+            return (f"bracketed: exhaustive search stopped by its {self.stopped_by} bound "
+                    f"({self.searched_states} states, {self.search_seconds:.1f} s)")
+        return "bracketed: no exhaustive search"
 
-def predict(episode: Episode, walks: int = 300, seed: int = 8) -> Prediction:
-    w = random_walks(episode, walks=walks, seed=seed)
-    bound = static_bound(episode)
-    return Prediction(set(w.leaders), bound | set(w.leaders), w)
+
+MODEL_BOUNDS = {"max_round": 3, "timeouts": 2}
+"""The configuration of every episode model (walks and exhaustive search alike)."""
+
+
+def episode_model(episode: Episode) -> FLEModel:
+    return FLEModel(episode.config(**MODEL_BOUNDS))
+
+
+def predict(episode: Episode, walks: int = 300, seed: int = 8, max_states: int = 150_000,
+            max_seconds: float = 15.0, search: bool = True) -> Prediction:
+    """The episode's leader set: exact if the exhaustive search completes within
+    ``max_states``/``max_seconds``, else the bracket (walks and the search's witnesses
+    against the static bound). A walk leader outside a complete search's set is a bug in
+    one of them, not a verdict: it raises."""
+    m = episode_model(episode)
+    w = random_walks(episode, walks=walks, seed=seed, model=m)
+    found = set(w.first)
+    if not search:
+        return Prediction(found, static_bound(episode) | found, w)
+    ex = exhaustive_leaders(episode, m, max_states=max_states, max_seconds=max_seconds)
+    if ex.complete and not found <= ex.leaders:
+        raise RuntimeError(f"random walks reach leaders {sorted(found - ex.leaders)} that the "
+                           f"complete exhaustive search does not ({episode.describe()})")
+    possible = ex.leaders if ex.complete else found | ex.leaders
+    return Prediction(set(possible), static_bound(episode) | possible, w, ex.complete,
+                      ex.states, ex.seconds, ex.stopped_by)

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zkcheck.conformance.fle_log import PEER, RECEIVER, Event
 from zkcheck.conformance.predict import Episode, model_zxid, stable_leader
+from zkcheck.errors import InputError
 from zkcheck.model.config import ZXID_COUNTER_LIMIT
 from zkcheck.model.election import have_delivered
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
-    F_CLOCK,
     F_STATE,
     F_ZXID,
     STATE_NAMES,
@@ -73,10 +73,13 @@ class Validation:
     model_state: Any = None
     reason: str = ""
     skipped: list[str] = field(default_factory=list)
+    steps: int = 0  # length of the replayed witness
+    clocks: dict[int, int] = field(default_factory=dict)  # real start logicalclocks used
 
     def text(self) -> str:
         if self.explained:
-            return f"explained ({self.events} events, {self.states} states)"
+            return (f"explained ({self.events} events, {self.states} states, "
+                    f"witness of {self.steps} steps)")
         return (f"NOT explained after {self.consumed}/{self.events} events "
                 f"({self.reason}): {self.first_unexplained}")
 
@@ -86,43 +89,54 @@ def _enc(zxid: int) -> int:
     return epoch * ZXID_COUNTER_LIMIT + counter
 
 
-def model_first_rounds(episode: Episode) -> dict[int, int]:
-    """Round of each server's first election in the episode's model (logicalclock + 1)."""
-    m = FLEModel(episode.config())
-    init = m.initial_states()[0]
-    return {sid: init[T_SERVERS][k][F_CLOCK] + 1 for k, sid in enumerate(m.sids)}
+def _window(episode: Episode, events: list[Event], t0: float, t1: float) -> list[Event]:
+    """The participants' events of the episode, in per-thread file order (the trusted one)."""
+    parts = episode.participants
+    return sorted((e for e in events if t0 - 0.05 <= e.time <= t1 + 0.05 and e.sid in parts),
+                  key=lambda e: (e.sid, e.life, e.line))
+
+
+def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float
+                 ) -> dict[int, int]:
+    """Real logicalclock of each server that is up when the episode opens.
+
+    Every election starts with ``logicalclock + 1`` and a broadcast of that round, before
+    any jump to a peer's round, so the first "Sending Notification" of a server's election
+    thread in the window names its clock + 1. A booting server is a fresh process (clock 0,
+    as in the model), so only up servers are read; 0 is the model's default and omitted.
+    """
+    out: dict[int, int] = {}
+    for e in _window(episode, events, t0, t1):
+        if e.kind == "send" and e.thread == PEER and e.sid in episode.up and e.sid not in out:
+            out[e.sid] = e.round - 1
+    return {sid: clock for sid, clock in out.items() if clock > 0}
 
 
 def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float,
                      journal: list) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
-    """Per-(server, thread) streams of comparable observations for the episode window."""
+    """Per-(server, thread) streams of comparable observations for the episode window.
+    Rounds are the real ones: the model starts each server at its real clock."""
     parts = episode.participants
-    window = [e for e in events if t0 - 0.05 <= e.time <= t1 + 0.05 and e.sid in parts]
-    first_round: dict[int, int] = {}
-    for e in window:
-        if e.kind == "send" and e.sid not in first_round:
-            first_round[e.sid] = e.round
-    model_first = model_first_rounds(episode)
-    offset = {sid: r - model_first.get(sid, 1) for sid, r in first_round.items()}
     streams: dict[tuple[int, str], list[Obs]] = {}
     skipped: list[str] = []
     for entry in journal:
         if entry.kind == "start" and entry.sid in episode.boots_any and t0 - 0.05 <= entry.time:
             streams.setdefault((entry.sid, PEER), []).append(
                 Obs((entry.sid, PEER), "boot", ()))
-    # per-thread file order (line numbers) is the trusted order
-    for e in sorted(window, key=lambda e: (e.sid, e.life, e.line)):
+    for e in _window(episode, events, t0, t1):
         if e.thread == RECEIVER and e.kind == "notification":
             if e.sender == e.sid:
                 continue
             if e.sender not in parts:
                 skipped.append(e.short())
                 continue
-            rnd = e.round - offset.get(e.sender, 0)
-            msg = (STATE_CODE[e.state], e.leader, _enc(e.zxid), rnd, e.peer_epoch)
+            msg = (STATE_CODE[e.state], e.leader, _enc(e.zxid), e.round, e.peer_epoch)
             key = (e.sid, RECEIVER)
             streams.setdefault(key, []).append(
                 Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state])))
+        elif e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
+            key = (e.sid, PEER)
+            streams.setdefault(key, []).append(Obs(key, "looking", ()))
         elif e.thread == PEER and e.kind in ("new_election", "timeout", "decided"):
             key = (e.sid, PEER)
             data: tuple = ()
@@ -132,6 +146,33 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
                 data = (STATE_CODE[e.my_state],)
             streams.setdefault(key, []).append(Obs(key, e.kind, data))
     return streams, skipped
+
+
+def keep_returns(m: FLEModel, streams: dict[tuple[int, str], list[Obs]]
+                 ) -> dict[tuple[int, str], list[Obs]]:
+    """Keep a logged "LOOKING" only where it is a return to LOOKING from a role (after a
+    decision, or first thing for a server the model starts in a role): QuorumPeer logs the
+    line at every entry to its LOOKING case, including the first one of a process and of a
+    server already LOOKING when the episode opens, which have no model step."""
+    init = m.initial_states()[0][T_SERVERS]
+    out: dict[tuple[int, str], list[Obs]] = {}
+    for key, obs in streams.items():
+        if key[1] != PEER:
+            out[key] = obs
+            continue
+        in_role = init[m.index[key[0]]][F_STATE] != STATE_CODE["LOOKING"]
+        kept: list[Obs] = []
+        for o in obs:
+            if o.kind == "decided":
+                in_role = True
+            elif o.kind == "looking":
+                if not in_role:
+                    continue
+                in_role = False
+            kept.append(o)
+        if kept:
+            out[key] = kept
+    return out
 
 
 def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list[Obs]:
@@ -151,50 +192,122 @@ def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list
     elif word == "boot":
         out.append(Obs((int(arg), PEER), "boot", ()))
     for k, (s0, s1) in enumerate(zip(pre[T_SERVERS], post[T_SERVERS], strict=True)):
-        if s0[F_STATE] != s1[F_STATE] and s1[F_STATE] != STATE_CODE["LOOKING"]:
-            out.append(Obs((m.sids[k], PEER), "decided", (s1[F_STATE],)))
+        if s0[F_STATE] != s1[F_STATE]:
+            if s1[F_STATE] != STATE_CODE["LOOKING"]:
+                out.append(Obs((m.sids[k], PEER), "decided", (s1[F_STATE],)))
+            else:
+                out.append(Obs((m.sids[k], PEER), "looking", ()))
     return out
 
 
-def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: float,
-             journal: list, max_states: int = 150_000) -> Validation:
-    """Search the episode's model for a behaviour matching the observed streams."""
-    streams, skipped = observed_streams(episode, events, t0, t1, journal)
-    keys = sorted(streams)
-    slot = {key: n for n, key in enumerate(keys)}
-    total = sum(len(v) for v in streams.values())
-    timeouts = sum(1 for v in streams.values() for o in v if o.kind == "timeout")
-    max_round = 1 + max((o.data[1][3] for v in streams.values() for o in v if o.kind == "recv"),
-                        default=1)
-    m = FLEModel(episode.config(max_round=max(max_round, 2), timeouts=timeouts + 1))
-    init = m.initial_states()[0]
-    start = (init, (0,) * len(keys))
-    seen = {start}
-    tie = itertools.count()
-    heap = [(0, next(tie), start)]
-    best = (0, start)
-    while heap and len(seen) < max_states:
-        neg, _, (st, pos) = heapq.heappop(heap)
-        consumed = -neg
-        if consumed == total and stable_leader(m, st) == leader:
-            return Validation(True, total, total, len(seen), skipped=skipped)
-        moves = list(m.actions(st))
-        for key in keys:  # a real timeout with no peer queue empty only calls connectAll
+def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
+                  timeouts: int) -> FLEModel:
+    """The episode's model with every up server at its real logicalclock (``InputError``
+    when a round is beyond what the model represents)."""
+    base = episode.config(max_round=max_round, timeouts=timeouts)
+    rounds = dict(base.rounds) | clocks
+    config = replace(base, rounds=tuple(sorted(rounds.items())))
+    config.validate()
+    return FLEModel(config)
+
+
+class _Search:
+    """Best-first search over (model state, per-stream positions).
+
+    Order: most events consumed first; among equals, the newest node first (depth-first
+    through free steps, so one interleaving is followed to the next event instead of all
+    of them breadth-first); ties inside one expansion prefer steps that are observable.
+    Pruning (sound: it removes only nodes from which no explanation exists): a message
+    transmitted onto the wire A->B must be the next one B logs from A (the wire is FIFO and
+    every logged receipt must be matched), unless B logs nothing more from A; a server out
+    of LOOKING with no logged return to it cannot still owe a receipt "while LOOKING".
+    Nothing else is pruned in the complete search, so its exhausted queue proves that no
+    model path matches; the reduced search (``successors(reduced=True)``) runs first.
+    """
+
+    def __init__(self, episode: Episode, leader: int, m: FLEModel,
+                 streams: dict[tuple[int, str], list[Obs]]) -> None:
+        self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
+        self.keys = sorted(streams)
+        self.slot = {key: n for n, key in enumerate(self.keys)}
+        self.total = sum(len(v) for v in streams.values())
+        self.pairs = [(sid, self.slot[(sid, RECEIVER)], self.slot.get((sid, PEER)))
+                      for sid, thread in self.keys if thread == RECEIVER]
+        # (receiver, sender) -> [(index in the receiver's stream, message)]
+        self.from_seq: dict[tuple[int, int], list[tuple[int, tuple]]] = {}
+        for (sid, thread), obs in streams.items():
+            if thread == RECEIVER:
+                for idx, o in enumerate(obs):
+                    self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
+
+    def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
+        """After ``transmit A->B``: (the wire is consistent with what B still logs from A,
+        the message just transmitted is one B logs)."""
+        a, b = (int(x) for x in label.partition(" ")[2].split("->"))
+        m = self.m
+        wire = st[T_CHANS][m.index[a] * m.n + m.index[b]][1]
+        n = self.slot.get((b, RECEIVER))
+        p = pos[n] if n is not None else 0
+        rest = [msg for idx, msg in self.from_seq.get((b, a), ()) if idx >= p]
+        ok = all(unpack_vote(w) == r for w, r in zip(wire, rest, strict=False))
+        return ok, ok and len(wire) <= len(rest)
+
+    def dead(self, st: tuple, pos: tuple) -> bool:
+        """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
+        can never match a receipt it logged "while LOOKING"."""
+        m = self.m
+        for sid, recv_n, peer_n in self.pairs:
+            if st[T_SERVERS][m.index[sid]][F_STATE] == STATE_CODE["LOOKING"]:
+                continue
+            if peer_n is not None and any(o.kind == "looking"
+                                          for o in self.streams[(sid, PEER)][pos[peer_n]:]):
+                continue
+            if any(o.data[2] == STATE_CODE["LOOKING"]
+                   for o in self.streams[(sid, RECEIVER)][pos[recv_n]:]):
+                return True
+        return False
+
+    def distance(self, st: tuple, pos: tuple) -> int:
+        """Guidance only (it orders, never prunes): how far each stream's next logged
+        receipt is from being deliverable -- 0 at the head of its wire, 1 queued in the
+        sender's outbox, 2 not produced yet."""
+        m, chans, h = self.m, st[T_CHANS], 0
+        for key in self.keys:
+            if key[1] != RECEIVER:
+                continue
+            obs = self.streams[key]
+            p = pos[self.slot[key]]
+            if p >= len(obs):
+                continue
+            a, msg, _mine = obs[p].data
+            c = chans[m.index[a] * m.n + m.index[key[0]]]
+            if c[1] and unpack_vote(c[1][0]) == msg:
+                continue
+            h += 1 if c[0] is not None and unpack_vote(c[0]) == msg else 2
+        return h
+
+    def successors(self, st: tuple, pos: tuple, reduced: bool = False
+                   ) -> list[tuple[str, tuple, tuple, int]]:
+        """(label, state, positions, events consumed) of the steps allowed from a node.
+
+        ``reduced`` collapses invisible steps into one canonical order (a heuristic: it
+        drops paths, never adds any): an invisible transmit of a message that its receiver
+        logs next from that sender, else a publish of a decided result, else a dequeue
+        (``process``) without a decision is taken alone and at once, as a real election
+        thread does; transmits of messages never logged as received are not taken."""
+        m, streams, slot = self.m, self.streams, self.slot
+        out: list[tuple[str, tuple, tuple, int]] = []
+        for key in self.keys:  # a real timeout with no peer queue empty only calls connectAll
             n = slot[key]
             if key[1] == PEER and pos[n] < len(streams[key]) \
                     and streams[key][pos[n]].kind == "timeout" \
                     and not have_delivered(m, st, m.index[key[0]]):
-                npos = pos[:n] + (pos[n] + 1,) + pos[n + 1:]
-                node = (st, npos)
-                if node not in seen:
-                    seen.add(node)
-                    if consumed + 1 > best[0]:
-                        best = (consumed + 1, node)
-                    heapq.heappush(heap, (-(consumed + 1), next(tie), node))
-        for label, nxt in moves:
+                out.append(("connectAll " + str(key[0]), st,
+                            pos[:n] + (pos[n] + 1,) + pos[n + 1:], 1))
+        for label, nxt in m.actions(st):
             if label.startswith(("boot ", "restart ")) \
-                    and int(label.split()[1]) not in episode.boots_any:
-                continue
+                    and int(label.split()[1]) not in self.episode.boots_any:
+                continue  # down for the whole episode
             obs = model_observations(m, label, st, nxt)
             npos = list(pos)
             ok = True
@@ -207,20 +320,118 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
                 npos[n] += 1
             if not ok:
                 continue
-            node = (nxt, tuple(npos))
-            if node in seen:
+            tpos = tuple(npos)
+            if label.startswith("transmit "):
+                ok, logged = self._wire(nxt, tpos, label)
+                if not ok or (reduced and not logged):
+                    continue
+            out.append((label, nxt, tpos, len(obs)))
+        if reduced:
+            for word in ("transmit ", "publish ", "process "):
+                eager = next((x for x in out if x[0].startswith(word) and not x[3]), None)
+                if eager is not None:
+                    return [eager]
+        return out
+
+    def run(self, max_states: int, reduced: bool = False
+            ) -> tuple[list[tuple[str, tuple, tuple]] | None, tuple[int, tuple], int, bool]:
+        """(witness path or None, furthest (consumed, node), nodes seen, queue exhausted)."""
+        init = self.m.initial_states()[0]
+        start = (init, (0,) * len(self.keys))
+        parent: dict[tuple, tuple[tuple, str] | None] = {start: None}
+        tie = itertools.count()
+        heap = [(0, 0, 0, start)]
+        best = (0, start)
+        while heap and len(parent) < max_states:
+            neg, _, _, node = heapq.heappop(heap)
+            st, pos = node
+            consumed = -neg
+            if consumed == self.total and stable_leader(self.m, st) == self.leader:
+                path = []
+                cur: tuple | None = node
+                while cur is not None:
+                    link = parent[cur]
+                    path.append((link[1] if link else "", cur[0], cur[1]))
+                    cur = link[0] if link else None
+                return path[::-1], best, len(parent), False
+            succ = self.successors(st, pos, reduced)
+            # push observable steps last so that they are popped first among equals
+            succ.sort(key=lambda x: x[3])
+            for label, nxt, npos, used in succ:
+                child = (nxt, npos)
+                if child in parent or (nxt is not st and self.dead(nxt, npos)):
+                    continue
+                parent[child] = (node, label)
+                c = consumed + used
+                if c > best[0]:
+                    best = (c, child)
+                heapq.heappush(heap, (-c, self.distance(nxt, npos), -next(tie), child))
+        return None, best, len(parent), not heap
+
+    def replay(self, path: list[tuple[str, tuple, tuple]]) -> None:
+        """Re-run a witness from the initial state: every step must be an enabled model
+        transition (or a logged connectAll-only timeout) and the steps' observations must
+        be exactly the logged streams; raises AssertionError otherwise (a validator bug)."""
+        m = self.m
+        st = m.initial_states()[0]
+        assert path[0][1] == st
+        got: dict[tuple[int, str], list[Obs]] = {key: [] for key in self.keys}
+        for label, nxt, _pos in path[1:]:
+            if label.startswith("connectAll "):
+                sid = int(label.split()[1])
+                assert nxt == st and not have_delivered(m, st, m.index[sid])
+                got[(sid, PEER)].append(Obs((sid, PEER), "timeout", ()))
                 continue
-            seen.add(node)
-            c = consumed + len(obs)
-            if c > best[0]:
-                best = (c, node)
-            heapq.heappush(heap, (-c, next(tie), node))
+            succ = dict(m.actions(st))
+            assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
+            for o in model_observations(m, label, st, nxt):
+                got[o.stream].append(o)
+            st = nxt
+        assert got == self.streams, "replay: the witness does not produce the logged events"
+        assert stable_leader(m, st) == self.leader, "replay: no stable ensemble at the end"
+
+
+def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: float,
+             journal: list, max_states: int = 150_000) -> Validation:
+    """Search the episode's model for a behaviour matching the observed streams; an
+    explanation is replayed step by step before it is reported."""
+    streams, skipped = observed_streams(episode, events, t0, t1, journal)
+    total = sum(len(v) for v in streams.values())
+    clocks = start_clocks(episode, events, t0, t1)
+    # role give-ups draw on the same budget as election timeouts in the model
+    timeouts = sum(1 for v in streams.values() for o in v if o.kind in ("timeout", "looking"))
+    max_round = 1 + max([o.data[1][3] for v in streams.values() for o in v if o.kind == "recv"]
+                        + [c + 1 for c in clocks.values()] + [1])
+    try:
+        m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1)
+    except InputError as exc:
+        return Validation(False, total, 0, 0, str(exc), None, "outside the model's bounds",
+                          skipped)
+    streams = keep_returns(m, streams)
+    total = sum(len(v) for v in streams.values())
+    search = _Search(episode, leader, m, streams)
+    # first the reduced search (fast; a failure proves nothing), then the complete one
+    path, best, states, _ = search.run(max_states, reduced=True)
+    exhausted = False
+    if path is None:
+        path, best2, states2, exhausted = search.run(max_states)
+        states += states2
+        best = max(best, best2, key=lambda b: b[0])
+    if path is not None:
+        search.replay(path)
+        return Validation(True, total, total, states, skipped=skipped, steps=len(path) - 1,
+                          clocks=clocks)
     st, pos = best[1]
-    pending = [streams[k][pos[slot[k]]] for k in keys if pos[slot[k]] < len(streams[k])]
-    reason = "state budget exhausted" if heap else "no matching model step"
+    pending = [streams[k][pos[search.slot[k]]] for k in search.keys
+               if pos[search.slot[k]] < len(streams[k])]
+    reason = "no matching model step" if exhausted else "state budget exhausted"
+    if exhausted and episode.crashed is not None and not episode.leader_crash_fits():
+        # the model starts every survivor LOOKING, the real ones were still following
+        reason = (f"model start differs: crashed leader {episode.crashed} is not the best "
+                  "(epoch, zxid, sid), so survivors start LOOKING, not following")
     if not pending:
         first = f"all events matched, but no stable ensemble under leader {leader} was reached"
     else:
         first = "; or ".join(o.text() for o in pending)
-    return Validation(False, total, best[0], len(seen), first, m.describe(st), reason,
-                      skipped)
+    return Validation(False, total, best[0], states, first, m.describe(st), reason, skipped,
+                      clocks=clocks)
