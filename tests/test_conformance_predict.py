@@ -35,13 +35,35 @@ def test_static_bound_epoch_outranks_sid():
     assert static_bound(ep) == {1}
 
 
-def test_fresh_start_witnesses_are_high_sids():
-    ep = Episode(3, tuple((s, 0, 0, 0) for s in (1, 2, 3)), frozenset({1, 2, 3}))
-    p = predict(ep, walks=60, max_states=5000)  # millions of states: bracketed
-    assert p.possible == {2, 3} and not p.exact
-    assert p.possible <= p.bound
-    assert p.verdict(3) == "agree" and p.verdict(1) == "inconclusive"
-    assert p.text() == "{2,3} ?{1}" and p.stopped_by == "states 5000"
+def test_static_bound_uses_the_sid_tie_break():
+    # equal (epoch, zxid): L needs a quorum of sids not above it
+    assert static_bound(Episode(3, ZERO3, frozenset({1, 2, 3}))) == {2, 3}
+    assert static_bound(Episode(5, _same(5, 0, 0), frozenset(range(1, 6)))) == {3, 4, 5}
+    assert static_bound(Episode(3, ZERO3, frozenset({1, 2}))) == {2}
+
+
+def test_fresh_start_is_exact_when_walks_meet_the_bound():
+    # millions of states (the exhaustive search cannot finish), but the walks reach 2 and
+    # 3 and the static bound excludes 1: the set is exact
+    ep = Episode(3, ZERO3, frozenset({1, 2, 3}))
+    p = predict(ep, walks=60)
+    assert p.possible == p.bound == {2, 3} and p.exact and p.bound_met
+    assert p.verdict(3) == "agree" and p.verdict(1) == "DISAGREE"
+    assert p.text() == "{2,3} exact" and p.searched_states == 0
+    assert p.search_text() == "exact: model runs reach every server of the static bound"
+
+
+def test_fresh_five_server_start_is_exact():
+    p = predict(Episode(5, _same(5, 0, 0), frozenset(range(1, 6))), walks=100)
+    assert p.text() == "{3,4,5} exact" and p.walks.first[3] >= 1
+
+
+def test_too_few_walks_leave_a_bracket():
+    ep = Episode(5, _same(5, 0, 0), frozenset(range(1, 6)))
+    p = predict(ep, walks=3, max_states=2000)
+    assert not p.exact and p.possible < p.bound == {3, 4, 5}
+    assert p.verdict(min(p.unknown)) == "inconclusive" and p.verdict(1) == "DISAGREE"
+    assert p.stopped_by == "states 2000" and "?{" in p.text()
 
 
 def test_join_keeps_the_leader():
@@ -77,8 +99,7 @@ EXACT = {
     "fresh3-order-312": (Episode(3, ZERO3, frozenset({3}), frozenset({1}), (2,)), {3}),
     "fresh3-order-231": (Episode(3, ZERO3, frozenset({2}), frozenset({3}), (1,)), {3}),
     "late-joiner-3": (Episode(3, ZERO3, frozenset({1, 2}), boots_join=(3,)), {2}),
-    # equal zxids: 2 always votes 2, and 1 needs 2's vote; the bound keeps 1 (it ignores
-    # the sid tie-break), the search removes it
+    # equal zxids: 2 always votes 2, and 1 needs 2's vote
     "crash3-equal-zxid": (Episode(3, _same(3, 1, E1 + 5), frozenset({1, 2}), crashed=3),
                           {2}),
     "failover3-crash": (Episode(3, _same(3, 1, E1), frozenset({1, 2}), boots_join=(3,),
@@ -106,12 +127,15 @@ EXACT = {
 @pytest.mark.parametrize("name", sorted(EXACT))
 def test_exact_leader_sets(name):
     episode, expected = EXACT[name]
-    p = predict(episode, walks=100)
+    p = predict(episode, walks=100, max_states=150_000, search=True)
     assert p.exact and p.possible == expected, p.search_text()
+    # the exhaustive search alone gives the same set (the bound is not needed here)
+    ex = exhaustive_leaders(episode, episode_model(episode))
+    assert ex.complete and ex.leaders == expected and ex.states < 30_000
     assert p.text() == "{" + ",".join(map(str, sorted(expected))) + "} exact"
-    assert not p.unknown and p.searched_states < 30_000
-    # cross-checks: the static bound is sound, the walks are model runs
-    assert p.possible <= static_bound(episode)
+    assert not p.unknown
+    # cross-checks: the static bound is sound (and here tight), the walks are model runs
+    assert p.possible == static_bound(episode)
     assert set(p.walks.first) <= p.possible and p.walks.changed == 0
     outside = next(iter(set(range(1, 4)) - expected))
     assert p.verdict(outside) == "DISAGREE" and p.verdict(min(expected)) == "agree"
@@ -138,10 +162,12 @@ def test_joiner_semantics_of_the_walks():
     assert set(random_walks(episode, walks=50, model=m).leaders) <= joined.leaders
 
 
-def test_five_servers_are_bracketed():
+def test_five_server_crash_is_exact_by_the_bound():
+    # 1 and 2 are stale, 5 crashed: 4 has the quorum {1, 3, 4} below it, 3 only {1, 3}
     ep = Episode(5, ((1, 1, 1, E1), (2, 1, 1, E1)) + tuple((s, 1, 1, E1 + 5) for s in (3, 4, 5)),
                  frozenset({3, 4}), frozenset({1}), crashed=5)
     p = predict(ep, walks=100, max_states=3000)
-    assert not p.exact and p.stopped_by == "states 3000"
-    assert p.possible <= p.bound == static_bound(ep) == {3, 4}
-    assert "stopped by its states 3000 bound" in p.search_text()
+    assert p.possible == p.bound == static_bound(ep) == {4} and p.exact
+    # the exhaustive search alone cannot finish it
+    ex = exhaustive_leaders(ep, episode_model(ep), max_states=3000)
+    assert not ex.complete and ex.stopped_by == "states 3000"

@@ -230,22 +230,35 @@ def random_walks(episode: Episode, walks: int = 300, seed: int = 8, max_steps: i
 
 
 def static_bound(episode: Episode, majority: int | None = None) -> set[int]:
-    """Servers the model's ACKEPOCH rule (§7 L3) does not exclude as first leader.
+    """Servers the model's vote order and ACKEPOCH rule do not exclude as first leader.
 
-    L is kept iff some quorum Q of participants contains L and no member of Q has a more
-    recent (currentEpoch, lastZxid) than L. Joiners never start a new epoch here (the
-    ensemble is stable when they boot), so they are left out.
+    L is kept iff at least a quorum of participants (L itself included) have a vote key
+    (currentEpoch, lastZxid, sid) not greater than L's. Sound for the 3.8 rules, by these
+    steps (fle-semantics.md §5.2-§5.4, §7):
+
+    1. Until the episode's first establishment no vote key changes: currentEpoch is set at
+       establishment (L3) and NEWLEADER after it, lastZxid only by sync and writes after it.
+    2. A proposal starts at the server's own key and only moves to a better vote (§5.4),
+       so a server proposes L only if its key is not greater than L's.
+    3. The first server to decide for L (leader or follower) did so on a quorum of LOOKING
+       votes for L: Step A/B need a FOLLOWING/LEADING notification naming L, sent only by
+       a server that already decided for L (the episode starts with empty channels, and
+       the stale published votes of the leader-crash scenario name the crashed leader).
+       That quorum proposed L, so by (2) all its members have keys not greater than L's.
+
+    This is the ACKEPOCH bound (a quorum whose (currentEpoch, lastZxid) is not newer than
+    L's) sharpened by the sid tie-break. Joiners are left out (the ensemble is stable when
+    they boot).
     """
     parts = sorted(episode.participants)
     need = majority or episode.n // 2 + 1
-    keep = set()
-    for leader in parts:
-        mine = episode.init_of(leader)
-        summary = (mine[0], mine[2])
-        below = [s for s in parts if (episode.init_of(s)[0], episode.init_of(s)[2]) <= summary]
-        if len(below) >= need:
-            keep.add(leader)
-    return keep
+
+    def key(sid: int) -> tuple[int, int, int]:
+        ce, _ae, zxid = episode.init_of(sid)
+        return ce, zxid, sid
+
+    return {leader for leader in parts
+            if sum(key(s) <= key(leader) for s in parts) >= need}
 
 
 def quorums(sids: Iterable[int], size: int) -> list[tuple[int, ...]]:
@@ -254,9 +267,10 @@ def quorums(sids: Iterable[int], size: int) -> list[tuple[int, ...]]:
 
 @dataclass
 class Prediction:
-    """The leader set of one episode: exact (``exact``: the exhaustive search completed,
-    ``possible`` is the model's whole set) or bracketed (``possible`` found, ``bound`` not
-    excluded, ``unknown`` in between)."""
+    """The leader set of one episode: exact (``exact``: ``possible`` is the model's whole
+    set, because the exhaustive search completed or -- ``bound_met`` -- because model runs
+    found every server the sound static bound allows) or bracketed (``possible`` found,
+    ``bound`` not excluded, ``unknown`` in between)."""
 
     possible: set[int]
     bound: set[int]
@@ -265,6 +279,7 @@ class Prediction:
     searched_states: int = 0
     search_seconds: float = 0.0
     stopped_by: str = ""  # the budget that stopped an incomplete search: "states 150000"
+    bound_met: bool = False
 
     @property
     def unknown(self) -> set[int]:
@@ -287,6 +302,8 @@ class Prediction:
 
     def search_text(self) -> str:
         """How the set was obtained, for reports."""
+        if self.bound_met:
+            return "exact: model runs reach every server of the static bound"
         if self.exact:
             return f"exhaustive: {self.searched_states} states, {self.search_seconds:.1f} s"
         if self.stopped_by:
@@ -305,19 +322,31 @@ def episode_model(episode: Episode) -> FLEModel:
 
 def predict(episode: Episode, walks: int = 300, seed: int = 8, max_states: int = 150_000,
             max_seconds: float = 15.0, search: bool = True) -> Prediction:
-    """The episode's leader set: exact if the exhaustive search completes within
-    ``max_states``/``max_seconds``, else the bracket (walks and the search's witnesses
-    against the static bound). A walk leader outside a complete search's set is a bug in
-    one of them, not a verdict: it raises."""
+    """The episode's leader set. Exact when the walks reach every server of the sound
+    static bound (the model's set lies between them), else when the exhaustive search
+    completes within ``max_states``/``max_seconds``; otherwise the bracket (walks and the
+    search's witnesses against the bound). A model run outside the bound or outside a
+    complete search's set is a bug in one of them, not a verdict: it raises."""
     m = episode_model(episode)
     w = random_walks(episode, walks=walks, seed=seed, model=m)
     found = set(w.first)
+    bound = static_bound(episode)
+    if not found <= bound:
+        raise RuntimeError(f"model runs reach leaders {sorted(found - bound)} outside the "
+                           f"static bound ({episode.describe()})")
+    # found <= the model's set <= bound: walks that found the whole bound settle it
+    if found == bound:
+        return Prediction(found, bound, w, exact=True, bound_met=True)
     if not search:
-        return Prediction(found, static_bound(episode) | found, w)
+        return Prediction(found, bound, w)
     ex = exhaustive_leaders(episode, m, max_states=max_states, max_seconds=max_seconds)
     if ex.complete and not found <= ex.leaders:
         raise RuntimeError(f"random walks reach leaders {sorted(found - ex.leaders)} that the "
                            f"complete exhaustive search does not ({episode.describe()})")
     possible = ex.leaders if ex.complete else found | ex.leaders
-    return Prediction(set(possible), static_bound(episode) | possible, w, ex.complete,
-                      ex.states, ex.seconds, ex.stopped_by)
+    if not possible <= bound:
+        raise RuntimeError(f"model runs reach leaders {sorted(possible - bound)} outside the "
+                           f"static bound ({episode.describe()})")
+    met = not ex.complete and possible == bound
+    return Prediction(set(possible), bound, w, ex.complete or met, ex.states, ex.seconds,
+                      "" if met else ex.stopped_by, bound_met=met)
