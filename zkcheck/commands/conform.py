@@ -34,7 +34,12 @@ def check_scenario(scenario, runs: int, walks: int, validate_states: int,
                                         "search": set()})
             if er.leader is None:
                 continue
-            p = predict(er.episode, walks=walks, max_states=search_states)
+            try:
+                p = predict(er.episode, walks=walks, max_states=search_states)
+            except RuntimeError as contradiction:  # two model analyses disagree: a finding
+                row["notes"].add(f"internal contradiction: {contradiction}")
+                row["verdicts"].append("DISAGREE")
+                continue
             v = validate(er.episode, er.leader, run.events, er.t0, er.t_stable, run.journal,
                          max_states=validate_states)
             if v.explained and er.leader not in p.possible:
