@@ -95,11 +95,15 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Faults:
-    """Fault budgets for a whole run (§4.4, §4.5)."""
+    """Fault budgets for a whole run (§4.4, §4.5). ``reconnects``: a live election
+    connection is replaced by a new one (``reconnect A-B``), as in QuorumCnxManager's
+    handshake race at startup; used by trace validation for the "Connection broken" lines
+    a real log shows (default 0: no such action)."""
 
     crashes: int = 0
     restarts: int = 0
     link_failures: int = 0
+    reconnects: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,10 @@ class ModelConfig:
     quorum. Late starters boot as fresh processes (logicalclock 0) and take no round.
     ``scenario`` selects the initial state:
     ``startup`` (every up server LOOKING, logicalclock 0) or ``leader-crash`` (see
-    ``zkcheck.model.scenarios``).
+    ``zkcheck.model.scenarios``). ``leader`` names the established leader of the
+    ``leader-crash``/``established`` ensemble (default None: the up voter with the greatest
+    (currentEpoch, lastZxid, sid)); a real leader that crashed before logging anything can
+    have a smaller lastZxid on disk than a follower that synced to it.
     """
 
     servers: tuple[int, ...] = (1, 2, 3)
@@ -133,6 +140,7 @@ class ModelConfig:
     bounds: Bounds = field(default_factory=Bounds)
     faults: Faults = field(default_factory=Faults)
     variant: Variant = field(default_factory=Variant)
+    leader: int | None = None
 
     @classmethod
     def make(
@@ -147,6 +155,7 @@ class ModelConfig:
         bounds: Bounds | None = None,
         faults: Faults | None = None,
         variant: Variant | None = None,
+        leader: int | None = None,
         **bound_or_fault: int,
     ) -> ModelConfig:
         """Convenience constructor: ``servers=3`` means sids 1..3; keyword bounds and fault
@@ -173,6 +182,7 @@ class ModelConfig:
             bounds=b,
             faults=f,
             variant=variant or Variant(),
+            leader=leader,
         )
         config.validate()
         return config
@@ -246,6 +256,14 @@ class ModelConfig:
             if not isinstance(value, int) or value < 0:
                 raise InputError(f"fault budget {name.replace('_', '-')} must be an integer "
                                  f">= 0, got {value!r}")
+        if self.leader is not None:
+            if self.scenario not in ("leader-crash", "established"):
+                raise InputError(f"a leader can only be given for the leader-crash and "
+                                 f"established scenarios, not {self.scenario}")
+            if self.leader not in seen or self.leader in self.observers \
+                    or self.leader in self.late:
+                raise InputError(f"leader {self.leader!r} must be a voter that is up at the "
+                                 "start")
         if not isinstance(self.variant, Variant):
             raise InputError("variant must be a zkcheck.model.variants.Variant")
 

@@ -32,6 +32,7 @@ label               rule                                   module
 ``deliver A->B``    wire -> WorkerReceiver §4.3, §5.1      network
 ``connect A-B``     connection by the larger sid A §4.1    network
 ``linkdown A-B``    connection breaks §4.4 (budget)        network
+``reconnect A-B``   connection replaced (budget)           network
 ``crash S``         process crash §4.4 (budget)            faults
 ``restart S``       restart after a crash (budget)         faults
 ``boot S``          first start of a late starter          faults
@@ -143,6 +144,8 @@ class FLEModel:
         self.all_links = sum(p[4] for p in pairs)
         self.linkdown_pairs = tuple(p + (f"linkdown {sids[p[0]]}-{sids[p[1]]}",)
                                     for p in pairs)
+        self.reconnect_pairs = tuple(p + (f"reconnect {sids[p[0]]}-{sids[p[1]]}",)
+                                     for p in pairs)
 
         def labels(word: str) -> tuple[str, ...]:
             return tuple(f"{word} {sid}" for sid in sids)
@@ -170,6 +173,8 @@ class FLEModel:
         gens = [network.gen_transmit, network.gen_deliver, network.gen_connect]
         if config.faults.link_failures:
             gens.append(network.gen_link_down)
+        if config.faults.reconnects:
+            gens.append(network.gen_reconnect)
         if config.faults.crashes:
             gens.append(faults.gen_crash)
         if config.faults.restarts:
@@ -306,4 +311,5 @@ class FLEModel:
                 + (f", recv-capacity {b.recv_capacity}" if b.recv_capacity else "")
                 + (", free poll timeouts" if b.free_timeouts else "")
                 + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
-                f"link-failures {f.link_failures}")
+                f"link-failures {f.link_failures}"
+                + (f", reconnects {f.reconnects}" if f.reconnects else ""))

@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zkcheck.model.election import receive
-from zkcheck.model.state import B_LINK, F_QUEUE, F_STATE, LOOKING, P_DOWN
+from zkcheck.model.state import B_LINK, B_RECONNECT, F_QUEUE, F_STATE, LOOKING, P_DOWN
 
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
@@ -124,17 +124,40 @@ def gen_link_down(m: FLEModel, st: tuple, out: list) -> None:
     """LinkDown(i, j) (§4.4 "Break", §4.5): the connection breaks; messages in flight in
     both directions are lost, the send queues and ``last`` are kept. Guard: connected and
     link-failure budget left."""
+    _break_connections(m, st, out, m.linkdown_pairs, B_LINK, reconnect=False)
+
+
+def gen_reconnect(m: FLEModel, st: tuple, out: list) -> None:
+    """Reconnect(a, b) (budget ``reconnects``): a live connection is replaced by a new one
+    in one step. Simultaneous connection attempts race in QuorumCnxManager: the larger sid
+    drops the smaller one's attempt and connects back, and a second connection of a sid
+    replaces the first (``handleConnection``/``startConnection`` finish the old
+    SendWorker/RecvWorker, which logs "Connection broken"). Bytes in flight on the old
+    connection are lost; the new SendWorker re-sends ``lastMessageSent`` when nothing is
+    queued (``SendWorker.run``), so the peer can receive a notification twice. Unlike
+    LinkDown + connect it needs nothing queued: the handshake, not a send, reconnects."""
+    _break_connections(m, st, out, m.reconnect_pairs, B_RECONNECT, reconnect=True)
+
+
+def _break_connections(m: FLEModel, st: tuple, out: list, pairs: tuple, budget_index: int,
+                       reconnect: bool) -> None:
+    """One successor per connected pair: what was in flight is lost; with ``reconnect`` the
+    link stays up and each side re-sends ``last`` as a new connection does (§4.2 item 5)."""
     budget = st[3]
-    if not budget[B_LINK]:
+    if not budget[budget_index]:
         return
     chans, links = st[1], st[2]
-    nb = budget[:B_LINK] + (budget[B_LINK] - 1,) + budget[B_LINK + 1:]
-    for _a, _b, ab, ba, bit, label in m.linkdown_pairs:
+    nb = budget[:budget_index] + (budget[budget_index] - 1,) + budget[budget_index + 1:]
+    always = m.variant.resend_last_always
+    for _a, _b, ab, ba, bit, label in pairs:
         if not links & bit:
             continue
         nc = list(chans)
         for ci in (ab, ba):
             c = nc[ci]
-            if c[1]:
+            if reconnect and c[2] is not None and (c[0] is None or always):
+                nc[ci] = (c[0], (c[2],), c[2])
+            elif c[1]:
                 nc[ci] = (c[0], (), c[2])
-        out.append((label, (st[0], tuple(nc), links & ~bit, nb, st[4], st[5])))
+        out.append((label, (st[0], tuple(nc), links if reconnect else links & ~bit, nb,
+                            st[4], st[5])))

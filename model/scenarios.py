@@ -10,9 +10,14 @@
   as a consistent state, not by running an election first:
 
   - the leader is the up voter with the greatest (currentEpoch, lastZxid, sid) -- the vote
-    FLE would have elected among them; the established epoch e is its currentEpoch;
+    FLE would have elected among them -- or ``ModelConfig.leader`` when given; the
+    established epoch e is its currentEpoch;
   - learners are the up servers with currentEpoch = acceptedEpoch = e and lastZxid not
-    newer than the leader's: they are serving (FOLLOWING, or OBSERVING for observers),
+    newer than the leader's (for an explicit leader: not newer than its lastZxid or
+    (e, 0), whichever is greater -- Leader.lead sets the leader's zxid to (e, 0) before
+    NEWLEADER, so a follower snapshots (e, 0) after syncing while a leader that crashed
+    before logging a transaction still has its older zxid on disk): they are serving
+    (FOLLOWING, or OBSERVING for observers),
     with the published vote (leader, leader's lastZxid, round 1, e) after
     ``updateElectionVote``, logicalclock 1;
   - every other up server is a freshly started LOOKING process (it missed the epoch);
@@ -45,7 +50,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
-from zkcheck.model.config import ServerInit, zxid_pair
+from zkcheck.model.config import ZXID_COUNTER_LIMIT, ServerInit, zxid_pair
 from zkcheck.model.faults import booted_server, down_server
 from zkcheck.model.state import (
     F_CLOCK,
@@ -115,7 +120,8 @@ def initial_state(m: FLEModel) -> tuple:
         servers, hist = _ensemble(m, servers, inits, config.scenario)
     chans = tuple(None if i == j else (None, (), None) for i in range(m.n) for j in range(m.n))
     f, b = config.faults, config.bounds
-    budget = (f.crashes, f.restarts, f.link_failures, b.timeouts, b.client_writes)
+    budget = (f.crashes, f.restarts, f.link_failures, b.timeouts, b.client_writes,
+              f.reconnects)
     return (tuple(servers), chans, _links(m, servers), budget, late, hist)
 
 
@@ -126,15 +132,20 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
     up_voters = [k for k in m.voter_idx if config.servers[k] not in config.late]
     if not up_voters:
         raise InputError(f"{scenario} needs at least one voter that is up at the start")
-    lk = max(up_voters, key=lambda k: (inits[k].current_epoch, inits[k].zxid(), m.sids[k]))
+    if config.leader is None:
+        lk = max(up_voters,
+                 key=lambda k: (inits[k].current_epoch, inits[k].zxid(), m.sids[k]))
+    else:
+        lk = m.index[config.leader]
     lead = inits[lk]
     e, lzx = lead.current_epoch, lead.zxid()
     if e < 1:
         raise InputError(f"{scenario} needs the leader's currentEpoch >= 1 "
                          "(an epoch must have been established)")
+    synced = lzx if config.leader is None else max(lzx, e * ZXID_COUNTER_LIMIT)
     learners = [k for k in range(m.n) if k != lk and config.servers[k] not in config.late
                 and inits[k].current_epoch == e and inits[k].accepted_epoch == e
-                and inits[k].zxid() <= lzx]
+                and inits[k].zxid() <= synced]
     mask = 1 << lk
     for k in learners:
         if m.voter[k]:
@@ -179,7 +190,9 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         conn = sum(1 << k for k in learners)
         s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)
         servers[lk] = tuple(s)
-    top = max(((inits[k].current_epoch, inits[k].zxid()) for k in learners if m.voter[k]),
-              default=(-1, -1))
+    # what the members had when they acked the epoch: not newer than the leader (a learner
+    # ahead of an explicit leader got (e, 0) from its NEWLEADER, after the establishment)
+    top = max((min((inits[k].current_epoch, inits[k].zxid()), (e, lzx))
+               for k in learners if m.voter[k]), default=(-1, -1))
     hist = ((e, m.sids[lk], mask, (e, lzx), top),)
     return servers, hist

@@ -12,7 +12,8 @@ shared with the predecessor):
   1-slot send queue, §4.2), ``wire`` a tuple of messages in flight, ``last`` the
   ``lastMessageSent`` (or ``None``).
 * ``links``: bit mask over unordered pairs (``pair_bit``): 1 = the TCP connection is up.
-* ``budget``: remaining ``(crashes, restarts, link_failures, timeouts, client_writes)``.
+* ``budget``: remaining ``(crashes, restarts, link_failures, timeouts, client_writes,
+  reconnects)``.
 * ``late``: bit mask of late starters (by index) that have not booted yet.
 * ``hist``: history for the invariants, a sorted tuple of establishment records
   ``(epoch, leader_sid, acked_mask, summary, max_acked)`` (see ``H_*``): ``acked_mask`` the
@@ -95,7 +96,7 @@ L_BROADCAST = 4  # quorum acked NEWLEADER; serving
 L_NAMES = ("", "discovery", "epoch-decided", "established", "broadcast")
 
 # budget tuple indices
-B_CRASH, B_RESTART, B_LINK, B_TIMEOUT, B_WRITE = 0, 1, 2, 3, 4
+B_CRASH, B_RESTART, B_LINK, B_TIMEOUT, B_WRITE, B_RECONNECT = 0, 1, 2, 3, 4, 5
 
 # history record fields
 H_EPOCH, H_LEADER, H_ACKED, H_SUMMARY, H_MAXACK = 0, 1, 2, 3, 4
@@ -265,7 +266,7 @@ def describe_state(state: tuple, sids: tuple[int, ...], zxid_text: Any) -> dict[
     view["links up"] = [f"{sids[i]}-{sids[j]}" for i in range(n) for j in range(i + 1, n)
                         if links & pair_bit(i, j, n)]
     view["budget left"] = dict(zip(("crashes", "restarts", "link failures", "timeouts",
-                                    "client writes"), budget, strict=True))
+                                    "client writes", "reconnects"), budget, strict=True))
     view["established"] = [
         {"epoch": h[H_EPOCH], "leader": h[H_LEADER], "acked by": _mask_sids(h[H_ACKED], sids)}
         for h in hist]

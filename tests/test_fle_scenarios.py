@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from fle_testlib import model, reachable, run, srv, with_server
+from fle_testlib import chan, labels, model, reachable, run, srv, step, with_server
 
+from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, explore, replay, replay_labels
 from zkcheck.invariants.fle import fle_properties, leadership, two_leading_same_round
 from zkcheck.model.config import ServerInit
 from zkcheck.model.state import (
+    B_RECONNECT,
     F_CE,
     F_CLOCK,
     F_PHASE,
     F_RESULT,
     F_STATE,
+    F_VOTE,
     F_ZAB,
     F_ZXID,
     FOLLOWING,
@@ -141,6 +144,15 @@ def test_observer_never_counts_toward_a_quorum():
     assert seen_observing
 
 
+def assert_complete_safe_and_established(m) -> None:
+    result = explore(m, search="bfs", bounds=Bounds())
+    assert result.complete
+    for name in ("Leadership", "EpochMonotonic", "DecisionSupported",
+                 "EstablishedLeaderUpToDate"):
+        assert result.verdicts[name].status == "holds"
+    assert result.verdicts["LeaderEstablished"].status == "witness found"
+
+
 def test_leader_crash_scenario_initial_state():
     m = model(3, scenario="leader-crash", initial={1: ServerInit(1, 1, (1, 2)),
                                                    2: ServerInit(1, 1, (1, 3)),
@@ -150,12 +162,7 @@ def test_leader_crash_scenario_initial_state():
     assert srv(m, st, 1)[F_STATE] == FOLLOWING and srv(m, st, 1)[F_CLOCK] == 1
     assert srv(m, st, 3)[F_STATE] != FOLLOWING  # missed epoch 1: a fresh LOOKING process
     assert st[5] == ((1, 2, 0b011, (1, m.zxid_base + 3), (1, m.zxid_base + 2)),)
-    result = explore(m, search="bfs", bounds=Bounds())
-    assert result.complete
-    for name in ("Leadership", "EpochMonotonic", "DecisionSupported",
-                 "EstablishedLeaderUpToDate"):
-        assert result.verdicts[name].status == "holds"
-    assert result.verdicts["LeaderEstablished"].status == "witness found"
+    assert_complete_safe_and_established(m)
 
 
 def _establishment_check(m, s, t, vector_of):
@@ -231,3 +238,61 @@ def test_established_leader_is_max_of_its_quorum_three_servers_exhaustive_to_dep
     assert witness.status == "witness found" and len(witness.trace) == 18
     states = witness.trace.states
     _establishment_check(m, states[-2], states[-1], vector)
+
+
+def test_leader_crash_with_explicit_leader():
+    """A real failover: leader 2 of epoch 2 crashed before logging anything (its disk still
+    says zxid 0:0), follower 3 took a snapshot at NEWLEADER (zxid 2:0). The default leader
+    would be 3; ``leader=2`` rebuilds the real ensemble: 1 and 3 both follow 2."""
+    init = {1: ServerInit(2, 2, (0, 0)), 2: ServerInit(2, 2, (0, 0)),
+            3: ServerInit(2, 2, (2, 0))}
+    default = model(3, scenario="leader-crash", initial=init).initial_states()[0]
+    assert srv(model(3, scenario="leader-crash", initial=init), default, 3)[F_PHASE] == P_DOWN
+    m = model(3, scenario="leader-crash", initial=init, leader=2, max_round=3)
+    st = m.initial_states()[0]
+    assert srv(m, st, 2)[F_PHASE] == P_DOWN
+    for sid in (1, 3):
+        s = srv(m, st, sid)
+        assert (s[F_STATE], s[F_PHASE], s[F_CLOCK]) == (FOLLOWING, P_ROLE, 1)
+        assert vote_leader(s[F_VOTE]) == 2
+    assert st[5] == ((2, 2, 0b111, (2, 0), (2, 0)),)
+    assert_complete_safe_and_established(m)
+    # the default leader is unchanged when it is named explicitly
+    same = model(3, scenario="leader-crash", initial=init, leader=3).initial_states()[0]
+    assert same == default
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(leader=2), "only be given for the leader-crash and established scenarios"),
+    (dict(scenario="leader-crash", leader=4), "leader 4 must be a voter that is up"),
+    (dict(scenario="leader-crash", leader=3, observers=[3]), "leader 3 must be a voter"),
+    (dict(scenario="established", leader=3, late=[3]), "leader 3 must be a voter"),
+])
+def test_explicit_leader_is_validated(kw, message):
+    with pytest.raises(InputError, match=message):
+        model(3, **kw)
+
+
+def test_explicit_leader_without_quorum_is_rejected():
+    init = {1: ServerInit(2, 2, (0, 0)), 2: ServerInit(1, 1, (1, 4)),
+            3: ServerInit(2, 2, (2, 3))}
+    with pytest.raises(InputError, match="are not a quorum"):
+        model(3, scenario="leader-crash", initial=init, leader=1).initial_states()
+
+
+def test_reconnect_resends_last_and_is_off_by_default():
+    """``reconnect A-B`` (budget ``Faults.reconnects``): the connection is replaced, bytes
+    in flight are lost, each side with nothing queued re-sends its ``last``."""
+    plain = model(2)
+    assert not any(x.startswith("reconnect ") for x in labels(plain, plain.initial_states()[0]))
+    m = model(2, reconnects=1)
+    st = m.initial_states()[0]
+    assert "reconnect 2-1" in labels(m, st)  # links between up servers start connected
+    for label in ("start 1", "start 2", "transmit 2->1", "deliver 2->1", "transmit 1->2"):
+        st = step(m, st, label)
+    once = chan(m, st, 2, 1)[2]
+    nxt = step(m, st, "reconnect 2-1")
+    assert chan(m, nxt, 2, 1)[1] == (once,)  # delivered once, re-sent: a duplicate
+    assert chan(m, nxt, 1, 2)[1] == (chan(m, st, 1, 2)[2],)  # in flight: lost, re-sent
+    assert nxt[3][B_RECONNECT] == 0 and "reconnect 2-1" not in labels(m, nxt)
+    assert m.describe(nxt)["budget left"]["reconnects"] == 0

@@ -40,6 +40,9 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="startup: every server boots LOOKING. leader-crash: an established "
                           "ensemble (leader = greatest (epoch, zxid, sid)) whose leader just "
                           "crashed. established: the same ensemble with its leader alive."),
+        click.option("--leader", type=int, default=None, metavar="SID",
+                     help="leader-crash/established: the established leader (default: the "
+                          "up voter with the greatest (epoch, zxid, sid))."),
         click.option("--zxid", multiple=True, metavar="SID=E:C",
                      help="Initial lastZxid of a server as epoch:counter, e.g. 2=1:5 "
                           "(repeatable). Default 0:0 (leader-crash: 0:0 too)."),
@@ -119,6 +122,7 @@ def _parse_pairs(values: Iterable[str], option: str) -> dict[int, list[int]]:
 def build_config(
     servers: int = 3,
     scenario: str = "startup",
+    leader: int | None = None,
     zxid: Iterable[str] = (),
     epoch: Iterable[str] = (),
     late: Iterable[int] = (),
@@ -173,6 +177,7 @@ def build_config(
         initial=initial,
         late=[int(s) for s in late],
         scenario=scenario,
+        leader=leader,
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
                       client_writes=client_writes, recv_capacity=recv_capacity,
                       free_timeouts=bool(free_timeouts)),

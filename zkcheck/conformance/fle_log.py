@@ -46,6 +46,7 @@ _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("QuorumPeer", "decided", re.compile(r"Peer state changed: (following|leading|observing)$")),
     ("QuorumPeer", "zab_phase", re.compile(
         r"Peer state changed: (?:following|leading|observing) - (.+)$")),
+    ("QuorumCnxManager", "link_break", re.compile(r"Connection broken for id (\d+),")),
     ("Leader", "election_took", re.compile(r"LEADER ELECTION TOOK - (\d+) MS")),
     ("Learner", "election_took", re.compile(r"LEADER ELECTION TOOK - (\d+) MS")),
 )
@@ -59,7 +60,8 @@ class Event:
     my_state); send (leader, zxid, round, recipient, peer_epoch); reply (recipient, zxid,
     leader); new_election (zxid); update_proposal (leader, zxid); add_vote (sender,
     leader, zxid, round); timeout (ms); leave_fle (leader, zxid, my_state); state
-    (my_state); decided (my_state); zab_phase (text); election_took (ms).
+    (my_state); decided (my_state); zab_phase (text); election_took (ms); link_break
+    (sender: the peer whose election connection broke, logged by its RecvWorker).
     """
 
     time: float
@@ -129,6 +131,8 @@ def _fields(kind: str, g: tuple[str, ...]) -> dict:
         return dict(leader=int(g[0]), zxid=h(g[1]), my_state=g[3])
     if kind in ("state", "decided"):
         return dict(my_state=g[0].upper())
+    if kind == "link_break":
+        return dict(sender=int(g[0]))
     return dict(text=g[0])
 
 

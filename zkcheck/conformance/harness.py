@@ -152,7 +152,7 @@ class JournalEntry:
     """One harness action (the observable faults and client activity), with wall time."""
 
     time: float
-    kind: str  # start | kill | write
+    kind: str  # start | kill | write | stop (all servers, at the end)
     sid: int
     detail: str = ""
 
@@ -272,6 +272,10 @@ class Ensemble:
         return tuple(s for s in self.sids if self.is_running(s))
 
     def close(self) -> None:
+        """Kill every running server; journaled like a kill, since the survivors' reaction
+        (back to LOOKING) must not be read as part of the last episode."""
+        if self.procs:
+            self.journal.append(JournalEntry(time.time(), "stop", 0))
         for sid in list(self.procs):
             proc = self.procs.pop(sid)
             _kill_pid(proc.pid)

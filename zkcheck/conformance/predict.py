@@ -78,13 +78,24 @@ class Episode:
     crashed: int | None = None  # the leader whose crash opened the episode
 
     def leader_crash_fits(self) -> bool:
-        """The model's leader-crash scenario takes the best (currentEpoch, lastZxid, sid)
-        of the up servers as the crashed leader; usable only if that is the real one."""
-        if self.crashed is None:
+        """The model's leader-crash scenario, with the real crashed leader as its explicit
+        leader, fits when that leader had established an epoch with a quorum of the up
+        servers synced to it (the model rejects the state otherwise). The crashed leader
+        need not be the best (currentEpoch, lastZxid, sid): a follower snapshots (e, 0)
+        at NEWLEADER while a leader that never logged a transaction keeps an older zxid."""
+        from zkcheck.errors import InputError
+
+        if self.crashed is None or self.init_of(self.crashed)[0] < 1:
             return False
-        cands = self.up | {self.crashed}
-        best = max(cands, key=lambda s: (self.init_of(s)[0], self.init_of(s)[2], s))
-        return best == self.crashed and self.init_of(self.crashed)[0] >= 1
+        initial = {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
+                   for sid, ce, ae, z in self.inputs}
+        late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
+        try:
+            FLEModel(ModelConfig.make(self.n, initial=initial, late=late, leader=self.crashed,
+                                      scenario="leader-crash")).initial_states()
+        except InputError:
+            return False
+        return True
 
     @property
     def participants(self) -> frozenset[int]:
@@ -103,7 +114,7 @@ class Episode:
             late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
             if self.crashed in self.boots_join:  # the crashed leader comes back
                 bounds.setdefault("restarts", 1)
-            return ModelConfig.make(self.n, initial=initial, late=late,
+            return ModelConfig.make(self.n, initial=initial, late=late, leader=self.crashed,
                                     scenario="leader-crash", **bounds)
         late = frozenset(range(1, self.n + 1)) - self.up
         return ModelConfig.make(self.n, initial=initial, late=late, **bounds)

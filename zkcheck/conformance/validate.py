@@ -1,8 +1,9 @@
 """Trace validation: find a model behaviour that explains the events a real election logged.
 
-The observed events of one episode (from its start to the stable leader) are kept as one
-ordered stream per server and thread -- the QuorumPeer thread (new election, timeouts,
-decisions; plus the harness's launch of a booting server first) and the WorkerReceiver
+The observed events of one episode (from its start to the stable leader, cut at the
+harness's next action) are kept as one ordered stream per server and thread -- the
+QuorumPeer thread (new election, broadcasts, timeouts, decisions; plus the harness's
+launch of a booting server first) and the WorkerReceiver
 thread (notifications received from other servers). Only the order inside a stream is
 trusted (fle_log's docstring says why). The search explores model transitions; a
 transition that is observable must produce exactly the next event of its stream, every
@@ -11,13 +12,14 @@ It succeeds when every event is consumed and the model reaches a stable ensemble
 the real leader; otherwise it reports the first event it could not explain at the
 furthest point reached, with the model state there.
 
-Rounds: the model's episode starts every running server at logicalclock 0, the real one
-continues its process's clock, so each server's rounds are shifted by the round of its
-first election in the episode (a notification's round is its sender's round).
-Self-notifications (the loopback copy of a server's own broadcast) have no model step of
-their own and are skipped. A logged "Notification time out" is the model's Timeout when
-``haveDelivered()`` holds; otherwise ZooKeeper only calls ``connectAll`` (no model step),
-so the event is consumed without one exactly when ``have_delivered`` is false.
+Rounds are absolute: the model starts every up server at its real logicalclock
+(``start_clocks``). A replaced election connection ("Connection broken") is the model's
+``reconnect`` fault, allowed per pair as often as it was logged. Self-notifications (the
+loopback copy of a server's own broadcast) have no model step of their own and are
+skipped. A logged "Notification time out" is the model's Timeout when
+``haveDelivered()`` holds (its re-broadcast is logged first); otherwise ZooKeeper only
+calls ``connectAll`` (no model step), so the event is consumed without one exactly when
+``have_delivered`` is false.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from zkcheck.model.config import ZXID_COUNTER_LIMIT
 from zkcheck.model.election import have_delivered
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
+    B_CRASH,
+    B_RESTART,
     F_STATE,
     F_ZXID,
     STATE_NAMES,
@@ -60,6 +64,11 @@ class Obs:
             return (f"server {sid} receives from {sender}: {STATE_NAMES[st]}(leader {leader}, "
                     f"zxid {zxid // ZXID_COUNTER_LIMIT}:{zxid % ZXID_COUNTER_LIMIT}, "
                     f"round {rnd}, peerEpoch {pe}) while {STATE_NAMES[mine]}")
+        if self.kind == "bcast":
+            leader, zxid, rnd, pe = self.data
+            return (f"server {sid} broadcasts LOOKING(leader {leader}, zxid "
+                    f"{zxid // ZXID_COUNTER_LIMIT}:{zxid % ZXID_COUNTER_LIMIT}, round {rnd}, "
+                    f"peerEpoch {pe})")
         return f"server {sid} {self.kind} {self.data}"
 
 
@@ -89,10 +98,20 @@ def _enc(zxid: int) -> int:
     return epoch * ZXID_COUNTER_LIMIT + counter
 
 
+def window_end(t1: float, journal: list) -> float:
+    """End of the episode's window: 50 ms after the stable leader was seen (log timestamps
+    are truncated to the millisecond), but never past the harness's next action (journal
+    entries are written just before the kill/start/write): the harness kills a leader as
+    soon as it is stable, and the survivors' "LOOKING" and new election that follow belong
+    to the next episode, not to a second round of this one."""
+    return min([t1 + 0.05] + [j.time for j in journal if t1 < j.time < t1 + 0.05])
+
+
 def _window(episode: Episode, events: list[Event], t0: float, t1: float) -> list[Event]:
-    """The participants' events of the episode, in per-thread file order (the trusted one)."""
+    """The participants' events of the episode, in per-thread file order (the trusted one);
+    ``t1`` is the window's end (``window_end``)."""
     parts = episode.participants
-    return sorted((e for e in events if t0 - 0.05 <= e.time <= t1 + 0.05 and e.sid in parts),
+    return sorted((e for e in events if t0 - 0.05 <= e.time < t1 and e.sid in parts),
                   key=lambda e: (e.sid, e.life, e.line))
 
 
@@ -123,7 +142,21 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
         if entry.kind == "start" and entry.sid in episode.boots_any and t0 - 0.05 <= entry.time:
             streams.setdefault((entry.sid, PEER), []).append(
                 Obs((entry.sid, PEER), "boot", ()))
+    group: dict[int, set[int]] = {}  # sid -> recipients of its current broadcast
     for e in _window(episode, events, t0, t1):
+        if e.thread == PEER and e.kind == "send":
+            # sendNotifications logs one line per voter (itself included): one broadcast
+            key = (e.sid, PEER)
+            data = (e.leader, _enc(e.zxid), e.round, e.peer_epoch)
+            obs = streams.setdefault(key, [])
+            seen = group.get(e.sid)
+            if seen is None or e.recipient in seen or not obs or obs[-1].data != data:
+                obs.append(Obs(key, "bcast", data))
+                group[e.sid] = seen = set()
+            seen.add(e.recipient)
+            continue
+        if e.thread == PEER and e.kind in ("state", "new_election", "timeout", "decided"):
+            group.pop(e.sid, None)
         if e.thread == RECEIVER and e.kind == "notification":
             if e.sender == e.sid:
                 continue
@@ -191,6 +224,13 @@ def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list
         out.append(Obs((int(arg), PEER), "timeout", ()))
     elif word == "boot":
         out.append(Obs((int(arg), PEER), "boot", ()))
+    if word in ("start", "process", "timeout") and post[T_CHANS] is not pre[T_CHANS]:
+        k = m.index[int(arg)]  # the step broadcast k's vote (election.broadcast)
+        if m.bcast_chans[k]:
+            _st, *vote = unpack_vote(post[T_CHANS][m.bcast_chans[k][0]][0])
+            # lookForLeader logs "Notification time out" after its re-broadcast
+            out.insert(len(out) - (word == "timeout"),
+                       Obs((int(arg), PEER), "bcast", tuple(vote)))
     for k, (s0, s1) in enumerate(zip(pre[T_SERVERS], post[T_SERVERS], strict=True)):
         if s0[F_STATE] != s1[F_STATE]:
             if s1[F_STATE] != STATE_CODE["LOOKING"]:
@@ -200,11 +240,44 @@ def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list
     return out
 
 
+def link_breaks(episode: Episode, events: list[Event], t0: float, t1: float
+                ) -> dict[tuple[int, int], int]:
+    """Election connections between participants that broke in the window: (smaller sid,
+    larger sid) -> the larger count of its two sides' "Connection broken" lines.
+
+    When a connection is replaced (QuorumCnxManager's handshake race), the old
+    RecvWorker's read fails and logs that line, and the new SendWorker re-sends
+    ``lastMessageSent`` when its queue is empty (SendWorker.run), so a peer can receive
+    the same notification twice. The model's ``reconnect`` produces exactly that; its
+    budget is the total, and only these pairs may take it."""
+    seen: dict[tuple[int, int], int] = {}
+    for e in _window(episode, events, t0, t1):
+        if e.kind == "link_break" and e.sender in episode.participants:
+            seen[(e.sid, e.sender)] = seen.get((e.sid, e.sender), 0) + 1
+    pairs = {(min(k), max(k)) for k in seen}
+    return {(a, b): max(seen.get((a, b), 0), seen.get((b, a), 0)) for a, b in sorted(pairs)}
+
+
+def wire_capacity(streams: dict[tuple[int, str], list[Obs]]) -> int:
+    """Messages that may be in flight per ordered pair: as many as the receiver logs from
+    that sender. A SendWorker writes each queued message to the socket at once, so a real
+    wire holds every message not read yet; the model's default of 1 would make a sender
+    that broadcasts twice before the first copy is read overwrite a message the receiver
+    logs (a false "no matching model step"). Messages never logged are pruned anyway."""
+    counts: dict[tuple[int, int], int] = {}
+    for (sid, thread), obs in streams.items():
+        if thread == RECEIVER:
+            for o in obs:
+                counts[(sid, o.data[0])] = counts.get((sid, o.data[0]), 0) + 1
+    return max(counts.values(), default=1)
+
+
 def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
-                  timeouts: int) -> FLEModel:
+                  timeouts: int, reconnects: int = 0, wire_capacity: int = 1) -> FLEModel:
     """The episode's model with every up server at its real logicalclock (``InputError``
     when a round is beyond what the model represents)."""
-    base = episode.config(max_round=max_round, timeouts=timeouts)
+    base = episode.config(max_round=max_round, timeouts=timeouts, reconnects=reconnects,
+                          wire_capacity=wire_capacity)
     rounds = dict(base.rounds) | clocks
     config = replace(base, rounds=tuple(sorted(rounds.items())))
     config.validate()
@@ -226,9 +299,14 @@ class _Search:
     """
 
     def __init__(self, episode: Episode, leader: int, m: FLEModel,
-                 streams: dict[tuple[int, str], list[Obs]]) -> None:
+                 streams: dict[tuple[int, str], list[Obs]],
+                 broken: dict[tuple[int, int], int] | None = None) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
         self.keys = sorted(streams)
+        # reconnects per logged broken pair, counted in extra slots after the streams'
+        # positions (label of the model: larger sid first)
+        self.broken = {f"reconnect {b}-{a}": (len(self.keys) + k, count)
+                       for k, ((a, b), count) in enumerate(sorted((broken or {}).items()))}
         self.slot = {key: n for n, key in enumerate(self.keys)}
         self.total = sum(len(v) for v in streams.values())
         self.pairs = [(sid, self.slot[(sid, RECEIVER)], self.slot.get((sid, PEER)))
@@ -241,9 +319,10 @@ class _Search:
                     self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
-        """After ``transmit A->B``: (the wire is consistent with what B still logs from A,
-        the message just transmitted is one B logs)."""
-        a, b = (int(x) for x in label.partition(" ")[2].split("->"))
+        """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
+        (the wire is consistent with what B still logs from A, the message just put on it
+        is one B logs)."""
+        a, b = (int(x) for x in label.rpartition(" ")[2].split("->"))
         m = self.m
         wire = st[T_CHANS][m.index[a] * m.n + m.index[b]][1]
         n = self.slot.get((b, RECEIVER))
@@ -251,6 +330,57 @@ class _Search:
         rest = [msg for idx, msg in self.from_seq.get((b, a), ()) if idx >= p]
         ok = all(unpack_vote(w) == r for w, r in zip(wire, rest, strict=False))
         return ok, ok and len(wire) <= len(rest)
+
+    def drops_logged(self, st: tuple, nxt: tuple, pos: tuple) -> bool:
+        """Sound pruning: the step overwrote a queued message A->B (the 1-slot send queue)
+        that B still logs from A, and A can never queue it again -- a LOOKING vote's round
+        and, within a round, its proposal only move forward, a vote of a role is not a
+        LOOKING one, and a later reconnect only re-sends ``last``. Off while a crash or
+        restart can reset a process's round."""
+        if st[3][B_CRASH] or st[3][B_RESTART]:
+            return False
+        m = self.m
+        looking = STATE_CODE["LOOKING"]
+        for ci, (c, d) in enumerate(zip(st[T_CHANS], nxt[T_CHANS], strict=True)):
+            if c is None or d[0] is None or d[0] == c[0]:
+                continue
+            a, b = m.sids[ci // m.n], m.sids[ci % m.n]
+            n = self.slot.get((b, RECEIVER))
+            p = pos[n] if n is not None else 0
+            rest = [msg for idx, msg in self.from_seq.get((b, a), ()) if idx >= p][len(d[1]):]
+            if c[0] is not None and c[0] != d[2] and unpack_vote(c[0]) in rest:
+                return True
+            # B still logs a second copy of ``last`` (a reconnect's re-send), but that
+            # needs an empty queue, and the newer message now queued would come first
+            if rest and d[2] is not None and rest[0] == unpack_vote(d[2]) \
+                    and rest[0][0] == looking and rest[0] != unpack_vote(d[0]):
+                return True
+        return False
+
+    def _useful_reconnect(self, st: tuple, nxt: tuple, pos: tuple, a: int, b: int) -> bool:
+        """Reduced search only: a reconnect that loses nothing in flight, re-sends at least
+        one duplicate its receiver logs next, and, if it is the pair's last one, leaves no
+        logged duplicate on the pair for later (a heuristic). ``pos`` is after the step."""
+        m, resent_due = self.m, False
+        slot, count = self.broken[f"reconnect {a}-{b}"]
+        last_one = pos[slot] >= count
+        for x, y in ((a, b), (b, a)):
+            ci = m.index[x] * m.n + m.index[y]
+            if st[T_CHANS][ci][1]:
+                return False
+            n = self.slot.get((y, RECEIVER))
+            p = pos[n] if n is not None else 0
+            rest = [msg for idx, msg in self.from_seq.get((y, x), ()) if idx >= p]
+            last = st[T_CHANS][ci][2]
+            due = bool(rest) and last is not None and rest[0] == unpack_vote(last)
+            resent = bool(nxt[T_CHANS][ci][1])
+            # a repeated role vote is a reply to each notification, not a re-send
+            later = any(rest[k] == rest[k + 1] and rest[k][0] == STATE_CODE["LOOKING"]
+                        for k in range(len(rest) - 1))
+            if (due and not resent) or (last_one and later and not due):
+                return False
+            resent_due = resent_due or (due and resent)
+        return resent_due
 
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
@@ -294,7 +424,8 @@ class _Search:
         drops paths, never adds any): an invisible transmit of a message that its receiver
         logs next from that sender, else a publish of a decided result, else a dequeue
         (``process``) without a decision is taken alone and at once, as a real election
-        thread does; transmits of messages never logged as received are not taken."""
+        thread does; transmits of messages never logged as received are not taken. A
+        logged connectAll-only timeout goes first of all (it changes no state)."""
         m, streams, slot = self.m, self.streams, self.slot
         out: list[tuple[str, tuple, tuple, int]] = []
         for key in self.keys:  # a real timeout with no peer queue empty only calls connectAll
@@ -310,6 +441,11 @@ class _Search:
                 continue  # down for the whole episode
             obs = model_observations(m, label, st, nxt)
             npos = list(pos)
+            if label.startswith("reconnect "):
+                n, count = self.broken.get(label, (0, 0))
+                if pos[n] >= count:
+                    continue  # no (further) "Connection broken" logged for this pair
+                npos[n] += 1
             ok = True
             for o in obs:
                 n = slot.get(o.stream)
@@ -321,14 +457,28 @@ class _Search:
             if not ok:
                 continue
             tpos = tuple(npos)
+            if nxt[T_CHANS] is not st[T_CHANS] and not label.startswith("transmit ") \
+                    and self.drops_logged(st, nxt, tpos):
+                continue
             if label.startswith("transmit "):
                 ok, logged = self._wire(nxt, tpos, label)
                 if not ok or (reduced and not logged):
                     continue
+            elif label.startswith(("connect ", "reconnect ")):  # re-sends of ``last``
+                a, b = label.partition(" ")[2].split("-")
+                wires = [self._wire(nxt, tpos, f"{x}->{y}") for x, y in ((a, b), (b, a))]
+                if not all(ok for ok, _logged in wires):
+                    continue
+                if reduced and label.startswith("re") and not self._useful_reconnect(
+                        st, nxt, tpos, int(a), int(b)):
+                    continue
             out.append((label, nxt, tpos, len(obs)))
         if reduced:
-            for word in ("transmit ", "publish ", "process "):
-                eager = next((x for x in out if x[0].startswith(word) and not x[3]), None)
+            # a logged timeout whose re-broadcast is not logged first is connectAll-only:
+            # it changes nothing, but a transmit by that server would make it impossible
+            for word in ("connectAll ", "transmit ", "publish ", "process "):
+                eager = next((x for x in out if x[0].startswith(word)
+                              and (not x[3] or word == "connectAll ")), None)
                 if eager is not None:
                     return [eager]
         return out
@@ -337,7 +487,7 @@ class _Search:
             ) -> tuple[list[tuple[str, tuple, tuple]] | None, tuple[int, tuple], int, bool]:
         """(witness path or None, furthest (consumed, node), nodes seen, queue exhausted)."""
         init = self.m.initial_states()[0]
-        start = (init, (0,) * len(self.keys))
+        start = (init, (0,) * (len(self.keys) + len(self.broken)))
         parent: dict[tuple, tuple[tuple, str] | None] = {start: None}
         tie = itertools.count()
         heap = [(0, 0, 0, start)]
@@ -395,21 +545,24 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
              journal: list, max_states: int = 150_000) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported."""
+    t1 = window_end(t1, journal)
     streams, skipped = observed_streams(episode, events, t0, t1, journal)
     total = sum(len(v) for v in streams.values())
     clocks = start_clocks(episode, events, t0, t1)
+    broken = link_breaks(episode, events, t0, t1)
     # role give-ups draw on the same budget as election timeouts in the model
     timeouts = sum(1 for v in streams.values() for o in v if o.kind in ("timeout", "looking"))
     max_round = 1 + max([o.data[1][3] for v in streams.values() for o in v if o.kind == "recv"]
                         + [c + 1 for c in clocks.values()] + [1])
     try:
-        m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1)
+        m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1,
+                          sum(broken.values()), wire_capacity(streams))
     except InputError as exc:
         return Validation(False, total, 0, 0, str(exc), None, "outside the model's bounds",
                           skipped)
     streams = keep_returns(m, streams)
     total = sum(len(v) for v in streams.values())
-    search = _Search(episode, leader, m, streams)
+    search = _Search(episode, leader, m, streams, broken)
     # first the reduced search (fast; a failure proves nothing), then the complete one
     path, best, states, _ = search.run(max_states, reduced=True)
     exhausted = False
@@ -427,8 +580,9 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
     reason = "no matching model step" if exhausted else "state budget exhausted"
     if exhausted and episode.crashed is not None and not episode.leader_crash_fits():
         # the model starts every survivor LOOKING, the real ones were still following
-        reason = (f"model start differs: crashed leader {episode.crashed} is not the best "
-                  "(epoch, zxid, sid), so survivors start LOOKING, not following")
+        reason = (f"model start differs: crashed leader {episode.crashed} and the up "
+                  "servers synced to it are no quorum (leader-crash does not fit), so "
+                  "survivors start LOOKING, not following")
     if not pending:
         first = f"all events matched, but no stable ensemble under leader {leader} was reached"
     else:
