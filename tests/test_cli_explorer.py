@@ -108,12 +108,19 @@ def test_fle_options_are_refused_for_toys(capsys) -> None:
     assert code == 2 and "--servers applies only to --model fle" in err
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_prints_statistics_marked_incomplete() -> None:
     exe = Path(sys.executable).with_name("zkcheck")
     proc = subprocess.Popen([str(exe), "explore", "--model", "grid:5000,5000", "--property",
                              "InBounds"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # as from a terminal, even when this run is a background job
+                            # (which inherits SIGINT ignored)
+                            preexec_fn=_default_sigint)
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

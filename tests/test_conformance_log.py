@@ -79,6 +79,7 @@ from zkcheck.conformance.validate import (  # noqa: E402
     observed_streams,
     validate,
     window_end,
+    window_start,
 )
 from zkcheck.errors import InputError  # noqa: E402
 from zkcheck.model.config import ModelConfig  # noqa: E402
@@ -234,3 +235,94 @@ def test_startup_round_is_the_kept_logicalclock():
         ModelConfig.make(3, late=[2], rounds={2: 1})
     with pytest.raises(InputError, match="round of server 3 must be in 1..max-round"):
         ModelConfig.make(3, rounds={3: 3}, max_round=2)
+
+
+# ------------------------------------------- conform failures captured after issue 8 (flaky)
+
+def test_receipt_logged_with_the_state_before_the_change():
+    """`stale-higher-sid-3` #2 of a conform run: server 1 logged 2's LOOKING vote "while
+    FOLLOWING" (WorkerReceiver's first getPeerState() read), but its QuorumPeer thread had
+    just gone LOOKING and the branch (second read) queued the vote: 1 then proposes 2."""
+    ep, leader, evs, t0, t1, journal = _recorded("stale-higher-sid-3-ep2-state-race")
+    v = validate(ep, leader, evs, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.events, v.states, v.steps, v.races, v.clocks) == (
+        True, 12, 151, 25, 1, {1: 1, 2: 1})
+    # the logged state must be the one before the change: LEADING is no model step
+    bad = [dataclasses.replace(e, my_state="LEADING") if e.kind == "notification"
+           and e.sid == 1 and e.sender == 2 and e.my_state == "FOLLOWING" else e for e in evs]
+    v = validate(ep, leader, bad, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.reason, v.consumed, v.events) == (
+        False, "no matching model step", 7, 12)
+    assert "server 1 receives from 2: LOOKING(leader 2, zxid 0:0, round 2, peerEpoch 1) " \
+        "while LEADING" in v.first_unexplained
+
+
+def test_window_starts_at_the_opening_action():
+    """`failover3-repeated` #5 of a conform run (rebuilt from its logs): the joiner 3's
+    receipts of the ensemble's replies ("FOLLOWING(leader 2) while FOLLOWING"), logged
+    40 ms before the kill of leader 2, fell into the window that started 50 ms before the
+    episode was opened."""
+    ep, leader, evs, t0, t1, journal = _recorded("failover3-repeated-ep5-joiner-tail")
+    kill = journal[0]
+    assert kill.kind == "kill" and window_start(t0, journal) == kill.time - 0.002 > t0 - 0.05
+    v = validate(ep, leader, evs, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.events, v.states, v.steps, v.races) == (True, 13, 45, 27, 0)
+    v = validate(ep, leader, evs, t0, t1, journal[1:], max_states=10_000)
+    assert (v.explained, v.reason, v.consumed, v.events) == (
+        False, "no matching model step", 6, 14)
+    assert "server 3 receives from 1: FOLLOWING(leader 2, zxid 3:0, round 4, peerEpoch 4) " \
+        "while FOLLOWING" in v.first_unexplained
+
+
+STALE = "known modelling limit: stale WorkerReceiver reply; search exhausted"
+
+
+@pytest.mark.parametrize("name, consumed, events, reply", [
+    # 3's reply LOOKING(leader 2, round 2) reaches 1 after 3's new round-3 broadcast
+    ("failover3-repeated-ep3-stale-reply", 12, 14,
+     "server 1 receives from 3: LOOKING(leader 2, zxid 0:0, round 2, peerEpoch 2) while "
+     "LOOKING [3's reply to 1's LOOKING notification received while FOLLOWING, built from "
+     "its role vote (round 2) after it went LOOKING and broadcast round 3 (state read after "
+     "the change)]"),
+    ("failover3-repeated-ep5-stale-reply", 7, 14,
+     "server 1 receives from 3: LOOKING(leader 2, zxid 3:0, round 4, peerEpoch 4) while "
+     "LOOKING [3's reply to 1's LOOKING notification received while FOLLOWING, built from "
+     "its role vote (round 4) after it went LOOKING and broadcast round 5 (state read after "
+     "the change)]"),
+])
+def test_stale_reply_is_the_known_modelling_limit(name, consumed, events, reply):
+    ep, leader, evs, t0, t1, journal = _recorded(name)
+    v = validate(ep, leader, evs, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.reason, v.consumed, v.events) == (False, STALE, consumed, events)
+    assert v.first_unexplained.startswith(reply + "; also pending: ")
+    assert "no matching model step" not in v.text()  # inconclusive (exit 3), not exit 1
+    # it never hides an earlier unexplained event: a tampered first vote of server 1
+    bad = [dataclasses.replace(e, leader=3) if e.kind == "send" and e.sid == 1
+           and e.leader == 1 else e for e in evs]
+    v = validate(ep, leader, bad, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.reason) == (False, "no matching model step")
+    assert v.first_unexplained.startswith("server 1 new_election")
+    # nor does it apply without its log evidence: 3's receipt that triggered the reply
+    trigger = [e for e in evs if e.kind == "notification" and e.sid == 3 and e.sender == 1
+               and e.state == "LOOKING" and e.my_state == "FOLLOWING"]
+    v = validate(ep, leader, [e for e in evs if e not in trigger], t0, t1, journal,
+                 max_states=10_000)
+    assert (v.explained, v.reason) == (False, "no matching model step")
+
+
+def test_stale_reply_after_the_new_broadcast_five_servers():
+    """`failover-writes-5` #2 of a conform run (rebuilt from its logs), its "state budget
+    exhausted" after 40/52 events: 4's FOLLOWING(leader 5, round 1) reply reaches 1 after
+    4's round-2 broadcast. With too small a budget for the check of everything logged
+    before the reply, it stays a plain budget exhaustion."""
+    ep, leader, evs, t0, t1, journal = _recorded("failover-writes-5-ep2-stale-reply")
+    v = validate(ep, leader, evs, t0, t1, journal, max_states=10_000)
+    assert (v.explained, v.consumed, v.events) == (False, 39, 52)
+    assert v.reason == "known modelling limit: stale WorkerReceiver reply; search budget spent"
+    assert v.first_unexplained.startswith(
+        "server 1 receives from 4: FOLLOWING(leader 5, zxid 0:0, round 1, peerEpoch 1) while "
+        "LOOKING [4's reply to 1's LOOKING notification received while FOLLOWING, built from "
+        "its role vote (round 1) after it went LOOKING and broadcast round 2; 1 logged that "
+        "broadcast first]; also pending: ")
+    v = validate(ep, leader, evs, t0, t1, journal, max_states=5_000)
+    assert (v.explained, v.reason) == (False, "state budget exhausted")

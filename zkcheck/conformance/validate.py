@@ -84,11 +84,14 @@ class Validation:
     skipped: list[str] = field(default_factory=list)
     steps: int = 0  # length of the replayed witness
     clocks: dict[int, int] = field(default_factory=dict)  # real start logicalclocks used
+    races: int = 0  # receipts logged with the receiver's state before its change
 
     def text(self) -> str:
         if self.explained:
+            races = (f", {self.races} receipt(s) logged with the state before its change"
+                     if self.races else "")
             return (f"explained ({self.events} events, {self.states} states, "
-                    f"witness of {self.steps} steps)")
+                    f"witness of {self.steps} steps{races})")
         return (f"NOT explained after {self.consumed}/{self.events} events "
                 f"({self.reason}): {self.first_unexplained}")
 
@@ -107,16 +110,32 @@ def window_end(t1: float, journal: list) -> float:
     return min([t1 + 0.05] + [j.time for j in journal if t1 < j.time < t1 + 0.05])
 
 
-def _window(episode: Episode, events: list[Event], t0: float, t1: float) -> list[Event]:
+def window_start(t0: float, journal: list) -> float:
+    """Start of the episode's window: 50 ms before it was opened (the runner opens a
+    crash episode after ``Ensemble.kill`` returns, so the survivors' reactions can come
+    first), but never before the harness's last action up to the opening (journaled just
+    before it happens; 2 ms for the millisecond log stamps): a line stamped earlier
+    precedes that action and belongs to the previous episode -- e.g. a joiner's receipts
+    of the ensemble's replies just before the leader is killed (``failover3-repeated`` #5:
+    "FOLLOWING(leader 2) while FOLLOWING" of the joiner 3, which the model, starting 3
+    FOLLOWING with empty channels, cannot match)."""
+    before = [j.time - 0.002 for j in journal if j.time <= t0]
+    return max([t0 - 0.05, *before])
+
+
+def _window(episode: Episode, events: list[Event], t0: float, t1: float,
+            start: float | None = None) -> list[Event]:
     """The participants' events of the episode, in per-thread file order (the trusted one);
-    ``t1`` is the window's end (``window_end``)."""
+    ``t1`` is the window's end (``window_end``), ``start`` its start (``window_start``;
+    default ``t0`` - 50 ms)."""
     parts = episode.participants
-    return sorted((e for e in events if t0 - 0.05 <= e.time < t1 and e.sid in parts),
+    lo = t0 - 0.05 if start is None else start
+    return sorted((e for e in events if lo <= e.time < t1 and e.sid in parts),
                   key=lambda e: (e.sid, e.life, e.line))
 
 
-def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float
-                 ) -> dict[int, int]:
+def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float,
+                 start: float | None = None) -> dict[int, int]:
     """Real logicalclock of each server that is up when the episode opens.
 
     Every election starts with ``logicalclock + 1`` and a broadcast of that round, before
@@ -125,14 +144,15 @@ def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float
     as in the model), so only up servers are read; 0 is the model's default and omitted.
     """
     out: dict[int, int] = {}
-    for e in _window(episode, events, t0, t1):
+    for e in _window(episode, events, t0, t1, start):
         if e.kind == "send" and e.thread == PEER and e.sid in episode.up and e.sid not in out:
             out[e.sid] = e.round - 1
     return {sid: clock for sid, clock in out.items() if clock > 0}
 
 
 def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float,
-                     journal: list) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
+                     journal: list, start: float | None = None
+                     ) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
     """Per-(server, thread) streams of comparable observations for the episode window.
     Rounds are the real ones: the model starts each server at its real clock."""
     parts = episode.participants
@@ -143,7 +163,7 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             streams.setdefault((entry.sid, PEER), []).append(
                 Obs((entry.sid, PEER), "boot", ()))
     group: dict[int, set[int]] = {}  # sid -> recipients of its current broadcast
-    for e in _window(episode, events, t0, t1):
+    for e in _window(episode, events, t0, t1, start):
         if e.thread == PEER and e.kind == "send":
             # sendNotifications logs one line per voter (itself included): one broadcast
             key = (e.sid, PEER)
@@ -240,8 +260,78 @@ def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list
     return out
 
 
-def link_breaks(episode: Episode, events: list[Event], t0: float, t1: float
-                ) -> dict[tuple[int, int], int]:
+def state_read_race(model: Obs, logged: Obs, prev: int) -> bool:
+    """Does the logged observation match the model's? A receipt also matches when only its
+    "my state" differs and that is the receiver's state before its latest state change
+    (``prev`` = that state + 1), no notification having been delivered to it since.
+
+    WorkerReceiver reads ``self.getPeerState()`` once for its "Notification: my state:"
+    line and again for its branch (``recvqueue.offer`` when LOOKING, else the reply with
+    the current vote; FastLeaderElection.java, WorkerReceiver.run, 3.8.0); the QuorumPeer
+    thread can change the state between the two reads. The behaviour is the second read's,
+    i.e. the model's ``deliver`` under the new state; the log shows the first. Only the
+    one receipt in process at the change can straddle it, hence one per change."""
+    if model == logged:
+        return True
+    return (model.kind == logged.kind == "recv" and model.stream == logged.stream
+            and model.data[:2] == logged.data[:2] and prev == logged.data[2] + 1)
+
+
+def stale_replies(streams: dict[tuple[int, str], list[Obs]]
+                  ) -> dict[tuple[tuple[int, str], int], str]:
+    """Receipts that are stale WorkerReceiver replies, with the log evidence: (receiver
+    stream, index) -> text. The known modelling limit (README, Known limits).
+
+    A WorkerReceiver that is not LOOKING answers a LOOKING sender with
+    ``self.getCurrentVote()`` and a fresh ``self.getPeerState()`` read, queued later
+    (FastLeaderElection.java, WorkerReceiver.run, 3.8.0); the current vote changes only
+    when ``lookForLeader`` returns (QuorumPeer.run). Meanwhile the QuorumPeer thread can
+    leave its role, go LOOKING and broadcast its new round, so the reply carries the
+    role's vote and old round, and either the LOOKING state or a role state after the new
+    broadcast. A model ``deliver`` is one atomic step: it builds and queues the reply from
+    the state it reads, before any later step of the sender, so it produces neither.
+
+    Receipt r at R from S with vote (leader, zxid, round, peerEpoch) qualifies only when
+    all of these hold in the logs: (1) S's WorkerReceiver logged a LOOKING notification
+    from R "while FOLLOWING/LEADING" (the reply's trigger); (2) S's QuorumPeer thread
+    logged a return to LOOKING followed by a broadcast of a round newer than r's; (3) S
+    broadcast r's vote nowhere in the window; and (4) either r says LOOKING (the state read
+    after the change), or r says FOLLOWING/LEADING and R's WorkerReceiver logged S's
+    LOOKING vote of that newer round before r (the reply queued after the broadcast), the
+    role of r being the one S logged the trigger in."""
+    looking = STATE_CODE["LOOKING"]
+    out: dict[tuple[tuple[int, str], int], str] = {}
+    for (rid, thread), obs in streams.items():
+        if thread != RECEIVER:
+            continue
+        for idx, o in enumerate(obs):
+            sender, (st, leader, zxid, rnd, pe), _mine = o.data
+            triggers = [t for t in streams.get((sender, RECEIVER), [])
+                        if t.data[0] == rid and t.data[1][0] == looking
+                        and t.data[2] != looking]
+            peer = streams.get((sender, PEER), [])
+            returns = [k for k, x in enumerate(peer) if x.kind == "looking"]
+            newer = next((x.data[2] for k, x in enumerate(peer) if x.kind == "bcast"
+                          and returns and k > returns[0] and x.data[2] > rnd), None)
+            sent = any(x.kind == "bcast" and x.data == (leader, zxid, rnd, pe) for x in peer)
+            if not triggers or newer is None or sent:
+                continue
+            if st != looking and (all(t.data[2] != st for t in triggers) or not any(
+                    x.data[0] == sender and x.data[1][0] == looking and x.data[1][3] > rnd
+                    for x in obs[:idx])):
+                continue
+            role = STATE_NAMES[st if st != looking else triggers[0].data[2]]
+            out[((rid, RECEIVER), idx)] = (
+                f"{sender}'s reply to {rid}'s LOOKING notification received while {role}, "
+                f"built from its role vote (round {rnd}) after it went LOOKING and "
+                f"broadcast round {newer}" + (" (state read after the change)"
+                                             if st == looking else
+                                             f"; {rid} logged that broadcast first"))
+    return out
+
+
+def link_breaks(episode: Episode, events: list[Event], t0: float, t1: float,
+                start: float | None = None) -> dict[tuple[int, int], int]:
     """Election connections between participants that broke in the window: (smaller sid,
     larger sid) -> the larger count of its two sides' "Connection broken" lines.
 
@@ -251,7 +341,7 @@ def link_breaks(episode: Episode, events: list[Event], t0: float, t1: float
     the same notification twice. The model's ``reconnect`` produces exactly that; its
     budget is the total, and only these pairs may take it."""
     seen: dict[tuple[int, int], int] = {}
-    for e in _window(episode, events, t0, t1):
+    for e in _window(episode, events, t0, t1, start):
         if e.kind == "link_break" and e.sender in episode.participants:
             seen[(e.sid, e.sender)] = seen.get((e.sid, e.sender), 0) + 1
     pairs = {(min(k), max(k)) for k in seen}
@@ -298,10 +388,12 @@ class _Search:
     model path matches; the reduced search (``successors(reduced=True)``) runs first.
     """
 
-    def __init__(self, episode: Episode, leader: int, m: FLEModel,
+    def __init__(self, episode: Episode, leader: int | None, m: FLEModel,
                  streams: dict[tuple[int, str], list[Obs]],
-                 broken: dict[tuple[int, int], int] | None = None) -> None:
+                 broken: dict[tuple[int, int], int] | None = None,
+                 races: bool = False) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
+        self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
         # positions (label of the model: larger sid first)
@@ -309,8 +401,15 @@ class _Search:
                        for k, ((a, b), count) in enumerate(sorted((broken or {}).items()))}
         self.slot = {key: n for n, key in enumerate(self.keys)}
         self.total = sum(len(v) for v in streams.values())
+        self.races = 0  # receipts the replayed witness matched by ``state_read_race``
         self.pairs = [(sid, self.slot[(sid, RECEIVER)], self.slot.get((sid, PEER)))
                       for sid, thread in self.keys if thread == RECEIVER]
+        # one more slot per receiving server after those: its state before its latest
+        # state change + 1 while no notification was delivered to it since, else 0 (the
+        # one receipt that may carry the earlier state read, see ``state_read_race``)
+        base = len(self.keys) + len(self.broken)
+        self.race = {sid: base + k for k, (sid, _r, _p) in enumerate(self.pairs)} \
+            if races else {}
         # (receiver, sender) -> [(index in the receiver's stream, message)]
         self.from_seq: dict[tuple[int, int], list[tuple[int, tuple]]] = {}
         for (sid, thread), obs in streams.items():
@@ -384,18 +483,36 @@ class _Search:
 
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
-        can never match a receipt it logged "while LOOKING"."""
+        can never match a receipt it logged "while LOOKING" (except the next one, when it
+        left LOOKING since its last delivery: ``state_read_race``)."""
         m = self.m
+        looking = STATE_CODE["LOOKING"]
         for sid, recv_n, peer_n in self.pairs:
-            if st[T_SERVERS][m.index[sid]][F_STATE] == STATE_CODE["LOOKING"]:
+            if st[T_SERVERS][m.index[sid]][F_STATE] == looking:
                 continue
             if peer_n is not None and any(o.kind == "looking"
                                           for o in self.streams[(sid, PEER)][pos[peer_n]:]):
                 continue
-            if any(o.data[2] == STATE_CODE["LOOKING"]
-                   for o in self.streams[(sid, RECEIVER)][pos[recv_n]:]):
+            rest = self.streams[(sid, RECEIVER)][pos[recv_n]:]
+            if sid in self.race and pos[self.race[sid]] == looking + 1:
+                rest = rest[1:]
+            if any(o.data[2] == looking for o in rest):
                 return True
         return False
+
+    def race_after(self, st: tuple, nxt: tuple, label: str, npos: list[int]) -> None:
+        """Update the race slots for a step from ``st`` to ``nxt`` (in place)."""
+        m = self.m
+        if label.startswith("deliver "):
+            b = int(label.rpartition("->")[2])
+            if b in self.race:
+                npos[self.race[b]] = 0
+        roles = (STATE_CODE["LOOKING"], STATE_CODE["FOLLOWING"], STATE_CODE["LEADING"])
+        for k, (s0, s1) in enumerate(zip(st[T_SERVERS], nxt[T_SERVERS], strict=True)):
+            sid = m.sids[k]
+            if s0[F_STATE] != s1[F_STATE] and sid in self.race:
+                npos[self.race[sid]] = (s0[F_STATE] + 1 if s0[F_STATE] in roles
+                                        and s1[F_STATE] in roles else 0)
 
     def distance(self, st: tuple, pos: tuple) -> int:
         """Guidance only (it orders, never prunes): how far each stream's next logged
@@ -450,12 +567,15 @@ class _Search:
             for o in obs:
                 n = slot.get(o.stream)
                 if n is None or npos[n] >= len(streams[o.stream]) \
-                        or streams[o.stream][npos[n]] != o:
+                        or not state_read_race(o, streams[o.stream][npos[n]],
+                                               npos[self.race[o.stream[0]]]
+                                               if o.kind == "recv" and self.race else 0):
                     ok = False
                     break
                 npos[n] += 1
             if not ok:
                 continue
+            self.race_after(st, nxt, label, npos)
             tpos = tuple(npos)
             if nxt[T_CHANS] is not st[T_CHANS] and not label.startswith("transmit ") \
                     and self.drops_logged(st, nxt, tpos):
@@ -487,7 +607,7 @@ class _Search:
             ) -> tuple[list[tuple[str, tuple, tuple]] | None, tuple[int, tuple], int, bool]:
         """(witness path or None, furthest (consumed, node), nodes seen, queue exhausted)."""
         init = self.m.initial_states()[0]
-        start = (init, (0,) * (len(self.keys) + len(self.broken)))
+        start = (init, (0,) * (len(self.keys) + len(self.broken) + len(self.race)))
         parent: dict[tuple, tuple[tuple, str] | None] = {start: None}
         tie = itertools.count()
         heap = [(0, 0, 0, start)]
@@ -496,7 +616,8 @@ class _Search:
             neg, _, _, node = heapq.heappop(heap)
             st, pos = node
             consumed = -neg
-            if consumed == self.total and stable_leader(self.m, st) == self.leader:
+            if consumed == self.total and (self.leader is None
+                                           or stable_leader(self.m, st) == self.leader):
                 path = []
                 cur: tuple | None = node
                 while cur is not None:
@@ -526,6 +647,8 @@ class _Search:
         st = m.initial_states()[0]
         assert path[0][1] == st
         got: dict[tuple[int, str], list[Obs]] = {key: [] for key in self.keys}
+        prev: dict[int, int] = {}  # the race slots, recomputed independently
+        roles = (STATE_CODE["LOOKING"], STATE_CODE["FOLLOWING"], STATE_CODE["LEADING"])
         for label, nxt, _pos in path[1:]:
             if label.startswith("connectAll "):
                 sid = int(label.split()[1])
@@ -535,21 +658,61 @@ class _Search:
             succ = dict(m.actions(st))
             assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
             for o in model_observations(m, label, st, nxt):
-                got[o.stream].append(o)
+                done = got.setdefault(o.stream, [])
+                logged = self.streams.get(o.stream, [])
+                if self.race and o.kind == "recv" and len(done) < len(logged) \
+                        and logged[len(done)] != o \
+                        and state_read_race(o, logged[len(done)], prev.get(o.stream[0], 0)):
+                    o = logged[len(done)]  # the logged (earlier) state read
+                    self.races += 1
+                done.append(o)
+            if label.startswith("deliver "):
+                prev[int(label.rpartition("->")[2])] = 0
+            for k, (s0, s1) in enumerate(zip(st[T_SERVERS], nxt[T_SERVERS], strict=True)):
+                if s0[F_STATE] != s1[F_STATE]:
+                    prev[m.sids[k]] = (s0[F_STATE] + 1 if s0[F_STATE] in roles
+                                       and s1[F_STATE] in roles else 0)
             st = nxt
         assert got == self.streams, "replay: the witness does not produce the logged events"
         assert stable_leader(m, st) == self.leader, "replay: no stable ensemble at the end"
+
+
+def _receipt_time(episode: Episode, events: list[Event], t0: float, t1: float,
+                  start: float, key: tuple[int, str], index: int) -> float:
+    """Log time of the ``index``-th receipt of stream ``key`` (as ``observed_streams``
+    counts them)."""
+    found = [e.time for e in _window(episode, events, t0, t1, start)
+             if e.sid == key[0] and e.thread == RECEIVER and e.kind == "notification"
+             and e.sender != e.sid and e.sender in episode.participants]
+    return found[index]
+
+
+def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: float,
+                      start: float, journal: list, m: FLEModel, cut: float,
+                      max_states: int) -> bool:
+    """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
+    receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
+    so a failure there is a different unexplained event, which the stale reply must not
+    hide: only then is the episode put down to the known modelling limit."""
+    streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start)
+    streams = keep_returns(m, streams)
+    broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
+    search = _Search(episode, None, m, streams, broken, races=True)
+    for reduced in (True, False):
+        if search.run(max_states, reduced=reduced)[0] is not None:
+            return True
+    return False
 
 
 def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: float,
              journal: list, max_states: int = 150_000) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported."""
-    t1 = window_end(t1, journal)
-    streams, skipped = observed_streams(episode, events, t0, t1, journal)
+    t1, start = window_end(t1, journal), window_start(t0, journal)
+    streams, skipped = observed_streams(episode, events, t0, t1, journal, start)
     total = sum(len(v) for v in streams.values())
-    clocks = start_clocks(episode, events, t0, t1)
-    broken = link_breaks(episode, events, t0, t1)
+    clocks = start_clocks(episode, events, t0, t1, start)
+    broken = link_breaks(episode, events, t0, t1, start)
     # role give-ups draw on the same budget as election timeouts in the model
     timeouts = sum(1 for v in streams.values() for o in v if o.kind in ("timeout", "looking"))
     max_round = 1 + max([o.data[1][3] for v in streams.values() for o in v if o.kind == "recv"]
@@ -562,22 +725,48 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
                           skipped)
     streams = keep_returns(m, streams)
     total = sum(len(v) for v in streams.values())
-    search = _Search(episode, leader, m, streams, broken)
-    # first the reduced search (fast; a failure proves nothing), then the complete one
-    path, best, states, _ = search.run(max_states, reduced=True)
-    exhausted = False
-    if path is None:
-        path, best2, states2, exhausted = search.run(max_states)
-        states += states2
-        best = max(best, best2, key=lambda b: b[0])
+    # first the reduced search (fast; a failure proves nothing), then the complete one;
+    # both first with every receipt's logged state as the model's, then, if the complete
+    # one proved that no such path exists, with the racy state read allowed
+    # (``state_read_race``: only when needed, so that it is counted)
+    states, exhausted, path = 0, False, None
+    best: tuple[int, Any] = (0, None)
+    for races in (False, True):
+        search = _Search(episode, leader, m, streams, broken, races)
+        for reduced in (True, False):
+            path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
+            states += states2
+            best = best2 if best[1] is None or best2[0] > best[0] else best
+            if path is not None:
+                break
+        if path is not None or not exhausted:
+            break  # explained, or out of budget (the racy search is larger still)
+    exhausted = exhausted and not reduced
     if path is not None:
         search.replay(path)
         return Validation(True, total, total, states, skipped=skipped, steps=len(path) - 1,
-                          clocks=clocks)
+                          clocks=clocks, races=search.races)
     st, pos = best[1]
     pending = [streams[k][pos[search.slot[k]]] for k in search.keys
                if pos[search.slot[k]] < len(streams[k])]
     reason = "no matching model step" if exhausted else "state budget exhausted"
+    stale = stale_replies(streams)
+    heads = [(k, pos[search.slot[k]]) for k in search.keys
+             if (k, pos[search.slot[k]]) in stale]
+    if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,
+                                   _receipt_time(episode, events, t0, t1, start, *heads[0]),
+                                   max_states):
+        # the search stopped at a stale reply, and everything logged before it is
+        # explained: the known modelling limit (inconclusive), named first; the other
+        # pending events are listed, not dropped
+        k, i = heads[0]
+        others = [o for o in pending if o is not streams[k][i]]
+        reason = (f"known modelling limit: stale WorkerReceiver reply; search "
+                  f"{'exhausted' if exhausted else 'budget spent'}")
+        first = f"{streams[k][i].text()} [{stale[(k, i)]}]" + (
+            "; also pending: " + "; or ".join(o.text() for o in others) if others else "")
+        return Validation(False, total, best[0], states, first, m.describe(st), reason,
+                          skipped, clocks=clocks)
     if exhausted and episode.crashed is not None and not episode.leader_crash_fits():
         # the model starts every survivor LOOKING, the real ones were still following
         reason = (f"model start differs: crashed leader {episode.crashed} and the up "
