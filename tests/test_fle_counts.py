@@ -17,6 +17,7 @@ CASES = [
     (2, {"max_round": 1}, 229),
     (2, {"timeouts": 1}, 5838),
     (2, {"link_failures": 1}, 3734),
+    (2, {"reconnects": 1}, 7638),
     (2, {"late": [2]}, 445),
     (2, {"crashes": 1, "restarts": 1}, 35589),
     (3, {"scenario": "leader-crash"}, 368),

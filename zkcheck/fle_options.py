@@ -82,6 +82,10 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Restart budget for crashed servers."),
         click.option("--link-failures", type=int, default=_FAULTS.link_failures,
                      show_default=True, help="Budget of election-connection breaks."),
+        click.option("--reconnects", type=int, default=_FAULTS.reconnects,
+                     show_default=True,
+                     help="Budget of replaced election connections (reconnect A-B: what "
+                          "was in flight is lost, each side re-sends its last message)."),
         click.option("--zk-version", type=click.Choice(list(PRESETS)), default="3.8",
                      show_default=True,
                      help="ZooKeeper release whose election rules to model: sets the "
@@ -138,6 +142,7 @@ def build_config(
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
     link_failures: int = _FAULTS.link_failures,
+    reconnects: int = _FAULTS.reconnects,
     variant_flags: Iterable[str] = (),
     zk_version: str = "3.8",
 ) -> ModelConfig:
@@ -182,7 +187,8 @@ def build_config(
                       client_writes=client_writes, recv_capacity=recv_capacity,
                       free_timeouts=bool(free_timeouts)),
         rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
-        faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures),
+        faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures,
+                      reconnects=reconnects),
         variant=preset(zk_version, variant_flags),
     )
 
