@@ -3,7 +3,6 @@
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-APT_PKGS := graphviz
 
 .PHONY: run test system venv lint bench clean
 
