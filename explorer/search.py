@@ -19,7 +19,6 @@ The search knows nothing about the protocol: it only calls the Model interface.
 from __future__ import annotations
 
 import gc
-import marshal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -602,9 +601,9 @@ def _fingerprinters(
 ) -> tuple[Callable[[Any], int], Callable[[list], list[int]]]:
     """``(one, many)``: the fingerprint of a state and of a list of states.
 
-    With ``symmetry`` the fingerprint is that of ``model.canonical(state)``. A model whose
-    ``encode`` is ``marshal.dumps(state, 2)`` says so with ``marshal_encoding = True``; its
-    batches are then encoded by ``map`` in C, without a Python call per state.
+    With ``symmetry`` the fingerprint is that of ``model.canonical(state)``. Batches are
+    mapped, so a model whose ``encode`` is a C function (FLE's ``orjson.dumps``) is
+    fingerprinted without a Python call per state.
     """
     encode = model.encode
     if symmetry:
@@ -622,14 +621,6 @@ def _fingerprinters(
 
     def plain(state: Any) -> int:
         return fingerprint(encode(state))
-
-    if getattr(model, "marshal_encoding", False):
-        dumps = marshal.dumps
-
-        def many_marshal(states: list) -> list[int]:
-            return list(map(fingerprint, map(dumps, states, repeat(2))))
-
-        return plain, many_marshal
 
     def many_plain(states: list) -> list[int]:
         return list(map(fingerprint, map(encode, states)))

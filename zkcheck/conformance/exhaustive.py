@@ -57,7 +57,6 @@ class EpisodeModel:
         self.name = f"{model.name}-episode"
         # states are the FLE model's own: its (fast, canonical) encoding
         self.encode: Callable[[tuple], bytes] = model.encode
-        self.marshal_encoding = getattr(model, "marshal_encoding", False)
         self.sids = model.sids
         self._initial = model.initial_states()[0]
         self._before = self._initial[T_HIST]

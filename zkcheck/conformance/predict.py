@@ -31,9 +31,7 @@ a disagreement.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import combinations
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
 from zkcheck.model.config import ModelConfig, ServerInit
@@ -272,10 +270,6 @@ def static_bound(episode: Episode, majority: int | None = None) -> set[int]:
             if sum(key(s) <= key(leader) for s in parts) >= need}
 
 
-def quorums(sids: Iterable[int], size: int) -> list[tuple[int, ...]]:
-    return list(combinations(sorted(sids), size))
-
-
 @dataclass
 class Prediction:
     """The leader set of one episode: exact (``exact``: ``possible`` is the model's whole
@@ -342,22 +336,24 @@ def predict(episode: Episode, walks: int = 300, seed: int = 8, max_states: int =
     w = random_walks(episode, walks=walks, seed=seed, model=m)
     found = set(w.first)
     bound = static_bound(episode)
-    if not found <= bound:
-        raise RuntimeError(f"model runs reach leaders {sorted(found - bound)} outside the "
-                           f"static bound ({episode.describe()})")
+    _must_lie_within(found, bound, "the static bound", episode)
     # found <= the model's set <= bound: walks that found the whole bound settle it
     if found == bound:
         return Prediction(found, bound, w, exact=True, bound_met=True)
     if not search:
         return Prediction(found, bound, w)
     ex = exhaustive_leaders(episode, m, max_states=max_states, max_seconds=max_seconds)
-    if ex.complete and not found <= ex.leaders:
-        raise RuntimeError(f"random walks reach leaders {sorted(found - ex.leaders)} that the "
-                           f"complete exhaustive search does not ({episode.describe()})")
+    if ex.complete:
+        _must_lie_within(found, ex.leaders, "the complete exhaustive search's set", episode)
     possible = ex.leaders if ex.complete else found | ex.leaders
-    if not possible <= bound:
-        raise RuntimeError(f"model runs reach leaders {sorted(possible - bound)} outside the "
-                           f"static bound ({episode.describe()})")
+    _must_lie_within(possible, bound, "the static bound", episode)
     met = not ex.complete and possible == bound
     return Prediction(set(possible), bound, w, ex.complete or met, ex.states, ex.seconds,
                       "" if met else ex.stopped_by, bound_met=met)
+
+
+def _must_lie_within(reached: set[int], limit: set[int], what: str, episode: Episode) -> None:
+    """Leaders reached by model runs outside a sound limit mean one analysis is wrong."""
+    if not reached <= limit:
+        raise RuntimeError(f"model runs reach leaders {sorted(reached - limit)} outside "
+                           f"{what} ({episode.describe()})")
