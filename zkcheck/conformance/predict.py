@@ -85,15 +85,22 @@ class Episode:
 
         if self.crashed is None or self.init_of(self.crashed)[0] < 1:
             return False
-        initial = {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
-                   for sid, ce, ae, z in self.inputs}
-        late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
         try:
-            FLEModel(ModelConfig.make(self.n, initial=initial, late=late, leader=self.crashed,
-                                      scenario="leader-crash")).initial_states()
+            FLEModel(self._crash_config()).initial_states()
         except InputError:
             return False
         return True
+
+    def _initial(self) -> dict[int, ServerInit]:
+        return {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
+                for sid, ce, ae, z in self.inputs}
+
+    def _crash_config(self, **bounds: int) -> ModelConfig:
+        late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
+        if self.crashed in self.boots_join:  # the crashed leader comes back
+            bounds.setdefault("restarts", 1)
+        return ModelConfig.make(self.n, initial=self._initial(), late=late,
+                                leader=self.crashed, scenario="leader-crash", **bounds)
 
     @property
     def participants(self) -> frozenset[int]:
@@ -106,16 +113,10 @@ class Episode:
         return 0, 0, 0
 
     def config(self, **bounds: int) -> ModelConfig:
-        initial = {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
-                   for sid, ce, ae, z in self.inputs}
         if self.leader_crash_fits():
-            late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
-            if self.crashed in self.boots_join:  # the crashed leader comes back
-                bounds.setdefault("restarts", 1)
-            return ModelConfig.make(self.n, initial=initial, late=late, leader=self.crashed,
-                                    scenario="leader-crash", **bounds)
+            return self._crash_config(**bounds)
         late = frozenset(range(1, self.n + 1)) - self.up
-        return ModelConfig.make(self.n, initial=initial, late=late, **bounds)
+        return ModelConfig.make(self.n, initial=self._initial(), late=late, **bounds)
 
     def describe(self) -> str:
         parts = []
