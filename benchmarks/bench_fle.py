@@ -20,6 +20,7 @@ import time
 
 from zkcheck.explorer import Bounds, Search
 from zkcheck.fle_options import build_fle_model
+from zkcheck.progress import project
 
 
 def run(label: str, options: dict, bounds: Bounds, **search: object) -> tuple:
@@ -38,7 +39,16 @@ def run(label: str, options: dict, bounds: Bounds, **search: object) -> tuple:
              f"full" if por.get("enabled") else ""), flush=True)
     verdicts = {n: (v.status, len(v.trace) if v.trace else None)
                 for n, v in result.verdicts.items()}
-    return s.distinct, verdicts
+    return s.distinct, verdicts, s
+
+
+def project_to(stats: object, depth: int) -> None:
+    """What a full search to ``depth`` would cost at the growth of the levels it finished
+    (``zkcheck.progress.project``, the line ``explore`` prints when a bound stops it)."""
+    rest = project(stats.levels, depth, stats.distinct / stats.elapsed, stats.bytes_per_state)
+    if rest is not None:
+        print(f"  levels {' '.join(map(str, stats.levels))}; {rest.describe(depth)}",
+              flush=True)
 
 
 def main(quick: bool = False) -> None:
@@ -46,6 +56,15 @@ def main(quick: bool = False) -> None:
           f"{os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}", flush=True)
     depth = 14 if quick else 20
     run(f"3-server startup --depth {depth}", {"servers": 3}, Bounds(max_depth=depth))
+    # POR on the startup: reduced steps cost no depth, so compare states per depth
+    pd = 12 if quick else 16
+    _, v_full, s_full = run(f"3-server startup --depth {pd}", {"servers": 3},
+                            Bounds(max_depth=pd))
+    _, v_por, s_por = run(f"3-server startup --depth {pd} POR", {"servers": 3},
+                          Bounds(max_depth=pd), por=True)
+    print(f"  POR stores {sum(s_full.levels) / sum(s_por.levels[:pd + 1]):.2f}x fewer states "
+          f"within depth {pd}, verdicts "
+          f"{'identical' if v_full == v_por else 'DIFFERENT'}", flush=True)
     complete = [
         {"servers": 2, "crashes": 1, "restarts": 1},
         {"servers": 3, "scenario": "leader-crash", "timeouts": 1},
@@ -53,13 +72,14 @@ def main(quick: bool = False) -> None:
     ]
     for options in complete[: 2 if quick else 3]:
         name = ",".join(f"{k}={v}" for k, v in options.items())
-        full, v_full = run(f"complete {name}", options, Bounds())
-        reduced, v_por = run(f"complete {name} POR", options, Bounds(), por=True)
+        full, v_full, _ = run(f"complete {name}", options, Bounds())
+        reduced, v_por, _ = run(f"complete {name} POR", options, Bounds(), por=True)
         print(f"  POR reduction factor {full / reduced:.2f}x, verdicts and trace lengths "
               f"{'identical' if v_full == v_por else 'DIFFERENT'}", flush=True)
     if not quick:
-        run("5-server startup, crashes 1", {"servers": 5, "crashes": 1},
-            Bounds(max_depth=20, max_seconds=600))
+        *_, five = run("5-server startup, crashes 1", {"servers": 5, "crashes": 1},
+                       Bounds(max_depth=20, max_seconds=600))
+        project_to(five, 20)
 
 
 if __name__ == "__main__":

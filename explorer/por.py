@@ -27,7 +27,10 @@ The explorer adds, per state:
   other enabled action ``b`` in both orders (``a`` after ``b`` must be enabled, ``b`` after
   ``a`` must be enabled, the results must be equal -- or, for a pair the model declares
   absorbing, ``b`` after ``a`` must equal ``b`` alone), and the properties must agree
-  along ``a`` after ``b``; a failure raises ``PorError``.
+  along ``a`` after ``b``; then the same again in every state one such ``b`` leads to
+  (paths of ``CHECK_PATH_LENGTH`` actions avoiding ``a``: C1 speaks of paths, and a
+  dependence often shows only after another action, e.g. a message first transmitted
+  and then delivered); a failure raises ``PorError``.
 
 Depth. A reduced step costs 0: its successor joins the *current* breadth-first level. By
 induction on (steps left, queue measure), for every path of n steps to a state there is a
@@ -55,6 +58,10 @@ if TYPE_CHECKING:
     from zkcheck.explorer.search import Search
 
 AmpleFn = Callable[[Any, Sequence[tuple[str, Any]]], "int | None"]
+
+
+CHECK_PATH_LENGTH = 2
+"""``check_independence`` follows paths of this many actions that avoid the ample one."""
 
 
 class PorError(RuntimeError):
@@ -130,10 +137,17 @@ class Reducer:
     # ------------------------------------------------------------------ debug mode
     def check(self, state: Any, acts: Sequence[tuple[str, Any]], choice: int) -> None:
         """Both orders of the ample action and every other enabled action (see module)."""
+        self.checked += 1
+        self._check_paths(acts[choice], acts, state, CHECK_PATH_LENGTH)
+
+    def _check_paths(self, ample: tuple[str, Any], acts: Sequence[tuple[str, Any]],
+                     state: Any, length: int) -> None:
+        """``ample`` against every other action enabled in ``state``, then again after each
+        of them, along paths of up to ``length`` actions that avoid it: C1 is a claim about
+        such paths, not only about the actions enabled now."""
         model = self.search.model
         encode = model.encode
-        label, after_a = acts[choice]
-        self.checked += 1
+        label, after_a = ample
         for other, after_b in acts:
             if other == label:
                 continue
@@ -152,6 +166,8 @@ class Reducer:
             for p in self.invisible:
                 if p(after_b) != p(ab):
                     raise PorError(f"{label!r} is visible after {other!r} in {state!r}")
+            if length > 1:
+                self._check_paths((label, ab), model.actions(after_b), after_b, length - 1)
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -60,6 +60,14 @@ nothing else shortens a queue without being fully expanded, so chains of reduced
 finite.
 
 ``ample`` picks the first quiet step in action order (deterministic).
+
+Why nothing louder: a step that broadcasts appends its loopback notification to k's
+recvqueue, racing every ``deliver i->k`` for its place, and overwrites k's 1-slot send
+queues, racing every pending ``transmit k->j``; a persistent set holding it must hold the
+deliveries to k that can still be put on a wire, hence their transmits and the senders'
+broadcasts -- nearly everything. A state-dependent version (no answer possible at k, no
+connection to be made) was tried and refuted by ``check_independence`` ("'start 2' and
+'deliver 1->2' do not commute"); ``tests/test_reductions.py`` keeps both refutations.
 """
 
 from __future__ import annotations

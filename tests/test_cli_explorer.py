@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from zkcheck.cli import main
+from zkcheck.progress import project
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -134,3 +135,30 @@ def test_search_option(capsys, search: str) -> None:
     code, out, _ = run(capsys, "explore", "--model", "philosophers:3", "--search", search,
                        "--check-deadlock")
     assert code == 1 and "14 distinct states" in out and "1 deadlocked states" in out
+
+
+def test_projection_of_a_stopped_run() -> None:
+    # levels 1 2 4 8 growing x2: two more levels to depth 5 are 16 + 32 states
+    rest = project([1, 2, 4, 8], 5, rate=10.0, bytes_per_state=10.0)
+    assert (rest.growth, rest.states, rest.seconds, rest.store_bytes) == (2.0, 48.0, 4.8, 480.0)
+    assert project([1, 2, 4, 8], None, 10.0, 10.0).states is None  # growing, no bound
+    assert project([8, 4, 2], None, 10.0, 10.0).states == 2.0  # 1 + 0.5 + ... after 2
+    assert project([5], 9, 10.0, 10.0) is None
+
+
+def test_stopped_run_prints_its_projection(capsys) -> None:
+    # grid diagonals: levels 1..10; the state bound stops inside level 9 (10 states), so
+    # the growth is 9/8 and depth 20 needs sum(9 * 1.125**i, i = 1..12) = 251.9 more
+    args = ["explore", "--model", "grid:100,100", "--max-states", "50", "--depth", "20",
+            "--no-progress"]
+    code, out, _ = run(capsys, *args, "--json")
+    doc = json.loads(out)
+    assert doc["stats"]["levels"] == list(range(1, 11))
+    assert doc["projection"]["growth_per_level"] == 1.125
+    assert round(doc["projection"]["more_states"], 1) == 251.9
+    code, out, _ = run(capsys, *args)
+    assert "projection: levels grow x1.12 per step; reaching depth 20 would take about 252 " \
+        "more states" in out
+    code, out, _ = run(capsys, "explore", "--model", "grid:100,100", "--depth", "20",
+                       "--no-progress")
+    assert "projection" not in out  # the depth bound itself stopped it: nothing to project

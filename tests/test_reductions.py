@@ -9,7 +9,7 @@ from fle_testlib import model
 
 from zkcheck.cli import main
 from zkcheck.explorer import Bounds, Search
-from zkcheck.explorer.por import Reducer
+from zkcheck.explorer.por import PorError, Reducer
 from zkcheck.explorer.symmetry import check_symmetry
 from zkcheck.model.variants import Variant
 
@@ -94,6 +94,40 @@ def test_independence_holds_on_every_reduced_state():
         result = search.run()
         assert result.extra["por"]["independence_checks"] > 100
         assert isinstance(search._por, Reducer)
+
+
+def _broadcasting_steps(m, outbox_full):
+    """A naive ample function: the first ``start``/``process`` of a server k that broadcasts,
+    taken only where some of k's send queues is non-empty (``outbox_full``) or where all of
+    them are empty."""
+    n = m.n
+
+    def ample(state, acts):
+        for index, (label, succ) in enumerate(acts):
+            word, _, sid = label.partition(" ")
+            if word not in ("start", "process") or succ[1] is state[1]:
+                continue
+            k = m.sids.index(int(sid))
+            queued = any(state[1][k * n + j][0] is not None for j in range(n) if j != k)
+            if queued == outbox_full:
+                return index
+        return None
+
+    m.ample_for = lambda names: ample
+    m.por_measure = None  # a broadcast does not shorten a queue: use the stored-state proviso
+    return m
+
+
+@pytest.mark.parametrize(("outbox_full", "culprit"), [(True, "transmit"), (False, "deliver")])
+def test_broadcasting_steps_are_refuted_as_ample_sets(outbox_full, culprit):
+    # why POR stays with quiet steps: a broadcast overwrites the 1-slot queue a pending
+    # transmit would send (§4.2), and its loopback notification races every delivery to
+    # the same server for a place in the recvqueue
+    m = _broadcasting_steps(model(2), outbox_full)
+    with pytest.raises(PorError) as error:
+        Search(m, por=True, check_independence=1).run()
+    assert "do not commute" in str(error.value)
+    assert f"'{culprit} " in str(error.value)
 
 
 def test_naive_server_permutation_is_rejected_and_observers_accepted():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.live import Live
@@ -33,6 +34,55 @@ def remaining_states(levels: list[int], depth: int, max_depth: int | None) -> fl
         size *= growth
         total += size
     return total
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What the rest of a stopped breadth-first run would cost if its level growth held."""
+
+    growth: float
+    states: float | None  # more states to the depth bound (None: no bound and growth >= 1)
+    seconds: float | None
+    store_bytes: float | None
+
+    def describe(self, max_depth: int | None) -> str:
+        head = f"projection: levels grow x{self.growth:.2f} per step"
+        if self.states is None:
+            return head + "; without a depth bound, the end cannot be estimated while they grow"
+        goal = f"depth {max_depth}" if max_depth is not None else "the end"
+        return (f"{head}; reaching {goal} would take about {self.states:,.3g} more states, "
+                f"{_duration(self.seconds)} at this rate and {_size(self.store_bytes)} more "
+                f"store")
+
+
+def project(levels: list[int], max_depth: int | None, rate: float,
+            bytes_per_state: float) -> Projection | None:
+    """The cost of the rest of a run stopped by a time or state bound (None: too few levels
+    to tell)."""
+    done = [n for n in levels if n]
+    if len(done) < 2:
+        return None
+    left = remaining_states(done, len(done), max_depth)
+    growth = done[-1] / done[-2]
+    if left is None:
+        return Projection(growth, None, None, None)
+    return Projection(growth, left, left / rate if rate > 0 else None,
+                      left * bytes_per_state)
+
+
+def _size(n: float | None) -> str:
+    if n is None:
+        return "an unknown amount of"
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:,.0f} s"
 
 
 def eta_seconds(p: Progress, max_depth: int | None) -> float | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from zkcheck.explorer import Result, Trace, Verdict
 from zkcheck.explorer.model import Model, describe
+from zkcheck.progress import Projection, project
 from zkcheck.render.text import trace_view
 
 JSON_SCHEMA_VERSION = 1
@@ -81,7 +82,16 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "fingerprint_collision_probability": stats.collision_probability,
         },
         "reductions": jsonable(result.extra),
+        "projection": _projection_dict(result),
     }
+
+
+def _projection_dict(result: Result) -> dict[str, Any] | None:
+    rest = _projection(result)
+    if rest is None:
+        return None
+    return {"growth_per_level": round(rest.growth, 4), "more_states": rest.states,
+            "seconds": rest.seconds, "store_bytes": rest.store_bytes}
 
 
 def to_json(model: Model, result: Result, meta: dict[str, Any] | None = None) -> str:
@@ -130,6 +140,9 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
     )
     if stats.levels and result.search == "bfs":
         lines.append("states per depth: " + " ".join(f"{n:,}" for n in stats.levels))
+        rest = _projection(result)
+        if rest is not None:
+            lines.append(rest.describe(bounds.max_depth))
     lines.append(
         f"store: {stats.store_bytes / 2**20:.1f} MiB ({stats.bytes_per_state:.1f} bytes/state); "
         f"fingerprint collision probability (optimistic): {stats.collision_probability:.1e}"
@@ -154,3 +167,16 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         lines.append(f"deadlock ({len(result.deadlock_trace)} steps):")
         lines.extend(trace_view(model, result.deadlock_trace))
     return "\n".join(lines)
+
+
+def _projection(result: Result) -> Projection | None:
+    """For a breadth-first run stopped by a time or state bound short of its depth bound:
+    what the rest would cost at the level growth seen so far."""
+    stats = result.stats
+    stopped = {hit.bound for hit in result.bounds_hit} & {"time", "states", "interrupted"}
+    if result.search != "bfs" or not stopped or result.extra.get("por", {}).get("enabled"):
+        return None
+    # a state bound stops inside a level, whose count is then partial
+    levels = stats.levels[:-1] if "states" in stopped else stats.levels
+    return project(levels, result.bounds.max_depth, stats.states_per_second,
+                   stats.bytes_per_state)

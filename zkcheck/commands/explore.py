@@ -60,7 +60,8 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
                    "full search either way.")
 @click.option("--check-independence", type=int, default=0, metavar="K",
               help="Debug POR: re-check both orders of the ample action and every other "
-                   "enabled action on every K-th reduced state; exit 1 on a failure.")
+                   "enabled action on every K-th reduced state, and again one step later "
+                   "(paths of two actions avoiding it); exit 1 on a failure.")
 @click.option("--symmetry", type=click.Choice(["none", "observers", "servers"]),
               default="none", show_default=True,
               help="Symmetry reduction: observers = permute observers (sound); servers = "
