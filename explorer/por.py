@@ -94,7 +94,7 @@ class Reducer:
 
     def split(self, chunk: list[tuple[int, Any]]) -> tuple[list, list]:
         """``(full, reduced)``: ``(parent, state)`` pairs to expand fully, and reduced
-        steps ``(parent, label, successor, fingerprint)``."""
+        steps ``(parent, label, successor, fingerprint, position of the action)``."""
         actions, ample = self.search.model.actions, self.ample
         full: list[tuple[int, Any]] = []
         candidates = []
@@ -126,7 +126,7 @@ class Reducer:
                     self.visible += 1
                     full.append((parent, state))
                 else:
-                    reduced.append((parent, label, successor, fp))
+                    reduced.append((parent, label, successor, fp, choice))
                     self.pruned += len(acts) - 1
                     if self.check_every and self.reduced % self.check_every == 0:
                         self.check(state, acts, choice)
@@ -231,11 +231,8 @@ def exact_traces(search: Search) -> None:
     if search.bounds.max_seconds is not None:
         spent = time.perf_counter() - search._started
         seconds = max(search.bounds.max_seconds - spent, 1.0)
-    from zkcheck.explorer.search import Search as _Search
-
-    sub = _Search(search.model, search="bfs", properties=list(targets),
-                  bounds=replace(Bounds(), max_depth=depth, max_seconds=seconds),
-                  symmetry=search.symmetry)
+    sub = search._sub_search(properties=list(targets),
+                             bounds=replace(Bounds(), max_depth=depth, max_seconds=seconds))
     sub._stop_when_decided = True
     sub.run()
     timed_out = any(hit.bound == "time" for hit in sub.bounds_hit)

@@ -61,6 +61,10 @@ class Progress:
     frontier: int
     elapsed: float
     levels: list[int] = field(default_factory=list)
+    workers: int = 1
+    shard_states: list[int] = field(default_factory=list)  # stored states per shard
+    rss_bytes: int = 0  # resident memory of every process of the run (0: not measured)
+    spill_bytes: int = 0  # level files on disk now
 
 
 @dataclass
@@ -163,6 +167,7 @@ class Search:
         self._started = 0.0
         self._deadline: float | None = None
         self.extra: dict[str, Any] = {}
+        self.liveness_off = ""  # why liveness is not checked, where a subclass cannot
 
     # ------------------------------------------------------------------ helpers
     def _label_id(self, label: str) -> int:
@@ -197,6 +202,10 @@ class Search:
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and time.perf_counter() >= self._deadline
+
+    def _sub_search(self, **options: Any) -> Search:
+        """A full breadth-first search of the same model (for POR's exact traces)."""
+        return Search(self.model, search="bfs", symmetry=self.symmetry, **options)
 
     def known(self, fps: Sequence[int]) -> np.ndarray:
         """Whether each fingerprint is already stored (a bool array)."""
@@ -557,7 +566,7 @@ class Search:
                         notes.append("not requested, does not fail the run")
                     verdict.note = "; ".join(notes)
             elif self.liveness is None:
-                verdict.note = "no liveness checker is installed"
+                verdict.note = self.liveness_off or "no liveness checker is installed"
             elif not complete:
                 verdict.note = "liveness is checked only on complete (exhausted) state graphs"
             elif self.bounded and not self.record_graph:

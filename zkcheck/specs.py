@@ -17,6 +17,8 @@ exact number of distinct states. Example::
     max_states = 2000000
     seconds = 600
     properties = ["Leadership", "EventuallyElected"]
+    workers = 2                         # partitioned breadth-first search (0 = all cores)
+    por = false                         # partial-order reduction
 
     [expect]
     distinct_states = 12345             # recorded; --update-counts rewrites it
@@ -36,10 +38,13 @@ from typing import Any
 
 from zkcheck.api import build_model
 from zkcheck.errors import InputError
-from zkcheck.explorer import Bounds, Result, Search
+from zkcheck.explorer import Bounds, Result
+from zkcheck.explorer.backends import workers_for
 from zkcheck.explorer.liveness import check_liveness
+from zkcheck.explorer.parallel import make_search
 
-_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock"}
+_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
+                "workers", "por"}
 _TOP_KEYS = {"description", "model", "options", "search", "expect"}
 
 
@@ -55,6 +60,8 @@ class Spec:
     check_deadlock: bool
     expected_verdicts: dict[str, tuple[str, int | None]]
     expected_states: int | None
+    workers: int = 1
+    por: bool = False
 
     @property
     def name(self) -> str:
@@ -106,6 +113,12 @@ def load_spec(path: Path) -> Spec:
     strategy = search.get("strategy", "bfs")
     if strategy not in ("bfs", "dfs"):
         raise InputError(f"{path}: search.strategy must be bfs or dfs, not {strategy!r}")
+    workers = search.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise InputError(f"{path}: search.workers must be a whole number >= 0")
+    por = search.get("por", False)
+    if not isinstance(por, bool):
+        raise InputError(f"{path}: search.por must be true or false")
     return Spec(
         path=path,
         description=data.get("description", ""),
@@ -117,6 +130,8 @@ def load_spec(path: Path) -> Spec:
         check_deadlock=bool(search.get("check_deadlock", False)),
         expected_verdicts=verdicts,
         expected_states=expect.get("distinct_states"),
+        workers=workers,
+        por=por,
     )
 
 
@@ -134,16 +149,21 @@ def find_specs(paths: list[Path]) -> list[Spec]:
     return [load_spec(f) for f in files]
 
 
-def run_spec(spec: Spec) -> Outcome:
-    """Run one spec and compare everything it expects."""
+def run_spec(spec: Spec, workers: int | None = None) -> Outcome:
+    """Run one spec and compare everything it expects (``workers``: overrides the spec's
+    ``[search] workers``)."""
     started = time.perf_counter()
     model = build_model(spec.model, **spec.options)
     properties = spec.properties or sorted(spec.expected_verdicts)
     try:
-        search = Search(model, search=spec.strategy, bounds=spec.bounds, properties=properties,
-                        check_deadlock=spec.check_deadlock, liveness=check_liveness)
+        search = make_search(model, workers=workers_for(
+            spec.workers if workers is None else workers), search=spec.strategy,
+            bounds=spec.bounds, properties=properties, check_deadlock=spec.check_deadlock,
+            liveness=check_liveness, por=spec.por)
     except KeyError as exc:
         raise InputError(f"{spec.path}: {exc.args[0]}") from None
+    except ValueError as exc:
+        raise InputError(f"{spec.path}: {exc}") from None
     result = search.run()
     outcome = Outcome(spec, result, time.perf_counter() - started)
     for prop, (status, length) in spec.expected_verdicts.items():

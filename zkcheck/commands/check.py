@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
+from zkcheck.errors import InputError
 from zkcheck.specs import Outcome, find_specs, record_count, run_spec
 
 
@@ -54,20 +55,24 @@ def _got_text(outcome: Outcome) -> str:
               help="Record the distinct-state counts found now into the spec files.")
 @click.option("-k", "match", default=None, metavar="TEXT",
               help="Run only the specs whose file name contains TEXT.")
+@click.option("--workers", type=int, default=None, metavar="N",
+              help="Override every spec's [search] workers (0 = every core).")
 def check(paths: tuple[Path, ...], junit: Path | None, update_counts: bool,
-          match: str | None) -> int:
+          match: str | None, workers: int | None) -> int:
     """Run every check specification (*.toml) under PATHS (default: specs/).
 
     Prints a table (spec, expected, got, states, time); exits 1 on any verdict mismatch or
     distinct-state count that drifted from the recorded one, unless --update-counts records
     the new counts on purpose (verdict mismatches still fail).
     """
+    if workers is not None and workers < 0:
+        raise InputError(f"--workers must be >= 0, got {workers}")
     specs = find_specs(list(paths) or [Path("specs")])
     if match:
         specs = [s for s in specs if match in s.name]
     outcomes = []
     for spec in specs:
-        outcome = run_spec(spec)
+        outcome = run_spec(spec, workers)
         if update_counts and outcome.count_drift:
             record_count(spec, outcome.result.stats.distinct)
             outcome.mismatches = [m for m in outcome.mismatches if not m.startswith("distinct")]

@@ -12,13 +12,15 @@ from click.core import ParameterSource
 from zkcheck.api import build_model
 from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
-from zkcheck.explorer import Bounds, Search
+from zkcheck.explorer import Bounds
 from zkcheck.explorer.liveness import check_liveness
+from zkcheck.explorer.parallel import SpillFull
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
 from zkcheck.fle_options import fle_options
 from zkcheck.progress import progress_line
-from zkcheck.render.outputs import witness_names, write_outputs
+from zkcheck.reach_options import build_search, checkpoint_identity, reach_options
+from zkcheck.render.outputs import check_writable, witness_names, write_outputs
 from zkcheck.report import result_text, to_json
 
 
@@ -69,6 +71,7 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
 @click.option("--check-symmetry", is_flag=True,
               help="Before exploring, check on explored states that the symmetry is an "
                    "automorphism (successors and properties); exit 1 if not.")
+@reach_options
 def explore(
     model_spec: str,
     depth: int | None,
@@ -87,6 +90,13 @@ def explore(
     check_independence: int,
     symmetry: str,
     check_symmetry: bool,
+    workers: int,
+    ray_address: str | None,
+    spill: Path | None,
+    level_memory: int,
+    checkpoint_dir: Path | None,
+    checkpoint_every: float,
+    resume_dir: Path | None,
     **fle: Any,
 ) -> int:
     """Explore every interleaving up to the bounds and check the properties.
@@ -94,15 +104,24 @@ def explore(
     The text report names the model and scenario, the bounds and which of them stopped the
     search, a verdict per property, statistics, and a trace for each violation and witness.
     """
+    context = click.get_current_context()
+    given = {name for name in context.params
+             if context.get_parameter_source(name) is not ParameterSource.DEFAULT}
+    if resume_dir is not None:
+        recorded = checkpoint_identity(resume_dir)
+        model_spec, fle, properties, por, symmetry = _from_checkpoint(
+            recorded, given, model_spec, fle, properties, por, symmetry)
+        if depth is None and "depth" not in given:
+            depth = recorded.get("depth")
     bounds = _bounds(depth, max_states, seconds)
     options = fle if model_spec == "fle" else {}
     if model_spec != "fle":
-        context = click.get_current_context()
-        given = [name for name in fle
-                 if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
+        flags = [name for name in fle if name in given]
+        if flags:
+            flag = "--" + flags[0].replace("_", "-")
             raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    if out_dir is not None:
+        check_writable(out_dir)
     model = build_model(model_spec, **options)
     wanted = witness_names(model, witnesses)
     if properties and wanted:
@@ -116,12 +135,19 @@ def explore(
             if problem is not None:
                 click.echo(f"zkcheck: symmetry rejected: {problem}", err=True)
                 return EXIT_VIOLATION
+    por_on = depth is None if por is None else por
+    identity = {"model": model_spec, "options": options,
+                "properties": list(properties) or None, "por": por_on,
+                "symmetry": symmetry, "check_deadlock": check_deadlock, "depth": depth}
     try:
-        runner = Search(model, search=search, bounds=bounds, properties=properties or None,
-                        check_deadlock=check_deadlock, stop_at_first=stop_at_first,
-                        liveness=check_liveness, por=depth is None if por is None else por,
-                        check_independence=check_independence,
-                        symmetry=symmetry != "none")
+        runner = build_search(
+            model, workers=workers, ray_address=ray_address, spill=spill,
+            level_memory=level_memory, checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every, resume_dir=resume_dir, identity=identity,
+            search=search, bounds=bounds, properties=properties or None,
+            check_deadlock=check_deadlock, stop_at_first=stop_at_first,
+            liveness=check_liveness, por=por_on, check_independence=check_independence,
+            symmetry=symmetry != "none")
     except KeyError as exc:
         raise InputError(exc.args[0]) from None
     with progress_line(not no_progress and not as_json, depth) as callback:
@@ -131,6 +157,15 @@ def explore(
         except PorError as exc:
             click.echo(f"zkcheck: independence check failed: {exc}", err=True)
             return EXIT_VIOLATION
+        except SpillFull as exc:
+            kept = (f"; the last checkpoint in {runner.checkpoint_dir} is kept"
+                    if getattr(runner, "checkpoints_written", 0) else "")
+            raise InputError(f"the spill disk is full ({exc.strerror or exc}); the run "
+                             f"stopped without a verdict{kept}") from None
+        finally:
+            shutdown = getattr(getattr(runner, "backend_kind", None), "shutdown", None)
+            if shutdown is not None:
+                shutdown()
     meta = {"model": model_spec, **({"options": options} if options else {})}
     header = [f"zkcheck explore: {getattr(model, 'summary', model.name)}"]
     click.echo(to_json(model, result, meta) if as_json else result_text(model, result, header))
@@ -143,3 +178,28 @@ def explore(
             b.bound == "interrupted" for b in result.bounds_hit)):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _from_checkpoint(recorded: dict, given: set[str], model_spec: str, fle: dict,
+                     properties: tuple[str, ...], por: bool | None, symmetry: str) -> tuple:
+    """The model and search settings of a resumed run: the checkpoint's, and any given on
+    the command line must agree with them (else one line, exit 2)."""
+    mine = {"model": model_spec, "properties": list(properties) or None, "por": por,
+            "symmetry": symmetry}
+    for key, value in mine.items():
+        flag = "model_spec" if key == "model" else key
+        if flag in given and value != recorded.get(key):
+            raise InputError(f"--{key.replace('_', '-')} {value!r} differs from the "
+                             f"checkpoint's {recorded.get(key)!r}")
+    recorded_options = recorded.get("options") or {}
+    options = dict(fle)
+    for name in fle:
+        if name in given and fle[name] != recorded_options.get(name, fle[name]):
+            raise InputError(f"--{name.replace('_', '-')} differs from the checkpoint's "
+                             "model options")
+        if name in recorded_options:
+            value = recorded_options[name]
+            options[name] = tuple(value) if isinstance(value, list) else value
+    return (recorded.get("model", model_spec), options,
+            tuple(recorded.get("properties") or ()), recorded.get("por"),
+            recorded.get("symmetry", symmetry))

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,17 @@ def write_outputs(model: Model, result: Result, out_dir: Path, model_spec: str,
                             "deadlock", VIOLATED, run, command)
         dirs.append(directory)
     return dirs
+
+
+def check_writable(out_dir: Path) -> None:
+    """Refuse an output directory that cannot be written, before any search runs (nothing
+    is created here)."""
+    probe = out_dir
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(f"--out {out_dir}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out_dir}: {probe} is not writable")

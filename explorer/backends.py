@@ -1,0 +1,250 @@
+"""Where the shards of a partitioned search live: this process, worker processes, or Ray.
+
+A backend only places shards and moves calls and successor batches between them; the
+search (``zkcheck.explorer.parallel``) is the same for all. Each shard runs its calls one
+at a time in the order they were made, which is what the level loop relies on: batches
+sent to a shard before its next ``expand`` are taken in before it.
+
+* ``InProcess``: shards are objects in this process (one shard is the single-process
+  search).
+* ``Processes``: one worker process per shard, forked (the model is inherited, not
+  pickled), talking over a pipe; workers ignore Ctrl-C, the coordinator handles it.
+* ``RayShards`` (``zkcheck.explorer.ray_backend``): shards are Ray actors on a cluster.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from zkcheck.explorer.frontier import SpillFull
+from zkcheck.explorer.shard import ExpandReport, Shard, ShardPlan
+
+
+class BackendError(RuntimeError):
+    """A shard failed (its error text is the message)."""
+
+
+class InProcess:
+    """Every shard in this process (calls run at once)."""
+
+    name = "in-process"
+
+    def __init__(self, model: Any, plan: ShardPlan) -> None:
+        self.shards = [Shard(model, k, plan) for k in range(plan.shards)]
+        self._done: list[tuple[int, ExpandReport]] = []
+        self._received: list[int] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.shards)
+
+    def start_expand(self, shard: int, budget: int, at_bound: bool) -> int:
+        report = self.shards[shard].expand(budget, at_bound)
+        self._received.append(report.local_unseen)
+        for dest, batch in enumerate(report.batches):
+            if batch is not None:
+                self._received.append(self.shards[dest].receive(batch))
+        report.batches = []
+        self._done.append((shard, report))
+        return shard
+
+    def finished(self) -> list[tuple[int, ExpandReport]]:
+        done, self._done = self._done, []
+        return done
+
+    def drain(self) -> list[int]:
+        got, self._received = self._received, []
+        return got
+
+    def call_all(self, method: str, *args: Any) -> list[Any]:
+        return [getattr(s, method)(*args) for s in self.shards]
+
+    def call(self, shard: int, method: str, *args: Any) -> Any:
+        return getattr(self.shards[shard], method)(*args)
+
+    def close(self) -> None:
+        for s in self.shards:
+            s.close()
+
+
+def _worker(conn: Connection, model: Any, shard_id: int, plan: ShardPlan) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.disable()  # as in the coordinator: acyclic states, no cyclic garbage to find
+    try:
+        shard = Shard(model, shard_id, plan)
+    except BaseException:  # noqa: BLE001 - reported to the coordinator
+        conn.send(("error", traceback.format_exc()))
+        return
+    conn.send(("ok", None))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            break
+        if message is None:
+            break
+        method, args = message
+        try:
+            conn.send(("ok", getattr(shard, method)(*args)))
+        except SpillFull as exc:
+            conn.send(("spillfull", str(exc)))
+        except BaseException:  # noqa: BLE001 - reported to the coordinator
+            conn.send(("error", traceback.format_exc()))
+    shard.close()
+
+
+class Processes:
+    """One forked worker process per shard (see the module docstring).
+
+    Every pipe has a sender thread: a worker sending a large reply and the coordinator
+    sending it a large batch would otherwise each wait for the other to read.
+    """
+
+    name = "processes"
+
+    def __init__(self, model: Any, plan: ShardPlan) -> None:
+        context = multiprocessing.get_context("fork")
+        self.conns: list[Connection] = []
+        self.procs = []
+        self.outboxes: list[queue.SimpleQueue] = []
+        self.senders: list[threading.Thread] = []
+        # calls in flight per shard, oldest first: ("expand" | "receive" | "call", extra)
+        self.pending: list[deque] = []
+        for k in range(plan.shards):
+            parent, child = context.Pipe()
+            proc = context.Process(target=_worker, args=(child, model, k, plan),
+                                   name=f"zkcheck-shard-{k}", daemon=True)
+            proc.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(proc)
+            self.pending.append(deque())
+            outbox: queue.SimpleQueue = queue.SimpleQueue()
+            sender = threading.Thread(target=_send_loop, args=(parent, outbox), daemon=True,
+                                      name=f"zkcheck-send-{k}")
+            sender.start()
+            self.outboxes.append(outbox)
+            self.senders.append(sender)
+        for k in range(plan.shards):
+            self._reply(k)
+        self._done: list[tuple[int, ExpandReport]] = []
+        self._received: list[int] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.conns)
+
+    def _send(self, shard: int, method: str, args: tuple, kind: str) -> None:
+        self.outboxes[shard].put((method, args))
+        self.pending[shard].append(kind)
+
+    def _reply(self, shard: int) -> Any:
+        try:
+            status, value = self.conns[shard].recv()
+        except EOFError:
+            code = self.procs[shard].exitcode
+            raise BackendError(f"shard {shard} died (exit code {code})") from None
+        if status == "spillfull":
+            raise SpillFull(28, value)
+        if status == "error":
+            raise BackendError(f"shard {shard} failed:\n{value}")
+        return value
+
+    def _take(self, shard: int) -> tuple[str, Any]:
+        kind = self.pending[shard].popleft()
+        value = self._reply(shard)
+        if kind == "expand":
+            report: ExpandReport = value
+            self._received.append(report.local_unseen)
+            for dest, batch in enumerate(report.batches):
+                if batch is not None:
+                    self._send(dest, "receive", (batch,), "receive")
+            report.batches = []
+            self._done.append((shard, report))
+        elif kind == "receive":
+            self._received.append(value)
+        return kind, value
+
+    def start_expand(self, shard: int, budget: int, at_bound: bool) -> int:
+        self._send(shard, "expand", (budget, at_bound), "expand")
+        return shard
+
+    def finished(self) -> list[tuple[int, ExpandReport]]:
+        """Block until at least one expand call has finished; forwards its batches."""
+        while not self._done:
+            busy = [self.conns[k] for k in range(self.count) if self.pending[k]]
+            if not busy:
+                break
+            for conn in wait(busy):
+                self._take(self.conns.index(conn))
+        done, self._done = self._done, []
+        return done
+
+    def drain(self) -> list[int]:
+        """Wait for every call in flight (receives) and return the probe answers."""
+        while any(self.pending):
+            busy = [self.conns[k] for k in range(self.count) if self.pending[k]]
+            for conn in wait(busy):
+                self._take(self.conns.index(conn))
+        got, self._received = self._received, []
+        return got
+
+    def call(self, shard: int, method: str, *args: Any) -> Any:
+        self.drain()
+        self._send(shard, method, args, "call")
+        return self._take(shard)[1]
+
+    def call_all(self, method: str, *args: Any) -> list[Any]:
+        self.drain()
+        for k in range(self.count):
+            self._send(k, method, args, "call")
+        return [self._take(k)[1] for k in range(self.count)]
+
+    def close(self) -> None:
+        for outbox in self.outboxes:
+            outbox.put(None)
+        for sender in self.senders:
+            sender.join(timeout=5)
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for conn in self.conns:
+            conn.close()
+
+
+def _send_loop(conn: Connection, outbox: queue.SimpleQueue) -> None:
+    """Send queued messages in order; ``None`` is sent last and ends the loop."""
+    while True:
+        message = outbox.get()
+        try:
+            conn.send(message)
+        except OSError:
+            return
+        if message is None:
+            return
+
+
+def workers_for(requested: int) -> int:
+    """``--workers 0`` means every core this process may use."""
+    if requested < 0:
+        raise ValueError(f"--workers must be >= 0, got {requested}")
+    if requested == 0:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return requested
+
+
+BackendFactory = Callable[[Any, ShardPlan], Any]

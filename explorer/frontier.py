@@ -1,0 +1,172 @@
+"""A breadth-first level of one shard: blocks of (fingerprint, state), spilled to disk.
+
+A level is appended to block by block and read back in the same order (partial-order
+reduction appends to the level being read, so reading continues until no block is left).
+Blocks stay in memory as the model's tuples while the shard's in-memory budget allows;
+beyond it a block is written to the shard's spill file as its states' ``marshal``
+encoding (version 4: sub-tuples shared between sibling states are written once),
+compressed with zlib, and dropped from memory. Disk, not RAM, limits a run.
+
+The states in a spilled block need no canonical encoding (fingerprints are computed from
+``model.encode`` before a state enters a level), only a fast exact round trip; a model
+whose states marshal cannot round-trip names its own ``pack``/``unpack``.
+"""
+
+from __future__ import annotations
+
+import errno
+import marshal
+import os
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BLOCK = 1024
+"""States per block: the unit of reading, spilling and of one expansion step."""
+
+
+class SpillFull(OSError):
+    """The spill directory's disk is full: the run must stop (no verdict for the rest)."""
+
+
+def marshal_pack(states: list) -> bytes:
+    return marshal.dumps(states, 4)
+
+
+def codec(model: Any) -> tuple[Callable[[list], bytes], Callable[[bytes], list]]:
+    """``(pack, unpack)`` for a list of states: the model's own, else marshal."""
+    pack = getattr(model, "pack_states", None)
+    unpack = getattr(model, "unpack_states", None)
+    if pack is not None and unpack is not None:
+        return pack, unpack
+    return marshal_pack, marshal.loads
+
+
+@dataclass
+class Block:
+    fps: np.ndarray
+    states: list | None  # in memory, or None when spilled
+    offset: int = 0  # in the spill file
+    length: int = 0
+
+    def __len__(self) -> int:
+        return len(self.fps)
+
+
+class Level:
+    """One level's blocks (see the module docstring)."""
+
+    def __init__(self, spill_path: Path | None, pack: Callable, unpack: Callable,
+                 budget: int) -> None:
+        self.path = spill_path
+        self.pack, self.unpack = pack, unpack
+        self.budget = budget  # states kept in memory at most (per level)
+        self.blocks: list[Block] = []
+        self.count = 0
+        self.in_memory = 0
+        self.read_at = 0
+        self._file = None
+        self.spilled_bytes = 0
+
+    def append(self, fps: np.ndarray, states: list) -> None:
+        for start in range(0, len(fps), BLOCK):
+            self._append(fps[start:start + BLOCK], states[start:start + BLOCK])
+
+    def _append(self, fps: np.ndarray, states: list) -> None:
+        block = Block(fps, states)
+        self.count += len(fps)
+        if self.path is not None and self.in_memory + len(fps) > self.budget:
+            self._spill(block)
+        else:
+            self.in_memory += len(fps)
+        self.blocks.append(block)
+
+    def _spill(self, block: Block) -> None:
+        data = zlib.compress(self.pack(block.states), 1)
+        if self._file is None:
+            self._file = open(self.path, "w+b")  # noqa: SIM115 (closed by close())
+        self._file.seek(0, os.SEEK_END)
+        block.offset = self._file.tell()
+        try:
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise SpillFull(errno.ENOSPC, f"no space left for the spill file {self.path}"
+                                ) from None
+            raise
+        block.length = len(data)
+        block.states = None
+        self.spilled_bytes += len(data)
+
+    def spill_all(self) -> None:
+        """Write every in-memory block to the spill file (a checkpoint needs them)."""
+        for block in self.blocks[self.read_at:]:
+            if block.states is not None:
+                self.in_memory -= len(block)
+                self._spill(block)
+
+    def next_block(self) -> tuple[np.ndarray, list] | None:
+        """The next unread block, or None when the level is read to its end."""
+        if self.read_at >= len(self.blocks):
+            return None
+        block = self.blocks[self.read_at]
+        self.read_at += 1
+        if block.states is not None:
+            states = block.states
+            self.in_memory -= len(block)
+        else:
+            self._file.seek(block.offset)
+            states = self.unpack(zlib.decompress(self._file.read(block.length)))
+        self.blocks[self.read_at - 1] = Block(block.fps, None)  # drop it: read once
+        return block.fps, states
+
+    @property
+    def unread(self) -> int:
+        return sum(len(b) for b in self.blocks[self.read_at:])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path: Path) -> None:
+        """The unread blocks as one file: fingerprints, then compressed state blocks."""
+        parts = []
+        for block in self.blocks[self.read_at:]:
+            states = block.states
+            if states is None:
+                self._file.seek(block.offset)
+                data = self._file.read(block.length)
+            else:
+                data = zlib.compress(self.pack(states), 1)
+            parts.append((block.fps.tobytes(), data))
+        with open(path, "wb") as out:
+            out.write(marshal.dumps(parts))
+
+    def restore(self, path: Path, keep: Callable[[np.ndarray], np.ndarray] | None) -> None:
+        """Append the blocks of a saved level (``keep``: the fingerprints this shard owns)."""
+        for fps_bytes, data in marshal.loads(path.read_bytes()):
+            fps = np.frombuffer(fps_bytes, dtype=np.uint64).copy()
+            states = self.unpack(zlib.decompress(data))
+            if keep is not None:
+                mask = keep(fps)
+                fps = fps[mask]
+                states = [s for s, k in zip(states, mask.tolist(), strict=True) if k]
+            self.append(fps, states)
+
+
+def resident_bytes() -> int:
+    """Resident memory of this process now (Linux ``/proc/self/statm``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0

@@ -1,0 +1,489 @@
+"""Breadth-first search partitioned by fingerprint: one search, several backends.
+
+The coordinator runs the level loop; shards (``zkcheck.explorer.shard``) own the states of
+their hash partition, expand them and send successors to their owners; a backend
+(``zkcheck.explorer.backends``) decides where shards live. Levels stay synchronised: level
+``d + 1`` is complete before any of its states is expanded, so per-level counts and the
+depth of the first violation are those of a single process. Within a level, each state
+keeps the smallest link ``(parent fingerprint, action position)`` among its predecessors,
+and each property the smallest violating fingerprint of the shallowest level: results are
+merged in fingerprint order, so counts, verdicts and traces are the same for every worker
+count and backend.
+
+What the single-process ``Search`` has and this does not: depth-first search and a
+recorded graph (liveness); those runs refuse ``workers`` with the reason, and liveness
+properties are reported "not checked" here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from zkcheck.explorer import checkpoint as ckpt
+from zkcheck.explorer.backends import InProcess, Processes
+from zkcheck.explorer.fingerprint import collision_probability
+from zkcheck.explorer.frontier import SpillFull, resident_bytes
+from zkcheck.explorer.linkstore import NO_PARENT_FP
+from zkcheck.explorer.model import Model, PropertyKind
+from zkcheck.explorer.result import BoundHit, Result
+from zkcheck.explorer.search import Progress, Search
+from zkcheck.explorer.shard import LevelReport, ShardPlan
+from zkcheck.explorer.trace import Trace
+
+CHUNK = 2048  # states one shard expands per call
+MEMORY_STATES = 100_000  # states of a level a shard keeps in memory before spilling
+
+__all__ = ["ParallelSearch", "SpillFull", "make_search"]
+
+
+class _Totals:
+    """The store as ``Search._result`` reads it: the sum over shards."""
+
+    fps = None
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.bytes = 0
+
+    def memory_bytes(self) -> int:
+        return self.bytes
+
+
+class ParallelSearch(Search):
+    """Partitioned breadth-first search (see the module docstring).
+
+    ``workers``: number of shards; ``backend``: ``"in-process"``, ``"processes"``, or a
+    factory ``(model, plan) -> backend`` (Ray). ``spill``: directory for level files
+    (default: a temporary directory, removed at the end). ``checkpoint``: directory for a
+    checkpoint after every level (at most every ``checkpoint_every`` seconds); ``resume``:
+    continue from one. ``identity``: what a checkpoint must match to be resumed (model
+    options and search settings).
+    """
+
+    def __init__(self, model: Model, *, workers: int = 1,
+                 backend: str | Callable[[Any, ShardPlan], Any] = "processes",
+                 spill: str | Path | None = None, memory_states: int = MEMORY_STATES,
+                 checkpoint: str | Path | None = None, checkpoint_every: float = 0.0,
+                 resume: str | Path | None = None, identity: dict | None = None,
+                 **options: Any) -> None:
+        if options.get("search", "bfs") != "bfs":
+            raise ValueError("parallel search is breadth-first only (depth-first search "
+                             "runs in one process)")
+        if options.get("record_graph"):
+            raise ValueError("parallel search records no graph (liveness and graph "
+                             "pictures need one process)")
+        options.pop("liveness", None)
+        por = options.pop("por", False)
+        super().__init__(model, **options)
+        self.liveness_off = ("liveness is checked only in runs without a depth bound "
+                             "(the graph is recorded only then)")
+        self.workers = workers
+        self.backend_kind = backend
+        self.spill_root = Path(spill) if spill is not None else None
+        self.memory_states = memory_states
+        self.checkpoint_dir = Path(checkpoint) if checkpoint is not None else None
+        self.checkpoint_every = checkpoint_every
+        self.resume_dir = Path(resume) if resume is not None else None
+        self.identity = identity or {}
+        self.store = _Totals()
+        self.por_enabled = False
+        if por:
+            self._setup_por()
+        self._interrupted = False
+        self.depth = 0
+        self.reports: list[LevelReport] = []
+        self.checkpoints_written = 0
+        self.spill_bytes = 0
+        self.rss_bytes = 0
+        self._links: dict[int, tuple[int, int, int]] = {}
+        self._elapsed_before = 0.0
+        self._deadlock_key: tuple[int, int] | None = None
+        self.backend: Any = None
+
+    def _setup_por(self) -> None:
+        from zkcheck.explorer.por import make_reducer
+
+        reducer, note = make_reducer(self, 0)
+        if reducer is None:
+            self.por_note = note
+        elif getattr(self.model, "por_measure", None) is None:
+            self.por_note = ("off: partitioned search needs the model's por_measure (the "
+                             "stored-successor proviso depends on the search order)")
+        else:
+            self.por_enabled = True
+            self.por_note = ""
+
+    # ------------------------------------------------------------------ plumbing
+    def _plan(self, spill_dir: str | None) -> ShardPlan:
+        names = tuple(p.name for p in self.properties
+                      if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS))
+        return ShardPlan(self.workers, names, self.symmetry, self.por_enabled, 0, spill_dir,
+                         self.memory_states)
+
+    def _make_backend(self, plan: ShardPlan) -> Any:
+        kind = self.backend_kind
+        if callable(kind):
+            return kind(self.model, plan)
+        if kind == "in-process" or (kind == "processes" and self.workers == 1):
+            return InProcess(self.model, plan)
+        if kind == "processes":
+            return Processes(self.model, plan)
+        raise ValueError(f"unknown backend {kind!r}")
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._interrupted = True
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> Result:
+        self._started = time.perf_counter()
+        if self.bounds.max_seconds is not None:
+            self._deadline = self._started + self.bounds.max_seconds
+        main = threading.current_thread() is threading.main_thread()
+        old = {}
+        if main:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                old[sig] = signal.signal(sig, self._on_signal)
+        temp = None
+        collecting = gc.isenabled()
+        gc.disable()  # see Search.run: states are acyclic, full passes cost more than search
+        try:
+            if self.spill_root is not None:
+                self.spill_root.mkdir(parents=True, exist_ok=True)
+                temp = tempfile.TemporaryDirectory(prefix="zkcheck-spill-",
+                                                   dir=self.spill_root)
+            else:
+                temp = tempfile.TemporaryDirectory(prefix="zkcheck-spill-")
+            plan = self._plan(temp.name)
+            self.backend = self._make_backend(plan)
+            try:
+                self._search()
+            finally:
+                self._collect_links()
+                self.backend.close()
+        finally:
+            if collecting:
+                gc.enable()
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+            if temp is not None:
+                temp.cleanup()
+        if self.por_enabled:
+            from zkcheck.explorer.por import exact_traces
+
+            self.extra["por"] = {"enabled": True, "partitioned": True}
+            exact_traces(self)
+        elif self.por_note:
+            self.extra["por"] = {"enabled": False, "note": self.por_note}
+        self.extra["workers"] = self._worker_stats()
+        if self.checkpoint_dir is not None:
+            self.extra["checkpoint"] = {"dir": str(self.checkpoint_dir),
+                                        "written": self.checkpoints_written}
+        elapsed = time.perf_counter() - self._started + self._elapsed_before
+        result = self._result(elapsed)
+        result.stats.collision_probability = collision_probability(self.store.count,
+                                                                   self.generated)
+        return result
+
+    def _search(self) -> None:
+        backend = self.backend
+        if self.resume_dir is not None:
+            self._restore()
+        else:
+            self._seed()
+        max_depth = self.bounds.max_depth
+        last_checkpoint = time.perf_counter()
+        while True:
+            frontier = sum(r.frontier for r in self.reports) if self.reports else 0
+            if not frontier or self._should_stop():
+                return
+            at_bound = max_depth is not None and self.depth >= max_depth
+            stopped = self._expand_level(at_bound)
+            if stopped:
+                return
+            self._finish_level()
+            if at_bound:
+                self._depth_cut()
+                return
+            if self._should_stop():
+                left = sum(r.frontier for r in self.reports)
+                self.bounds_hit.append(BoundHit("stopped at first violation", None, left))
+                return
+            decided = sorted(self._decided())
+            backend.call_all("begin_level", decided)
+            self.depth += 1
+            self._refresh_frontier()
+            now = time.perf_counter()
+            if self.checkpoint_dir is not None and now - last_checkpoint >= \
+                    self.checkpoint_every:
+                self._write_checkpoint(mid_level=False)
+                last_checkpoint = time.perf_counter()
+
+    def _seed(self) -> None:
+        roots = []
+        for number, state in enumerate(self.model.initial_states()):
+            roots.append((self._fp_one(state), number, state))
+        self.backend.call_all("seed", roots)
+        self._finish_level()
+        self._refresh_frontier()
+
+    def _refresh_frontier(self) -> None:
+        """After ``begin_level``: every shard's frontier is its current level."""
+        counts = self.backend.call_all("end_level")
+        self.reports = counts
+
+    def _expand_level(self, at_bound: bool) -> bool:
+        """Run expansion rounds over the current level; True if a bound stopped the run."""
+        backend, n = self.backend, self.backend.count
+        stored = {k: r.stored for k, r in enumerate(self.reports)}
+        active = set()
+        for k in range(n):
+            backend.start_expand(k, CHUNK, at_bound)
+            active.add(k)
+        stop: BoundHit | None = None
+        unseen = 0
+        while active:
+            for shard, report in backend.finished():
+                stored[shard] = report.stored
+                self.generated += report.generated
+                if at_bound:
+                    unseen += sum(backend.drain())
+                probing_done = at_bound and unseen and not self.por_enabled and \
+                    not self.check_deadlock
+                if report.more and stop is None and not probing_done:
+                    backend.start_expand(shard, CHUNK, at_bound)
+                else:
+                    active.discard(shard)
+            self.store.count = sum(stored.values())
+            if stop is None:
+                stop = self._bound_now()
+            self._progress(stored)
+        backend.drain()
+        self._probe_unseen = unseen
+        if stop is not None:
+            reports = backend.call_all("end_level")
+            self.reports = reports
+            self._absorb(reports)
+            left = sum(r.frontier for r in reports)
+            self._levels_from(reports)
+            stop = BoundHit(stop.bound, stop.limit, left)
+            self.bounds_hit.append(stop)
+            if stop.bound in ("interrupted", "time") and self.checkpoint_dir is not None:
+                self._write_checkpoint(mid_level=True)
+            return True
+        return False
+
+    _probe_unseen = 0
+
+    def _bound_now(self) -> BoundHit | None:
+        if self._interrupted:
+            return BoundHit("interrupted", None, 0)
+        if self._out_of_time():
+            return BoundHit("time", self.bounds.max_seconds, 0)
+        max_states = self.bounds.max_states
+        if max_states is not None and self.store.count >= max_states:
+            return BoundHit("states", max_states, 0)
+        return None
+
+    def _finish_level(self) -> None:
+        reports = self.backend.call_all("end_level")
+        self.reports = reports
+        self._absorb(reports)
+        self._levels_from(reports)
+
+    def _levels_from(self, reports: Sequence[LevelReport]) -> None:
+        merged: dict[int, int] = {}
+        for r in reports:
+            for level, count in r.level_counts.items():
+                merged[level] = merged.get(level, 0) + count
+        top = max((lv for lv, c in merged.items() if c), default=-1)
+        self.levels = [merged.get(lv, 0) for lv in range(top + 1)]
+
+    def _absorb(self, reports: Sequence[LevelReport]) -> None:
+        """Totals, the properties decided and deadlocks, merged in fingerprint order."""
+        self.store.count = sum(r.stored for r in reports)
+        self.store.bytes = sum(r.memory_bytes for r in reports)
+        self.spill_bytes = sum(r.spill_bytes for r in reports)
+        self.deadlocks = sum(r.deadlocks for r in reports)
+        self.generated = max(self.generated, 0)
+        kinds = {p.name: p.kind for p in self.properties}
+        best: dict[str, tuple[int, int]] = {}
+        for r in reports:
+            for name, found in r.found.items():
+                if name not in best or found < best[name]:
+                    best[name] = found
+        for name, (_, fp) in sorted(best.items()):
+            target = self.violations if kinds.get(name) is PropertyKind.INVARIANT \
+                else self.witnesses
+            target.setdefault(name, fp)
+        lock = [r.deadlock for r in reports if r.deadlock is not None]
+        if self._deadlock_key is not None:
+            lock.append(self._deadlock_key)
+        if lock:
+            self._deadlock_key = min(lock)
+            self.deadlock_index = self._deadlock_key[1]
+        self.rss_bytes = _rss_total(reports)
+
+    def _decided(self) -> set[str]:
+        return set(self.violations) | set(self.witnesses)
+
+    def _should_stop(self) -> bool:
+        pending = {p.name for p in self.properties
+                   if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)}
+        if self._stop_when_decided and pending <= self._decided():
+            return True
+        return self.stop_at_first and bool(self.violations)
+
+    def _depth_cut(self) -> None:
+        """At the depth bound: report it only if an unexplored state lies beyond it."""
+        unseen = self._probe_unseen
+        if unseen:
+            left = sum(r.frontier for r in self.reports) or self.levels[-1]
+            if self.check_deadlock:
+                detail = f"{unseen} distinct states lie one step beyond it"
+            else:
+                detail = "unexplored states lie one step beyond it"
+            self.bounds_hit.append(BoundHit("depth", self.bounds.max_depth,
+                                            left or self.levels[-1], detail))
+
+    def _progress(self, stored: dict[int, int]) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self._started
+        self.progress(Progress(self.store.count, self.generated, self.depth + 1,
+                               sum(r.frontier for r in self.reports), elapsed,
+                               list(self.levels), workers=self.backend.count,
+                               shard_states=[stored[k] for k in sorted(stored)],
+                               rss_bytes=self.rss_bytes, spill_bytes=self.spill_bytes))
+
+    # ------------------------------------------------------------------ traces
+    def _collect_links(self) -> None:
+        """Fetch the links of every state a verdict needs a trace to (before shards go)."""
+        wanted = list(self.violations.values()) + list(self.witnesses.values())
+        if self.deadlock_index is not None:
+            wanted.append(self.deadlock_index)
+        n = self.backend.count
+        for fp in wanted:
+            while fp not in self._links:
+                link = self.backend.call(fp % n, "link", fp)
+                if link is None:
+                    raise RuntimeError(f"state {fp:#x} has no stored link")
+                self._links[fp] = link
+                if link[0] == int(NO_PARENT_FP):
+                    break
+                fp = link[0]
+
+    def trace_to(self, index: int) -> Trace:
+        """The path of settled links to the state with fingerprint ``index``, re-executed
+        from its initial state; each step is the action at the recorded position, or (under
+        symmetry, where the replayed state may be another member of the orbit) the first
+        action reaching the recorded fingerprint."""
+        chain = []
+        fp = index
+        while True:
+            parent, pos, _ = self._links[fp]
+            chain.append((fp, pos))
+            if parent == int(NO_PARENT_FP):
+                break
+            fp = parent
+        chain.reverse()
+        root_fp, number = chain[0]
+        initial = state = self.model.initial_states()[number]
+        if self._fp_one(state) != root_fp:
+            raise RuntimeError("the initial state does not match its stored fingerprint")
+        steps = []
+        for step_no, (fp, pos) in enumerate(chain[1:], start=1):
+            acts = list(self.model.actions(state))
+            if pos < len(acts) and self._fp_one(acts[pos][1]) == fp:
+                label, state = acts[pos]
+            else:
+                match = [a for a in acts if self._fp_one(a[1]) == fp]
+                if not match:
+                    raise RuntimeError(f"step {step_no} is not reproducible in the model")
+                label, state = match[0]
+            steps.append((label, state))
+        return Trace(initial, tuple(steps))
+
+    def _result(self, elapsed: float) -> Result:
+        if not self.bounds_hit and not self.bounded:
+            self.liveness_off = ("liveness needs the whole state graph in one process; "
+                                 "partitioned search keeps none (run with --workers 1)")
+        elif self.bounds_hit:
+            self.liveness_off = "liveness is checked only on complete (exhausted) state graphs"
+        return super()._result(elapsed)
+
+    def _sub_search(self, **options: Any) -> Search:
+        return ParallelSearch(self.model, workers=self.workers, backend=self.backend_kind,
+                              spill=self.spill_root, memory_states=self.memory_states,
+                              symmetry=self.symmetry, **options)
+
+    # ------------------------------------------------------------------ reports
+    def _worker_stats(self) -> dict[str, Any]:
+        elapsed = max(time.perf_counter() - self._started, 1e-9)
+        per = [{"shard": r.shard, "stored": r.stored, "expanded": r.expanded,
+                "expanded_per_s": r.expanded / elapsed} for r in self.reports]
+        stored = [r.stored for r in self.reports] or [0]
+        backend = self.backend_kind if isinstance(self.backend_kind, str) else "ray"
+        return {"count": self.workers, "backend": backend, "per_worker": per,
+                "balance": (max(stored) / min(stored)) if min(stored) else None,
+                "rss_bytes": self.rss_bytes, "spill_bytes": self.spill_bytes}
+
+    # ------------------------------------------------------------------ checkpoints
+    def _write_checkpoint(self, mid_level: bool) -> None:
+        counters = {"depth": self.depth, "decided": sorted(self._decided()),
+                    "levels": self.levels, "generated": self.generated,
+                    "violations": self.violations, "witnesses": self.witnesses,
+                    "deadlock": self._deadlock_key, "deadlocks": self.deadlocks,
+                    "elapsed": time.perf_counter() - self._started + self._elapsed_before,
+                    "mid_level": mid_level}
+        ckpt.write(self.checkpoint_dir, self.backend, self.identity, counters)
+        self.checkpoints_written += 1
+
+    def _restore(self) -> None:
+        counters = ckpt.restore(self.resume_dir, self.backend, self.identity)
+        self.depth = counters["depth"]
+        self.generated = counters["generated"]
+        self.violations = {k: int(v) for k, v in counters["violations"].items()}
+        self.witnesses = {k: int(v) for k, v in counters["witnesses"].items()}
+        self._elapsed_before = counters["elapsed"]
+        key = counters["deadlock"]
+        self._deadlock_key = tuple(key) if key is not None else None
+        self._refresh_frontier()
+        self._absorb(self.reports)
+        self._levels_from(self.reports)
+
+
+def _rss_total(reports: Sequence[LevelReport]) -> int:
+    """Resident bytes of every process taking part (the coordinator and the shards')."""
+    pids = {os.getpid(): resident_bytes()}
+    for r in reports:
+        pid = r.extra.get("pid")
+        if pid is not None and pid not in pids:
+            pids[pid] = r.extra.get("rss", 0)
+    return sum(pids.values())
+
+
+def make_search(model: Model, *, workers: int = 1, **options: Any) -> Search:
+    """The search for these options: partitioned breadth-first search, or the
+    single-process ``Search`` where only it can do the job (depth-first search, a recorded
+    graph, liveness on a complete run); with ``workers > 1`` those are refused (ValueError
+    with the reason) or, for liveness, reported "not checked" with the reason."""
+    parallel_only = {"backend", "spill", "memory_states", "checkpoint", "checkpoint_every",
+                     "resume", "identity"}
+    single = {k: v for k, v in options.items() if k not in parallel_only}
+    probe = Search(model, **single)
+    if workers == 1 and (probe.search == "dfs" or probe.record_graph):
+        if any(options.get(k) for k in ("checkpoint", "resume")):
+            raise ValueError("checkpoints are written by breadth-first search without a "
+                             "recorded graph; this run needs "
+                             + ("depth-first search" if probe.search == "dfs"
+                                else "the state graph (liveness)"))
+        return probe
+    return ParallelSearch(model, workers=workers, **options)

@@ -1,0 +1,406 @@
+"""One shard of a breadth-first search partitioned by fingerprint.
+
+A shard owns the states whose fingerprint is ``fp % shards == id``: their visited set with
+links (``LinkStore``), the part of the current and next level it owns (``Level``, spilled
+to disk beyond a memory budget), and the property checks of the states it stores. It
+expands its part of the current level and sends each successor to its owner in batches;
+it knows nothing of processes or machines (a backend decides where shards live) and
+nothing of the protocol (it only calls the Model interface).
+
+Successor batches carry, per successor, its fingerprint, its candidate link (parent
+fingerprint, action position) and the state itself, ``marshal``-encoded one by one so that
+the owner decodes only the states that are new to it. A batch's parts: ``next`` (full
+expansion: one step deeper), ``same`` (partial-order reduction's 0-cost steps: the level
+being expanded) and ``probe`` (fingerprints only: at the depth bound, "does anything lie
+beyond?").
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkcheck.explorer.frontier import Level, codec, resident_bytes
+from zkcheck.explorer.linkstore import NO_PARENT_FP, LinkStore
+from zkcheck.explorer.model import Model, Property, PropertyKind
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """What every shard of one search is told."""
+
+    shards: int
+    properties: tuple[str, ...]  # invariants and witnesses to check, by name
+    symmetry: bool = False
+    por: bool = False
+    check_independence: int = 0
+    spill_dir: str | None = None
+    memory_states: int = 200_000  # states of a level kept in memory before spilling
+
+
+@dataclass
+class ExpandReport:
+    """What one ``expand`` call did; ``batches[d]`` goes to shard ``d`` (None: nothing)."""
+
+    batches: list[bytes | None]
+    expanded: int
+    generated: int
+    more: bool
+    stored: int
+    local_unseen: int = 0  # probe answers for successors this shard owns itself
+
+
+@dataclass
+class LevelReport:
+    """A shard's part of a finished level (the coordinator sums them)."""
+
+    shard: int
+    stored: int
+    level_counts: dict[int, int]
+    found: dict[str, tuple[int, int]]  # property -> (level, fingerprint), smallest
+    deadlocks: int
+    deadlock: tuple[int, int] | None
+    generated: int
+    expanded: int
+    memory_bytes: int
+    spill_bytes: int
+    frontier: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _ReducerHost:
+    """What ``zkcheck.explorer.por.Reducer`` asks of a search, for one shard."""
+
+    search = "bfs"
+    record_graph = False
+    check_deadlock = False
+
+    def __init__(self, shard: Shard) -> None:
+        self.model = shard.model
+        self.properties = shard.properties
+        self._fp_many = shard.fp_many
+
+    def known(self, fps: Sequence[int]) -> np.ndarray:  # pragma: no cover - refused earlier
+        raise RuntimeError("partitioned POR needs the model's por_measure")
+
+
+class Shard:
+    """See the module docstring."""
+
+    def __init__(self, model: Model, shard_id: int, plan: ShardPlan) -> None:
+        from zkcheck.explorer.search import _fingerprinters, _select
+
+        self.model = model
+        self.id = shard_id
+        self.n = plan.shards
+        self.plan = plan
+        self.properties: list[Property] = _select(model.properties(), list(plan.properties))
+        self.fp_one, self.fp_many = _fingerprinters(model, plan.symmetry)
+        self.pack, self.unpack = codec(model)
+        self.store = LinkStore()
+        self.depth = 0
+        self.spill = Path(plan.spill_dir) if plan.spill_dir else None
+        self.current = self._level(0)
+        self.next = self._level(1)
+        self.pending_inv = [p for p in self.properties if p.kind is PropertyKind.INVARIANT]
+        self.pending_wit = [p for p in self.properties if p.kind is PropertyKind.WITNESS]
+        self.found: dict[str, tuple[int, int]] = {}
+        self.level_counts: dict[int, int] = {}
+        self.deadlocks = 0
+        self.deadlock: tuple[int, int] | None = None
+        self.generated = 0
+        self.expanded = 0
+        self.probe_unseen = np.zeros(0, dtype=np.uint64)
+        self.reducer = None
+        if plan.por:
+            from zkcheck.explorer.por import make_reducer
+
+            self.reducer, _ = make_reducer(_ReducerHost(self), plan.check_independence)
+
+    def _level(self, depth: int) -> Level:
+        path = None
+        if self.spill is not None:
+            path = self.spill / f"shard{self.id}-level{depth}.bin"
+        return Level(path, self.pack, self.unpack, self.plan.memory_states)
+
+    # ------------------------------------------------------------------ seeding
+    def seed(self, roots: list[tuple[int, int, Any]]) -> int:
+        """Store the initial states this shard owns: ``(fingerprint, number, state)``."""
+        mine = [r for r in roots if r[0] % self.n == self.id]
+        if mine:
+            fps = np.array([r[0] for r in mine], dtype=np.uint64)
+            parents = np.full(len(mine), NO_PARENT_FP, dtype=np.uint64)
+            pos = np.array([r[1] for r in mine], dtype=np.int64)
+            self._accept(0, fps, parents, pos, [r[2] for r in mine], None)
+        return self.store.count
+
+    # ------------------------------------------------------------------ expansion
+    def expand(self, budget: int, at_bound: bool = False) -> ExpandReport:
+        """Expand up to ``budget`` states of the current level (at the depth bound: only
+        probe their successors, and follow partial-order reduction's 0-cost steps)."""
+        n, actions = self.n, self.model.actions
+        out = _Outbox(n)
+        done = generated = local_unseen = 0
+        while done < budget:
+            block = self.current.next_block()
+            if block is None:
+                break
+            fps, states = block
+            if self.reducer is not None:
+                fps, states = self._still_here(fps, states)
+            done += len(states)
+            work = list(zip(fps.tolist(), states, strict=True))
+            if self.reducer is not None:
+                work, reduced = self.reducer.split(work)
+                if reduced:
+                    generated += len(reduced)
+                    out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
+                            [r[4] for r in reduced], [r[2] for r in reduced])
+            succs: list = []
+            parents: list[int] = []
+            poss: list[int] = []
+            for parent, state in work:
+                acts = actions(state)
+                if type(acts) is not list:
+                    acts = list(acts)
+                k = len(acts)
+                if not k:
+                    self._note_deadlock(parent)
+                    continue
+                succs.extend([a[1] for a in acts])
+                parents.extend(repeat(parent, k))
+                poss.extend(range(k))
+            if not at_bound:  # probed successors are not generated, as in Search
+                generated += len(succs)
+            if succs:
+                sfps = self.fp_many(succs)
+                if at_bound:
+                    out.add("probe", sfps, None, None, None)
+                else:
+                    out.add("next", sfps, parents, poss, succs)
+        self.generated += generated
+        self.expanded += done
+        batches: list[bytes | None] = [None] * n
+        for dest, part in out.parts():
+            if dest == self.id:
+                local_unseen += self._receive_parts(part)
+            else:
+                batches[dest] = _encode_batch(part)
+        more = self.current.read_at < len(self.current.blocks)
+        return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
+
+    def _still_here(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        """Drop states that partial-order reduction moved to an earlier level (they were
+        expanded there)."""
+        run_of, offset = self.store.locate(fps)
+        levels = np.array([self.store.runs[r].level[o] for r, o in
+                           zip(run_of.tolist(), offset.tolist(), strict=True)], dtype=np.int64)
+        keep = levels == self.depth
+        if keep.all():
+            return fps, states
+        return fps[keep], [s for s, k in zip(states, keep.tolist(), strict=True) if k]
+
+    def receive(self, data: bytes) -> int:
+        """Take a batch from another shard; returns the number of new unseen probe
+        fingerprints."""
+        return self._receive_parts(_decode_batch(data))
+
+    def _receive_parts(self, parts: dict[str, tuple]) -> int:
+        unseen = 0
+        for kind in ("same", "next"):
+            if kind in parts:
+                fps, parents, pos, states, packed = parts[kind]
+                level = self.depth if kind == "same" else self.depth + 1
+                self._accept(level, fps, parents, pos, states, packed)
+        if "probe" in parts:
+            fps = np.unique(parts["probe"][0])
+            fresh = fps[~self.store.contains(fps)]
+            fresh = fresh[~np.isin(fresh, self.probe_unseen)]
+            if fresh.size:
+                self.probe_unseen = np.union1d(self.probe_unseen, fresh)
+            unseen = int(fresh.size)
+        return unseen
+
+    def _accept(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray,
+                states: list | None, packed: list[bytes] | None) -> None:
+        fresh, moved = self.store.offer(fps, parents, pos, level)
+        if not fresh.size and not moved.size:
+            return
+        get = states.__getitem__ if states is not None else (
+            lambda i: marshal.loads(packed[i]))
+        fresh_list = fresh.tolist()
+        new_states = [get(i) for i in fresh_list]
+        self.level_counts[level] = self.level_counts.get(level, 0) + len(fresh_list)
+        self._check(level, fps[fresh], new_states)
+        target = self.current if level == self.depth else self.next
+        if moved.size:  # 0-cost steps reached states stored one level deeper
+            moved_list = moved.tolist()
+            self.level_counts[level + 1] -= len(moved_list)
+            self.level_counts[level] += len(moved_list)
+            target.append(fps[moved], [get(i) for i in moved_list])
+        target.append(fps[fresh], new_states)
+
+    def _check(self, level: int, fps: np.ndarray, states: list) -> None:
+        """Invariants and witnesses on newly stored states; per property the smallest
+        fingerprint on the shallowest level is kept (the same for every shard count)."""
+        if not self.pending_inv and not self.pending_wit:
+            return
+        fp_list = fps.tolist()
+        for prop in self.pending_inv:
+            predicate = prop.predicate
+            for fp, state in zip(fp_list, states, strict=True):
+                if not predicate(state):
+                    self._found(prop.name, level, fp)
+        for prop in self.pending_wit:
+            predicate = prop.predicate
+            for fp, state in zip(fp_list, states, strict=True):
+                if predicate(state):
+                    self._found(prop.name, level, fp)
+
+    def _found(self, name: str, level: int, fp: int) -> None:
+        old = self.found.get(name)
+        if old is None or (level, fp) < old:
+            self.found[name] = (level, fp)
+
+    def _note_deadlock(self, fp: int) -> None:
+        self.deadlocks += 1
+        if self.deadlock is None or (self.depth, fp) < self.deadlock:
+            self.deadlock = (self.depth, fp)
+
+    # ------------------------------------------------------------------ levels
+    def end_level(self) -> LevelReport:
+        return LevelReport(
+            self.id, self.store.count, dict(self.level_counts), dict(self.found),
+            self.deadlocks, self.deadlock, self.generated, self.expanded,
+            self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
+            self.current.unread + self.next.count,
+            {"pid": os.getpid(), "rss": resident_bytes()})
+
+    def begin_level(self, decided: Sequence[str]) -> int:
+        """Make the next level current; stop checking the properties already decided."""
+        self.drop_properties(decided)
+        self.current.close()
+        self.current = self.next
+        self.depth += 1
+        self.next = self._level(self.depth + 1)
+        return self.current.count
+
+    def drop_properties(self, decided: Sequence[str]) -> None:
+        gone = set(decided)
+        self.pending_inv = [p for p in self.pending_inv if p.name not in gone]
+        self.pending_wit = [p for p in self.pending_wit if p.name not in gone]
+
+    def link(self, fp: int) -> tuple[int, int, int] | None:
+        return self.store.link(fp)
+
+    def close(self) -> None:
+        self.current.close()
+        self.next.close()
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, directory: str) -> dict[str, Any]:
+        """This shard's store, the unread part of its current level and its next level
+        (empty between two levels), and its counters."""
+        out = Path(directory)
+        np.savez(out / f"store-{self.id}.npz", **self.store.arrays())
+        self.current.save(out / f"current-{self.id}.bin")
+        self.next.save(out / f"next-{self.id}.bin")
+        return {"level_counts": self.level_counts, "found": self.found,
+                "deadlocks": self.deadlocks, "deadlock": self.deadlock,
+                "generated": self.generated, "expanded": self.expanded}
+
+    def restore(self, directory: str, old_shards: int, counters: dict[str, Any]) -> int:
+        """Load every old shard's files, keeping the fingerprints this shard owns."""
+        folder = Path(directory)
+        n, me = self.n, self.id
+
+        def mine(fps: np.ndarray) -> np.ndarray:
+            return fps % np.uint64(n) == np.uint64(me)
+
+        self.depth = int(counters["depth"])
+        self.current = self._level(self.depth)
+        self.next = self._level(self.depth + 1)
+        for old in range(old_shards):
+            with np.load(folder / f"store-{old}.npz") as data:
+                arrays = {k: data[k] for k in data.files}
+            self.store.load(arrays, mine(arrays["fps"]))
+            self.current.restore(folder / f"current-{old}.bin", mine)
+            self.next.restore(folder / f"next-{old}.bin", mine)
+        levels = np.concatenate(list(self.store.iter_levels())) if self.store.runs else \
+            np.zeros(0, dtype=np.uint16)
+        self.level_counts = {int(lv): int(c) for lv, c in
+                             enumerate(np.bincount(levels)) if c}
+        if self.id == 0:  # totals that are not per state live in the first shard
+            self.deadlocks = int(counters["deadlocks"])
+            self.generated = int(counters["generated"])
+        self.drop_properties(counters["decided"])
+        return self.store.count
+
+
+class _Outbox:
+    """Successors grouped by owner, each group deduplicated to its smallest link."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.groups: dict[str, list] = {}
+
+    def add(self, kind: str, fps: list[int], parents: list[int] | None,
+            pos: list[int] | None, states: list | None) -> None:
+        self.groups.setdefault(kind, []).append((fps, parents, pos, states))
+
+    def parts(self) -> list[tuple[int, dict[str, tuple]]]:
+        per_dest: list[dict[str, tuple]] = [{} for _ in range(self.n)]
+        for kind, chunks in self.groups.items():
+            fps = np.array([fp for c in chunks for fp in c[0]], dtype=np.uint64)
+            if kind == "probe":
+                owners = fps % np.uint64(self.n) if self.n > 1 else None
+                for dest in range(self.n):
+                    sel = fps if owners is None else fps[owners == dest]
+                    if sel.size:
+                        per_dest[dest]["probe"] = (sel, None, None, None, None)
+                continue
+            parents = np.array([p for c in chunks for p in c[1]], dtype=np.uint64)
+            pos = np.array([p for c in chunks for p in c[2]], dtype=np.int64)
+            states = [s for c in chunks for s in c[3]]
+            order = np.lexsort((pos, parents, fps))
+            keep = np.ones(len(order), dtype=bool)
+            keep[1:] = fps[order][1:] != fps[order][:-1]
+            best = order[keep]
+            owners = fps[best] % np.uint64(self.n)
+            for dest in range(self.n):
+                sel = best if self.n == 1 else best[owners == dest]
+                if sel.size:
+                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
+                                            [states[i] for i in sel.tolist()], None)
+        return [(d, p) for d, p in enumerate(per_dest) if p]
+
+
+def _encode_batch(parts: dict[str, tuple]) -> bytes:
+    wire = {}
+    for kind, (fps, parents, pos, states, _) in parts.items():
+        if kind == "probe":
+            wire[kind] = (fps.tobytes(),)
+        else:
+            wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes(),
+                          [marshal.dumps(s, 4) for s in states])
+    return marshal.dumps(wire)
+
+
+def _decode_batch(data: bytes) -> dict[str, tuple]:
+    parts = {}
+    for kind, fields in marshal.loads(data).items():
+        fps = np.frombuffer(fields[0], dtype=np.uint64)
+        if kind == "probe":
+            parts[kind] = (fps, None, None, None, None)
+        else:
+            parts[kind] = (fps, np.frombuffer(fields[1], dtype=np.uint64),
+                           np.frombuffer(fields[2], dtype=np.uint16).astype(np.int64),
+                           None, fields[3])
+    return parts
