@@ -21,6 +21,9 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+FREE = {"depth"}
+"""Identity keys a resumed run may change: levels do not depend on the depth bound, so a
+run can be resumed to go deeper."""
 
 
 class CheckpointError(ValueError):
@@ -87,13 +90,14 @@ def read_manifest(directory: Path, identity: dict | None = None) -> dict:
     if manifest.get("zkcheck") != zkcheck_version():
         raise CheckpointError(f"{directory}: written by zkcheck {manifest.get('zkcheck')}, "
                               f"this is {zkcheck_version()}")
-    if identity is not None and manifest.get("identity") != json.loads(
-            json.dumps(identity, default=_plain)):
-        theirs, ours = manifest.get("identity", {}), json.loads(
-            json.dumps(identity, default=_plain))
-        keys = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
-        raise CheckpointError(f"{directory}: the checkpoint is of another run (differs in "
-                              f"{', '.join(keys)})")
+    if identity is not None:
+        theirs = manifest.get("identity", {})
+        ours = json.loads(json.dumps(identity, default=_plain))
+        keys = sorted(k for k in set(theirs) | set(ours)
+                      if k not in FREE and theirs.get(k) != ours.get(k))
+        if keys:
+            raise CheckpointError(f"{directory}: the checkpoint is of another run (differs "
+                                  f"in {', '.join(keys)})")
     for name, digest in manifest["files"].items():
         file = folder / name
         if not file.is_file() or _digest(file) != digest:

@@ -102,7 +102,9 @@ class ParallelSearch(Search):
         self.reports: list[LevelReport] = []
         self.checkpoints_written = 0
         self.spill_bytes = 0
+        self.spill_peak = 0
         self.rss_bytes = 0
+        self.rss_peak = 0
         self._links: dict[int, tuple[int, int, int]] = {}
         self._elapsed_before = 0.0
         self._deadlock_key: tuple[int, int] | None = None
@@ -178,7 +180,7 @@ class ParallelSearch(Search):
         if self.por_enabled:
             from zkcheck.explorer.por import exact_traces
 
-            self.extra["por"] = {"enabled": True, "partitioned": True}
+            self.extra["por"] = _sum_por(self.reports)
             exact_traces(self)
         elif self.por_note:
             self.extra["por"] = {"enabled": False, "note": self.por_note}
@@ -199,7 +201,7 @@ class ParallelSearch(Search):
         else:
             self._seed()
         max_depth = self.bounds.max_depth
-        last_checkpoint = time.perf_counter()
+        last_checkpoint = -float("inf")  # the first level is always checkpointed
         while True:
             frontier = sum(r.frontier for r in self.reports) if self.reports else 0
             if not frontier or self._should_stop():
@@ -265,7 +267,15 @@ class ParallelSearch(Search):
             if stop is None:
                 stop = self._bound_now()
             self._progress(stored)
-        backend.drain()
+            if not active and self.por_enabled and stop is None:
+                # 0-cost steps may have added states to a shard's level after its last
+                # expand call: the level is done only when no shard has any left
+                unseen += sum(backend.drain())
+                for shard, left in enumerate(backend.call_all("unread_count")):
+                    if left:
+                        backend.start_expand(shard, CHUNK, at_bound)
+                        active.add(shard)
+        unseen += sum(backend.drain())
         self._probe_unseen = unseen
         if stop is not None:
             reports = backend.call_all("end_level")
@@ -275,7 +285,7 @@ class ParallelSearch(Search):
             self._levels_from(reports)
             stop = BoundHit(stop.bound, stop.limit, left)
             self.bounds_hit.append(stop)
-            if stop.bound in ("interrupted", "time") and self.checkpoint_dir is not None:
+            if self.checkpoint_dir is not None:
                 self._write_checkpoint(mid_level=True)
             return True
         return False
@@ -311,6 +321,7 @@ class ParallelSearch(Search):
         self.store.count = sum(r.stored for r in reports)
         self.store.bytes = sum(r.memory_bytes for r in reports)
         self.spill_bytes = sum(r.spill_bytes for r in reports)
+        self.spill_peak = max(self.spill_peak, self.spill_bytes)
         self.deadlocks = sum(r.deadlocks for r in reports)
         self.generated = max(self.generated, 0)
         kinds = {p.name: p.kind for p in self.properties}
@@ -330,6 +341,7 @@ class ParallelSearch(Search):
             self._deadlock_key = min(lock)
             self.deadlock_index = self._deadlock_key[1]
         self.rss_bytes = _rss_total(reports)
+        self.rss_peak = max(self.rss_peak, self.rss_bytes)
 
     def _decided(self) -> set[str]:
         return set(self.violations) | set(self.witnesses)
@@ -430,10 +442,10 @@ class ParallelSearch(Search):
         per = [{"shard": r.shard, "stored": r.stored, "expanded": r.expanded,
                 "expanded_per_s": r.expanded / elapsed} for r in self.reports]
         stored = [r.stored for r in self.reports] or [0]
-        backend = self.backend_kind if isinstance(self.backend_kind, str) else "ray"
+        backend = getattr(self.backend, "name", "unknown")
         return {"count": self.workers, "backend": backend, "per_worker": per,
                 "balance": (max(stored) / min(stored)) if min(stored) else None,
-                "rss_bytes": self.rss_bytes, "spill_bytes": self.spill_bytes}
+                "rss_bytes_max": self.rss_peak, "spilled_bytes_max": self.spill_peak}
 
     # ------------------------------------------------------------------ checkpoints
     def _write_checkpoint(self, mid_level: bool) -> None:
@@ -460,6 +472,18 @@ class ParallelSearch(Search):
         self._levels_from(self.reports)
 
 
+def _sum_por(reports: Sequence[LevelReport]) -> dict[str, Any]:
+    """The shards' partial-order reduction counters, added up."""
+    total: dict[str, Any] = {"enabled": True, "partitioned": True}
+    for r in reports:
+        for key, value in r.extra.get("por", {}).items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                total.setdefault(key, value)
+            else:
+                total[key] = total.get(key, 0) + value
+    return total
+
+
 def _rss_total(reports: Sequence[LevelReport]) -> int:
     """Resident bytes of every process taking part (the coordinator and the shards')."""
     pids = {os.getpid(): resident_bytes()}
@@ -479,11 +503,15 @@ def make_search(model: Model, *, workers: int = 1, **options: Any) -> Search:
                      "resume", "identity"}
     single = {k: v for k, v in options.items() if k not in parallel_only}
     probe = Search(model, **single)
-    if workers == 1 and (probe.search == "dfs" or probe.record_graph):
-        if any(options.get(k) for k in ("checkpoint", "resume")):
+    saving = any(options.get(k) for k in ("checkpoint", "resume"))
+    if probe.search == "dfs" or single.get("record_graph"):
+        if saving:
             raise ValueError("checkpoints are written by breadth-first search without a "
                              "recorded graph; this run needs "
                              + ("depth-first search" if probe.search == "dfs"
-                                else "the state graph (liveness)"))
-        return probe
+                                else "the state graph"))
+        if workers == 1:
+            return probe
+    elif probe.record_graph and workers == 1 and not saving:
+        return probe  # liveness on a complete run: the single-process search records it
     return ParallelSearch(model, workers=workers, **options)

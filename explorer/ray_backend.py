@@ -14,12 +14,13 @@ and raises ``RayUnavailable`` with one line when nobody answers.
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 from zkcheck.explorer.frontier import SpillFull
 from zkcheck.explorer.shard import ExpandReport, Shard, ShardPlan
 
-CONNECT_TIMEOUT_S = 20
+CONNECT_TIMEOUT_S = 10
 
 
 class RayUnavailable(RuntimeError):
@@ -50,16 +51,25 @@ class _ShardActor:
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.shard, method)(*args)
 
+    def node_id(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
 
 def _connect(address: str) -> bool:
     """Connect this process to Ray; True if this call started a local instance."""
+    # Ray reads this when imported: with it, a node on Linux takes 127.0.0.1 as its
+    # address (loopback-only clusters, as the tests use)
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:  # pragma: no cover - ray is a dependency
         raise RayUnavailable("--ray needs the 'ray' package (pip install ray)") from None
     if ray.is_initialized():
         return False
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if address not in ("local", "auto"):
+        _reachable(address)
     try:
         if address == "local":
             ray.init(include_dashboard=False, log_to_driver=False,
@@ -71,6 +81,20 @@ def _connect(address: str) -> bool:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RayUnavailable(f"cannot reach a Ray cluster at {address!r}: {text}") from None
     return False
+
+
+def _reachable(address: str) -> None:
+    """Fail at once, with one line, when nothing listens at HOST:PORT (Ray itself retries
+    for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise RayUnavailable(f"--ray {address!r}: expected auto, local or HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise RayUnavailable(f"cannot reach a Ray cluster at {address!r}: "
+                             f"{exc.strerror or exc}") from None
 
 
 class RayShards:
@@ -131,6 +155,10 @@ class RayShards:
             if isinstance(cause, SpillFull):
                 raise SpillFull(28, str(cause)) from None
             raise
+
+    def node_ids(self) -> list[str]:
+        """The Ray node each shard runs on."""
+        return self.ray.get([a.node_id.remote() for a in self.actors])
 
     def call(self, shard: int, method: str, *args: Any) -> Any:
         self.drain()

@@ -281,7 +281,8 @@ class Shard:
             self.deadlocks, self.deadlock, self.generated, self.expanded,
             self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
             self.current.unread + self.next.count,
-            {"pid": os.getpid(), "rss": resident_bytes()})
+            {"pid": os.getpid(), "rss": resident_bytes(),
+             **({"por": self.reducer.stats()} if self.reducer is not None else {})})
 
     def begin_level(self, decided: Sequence[str]) -> int:
         """Make the next level current; stop checking the properties already decided."""
@@ -296,6 +297,9 @@ class Shard:
         gone = set(decided)
         self.pending_inv = [p for p in self.pending_inv if p.name not in gone]
         self.pending_wit = [p for p in self.pending_wit if p.name not in gone]
+
+    def unread_count(self) -> int:
+        return self.current.unread
 
     def link(self, fp: int) -> tuple[int, int, int] | None:
         return self.store.link(fp)

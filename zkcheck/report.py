@@ -147,6 +147,9 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         f"store: {stats.store_bytes / 2**20:.1f} MiB ({stats.bytes_per_state:.1f} bytes/state); "
         f"fingerprint collision probability (optimistic): {stats.collision_probability:.1e}"
     )
+    workers = result.extra.get("workers")
+    if workers:
+        lines.append(workers_text(workers))
     por = result.extra.get("por")
     if por and por.get("enabled"):
         lines.append(
@@ -167,6 +170,20 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         lines.append(f"deadlock ({len(result.deadlock_trace)} steps):")
         lines.extend(trace_view(model, result.deadlock_trace))
     return "\n".join(lines)
+
+
+def workers_text(workers: dict[str, Any]) -> str:
+    """One line on the partitioned search: workers, load balance, memory and disk."""
+    per = workers["per_worker"]
+    stored = [w["stored"] for w in per]
+    balance = workers.get("balance")
+    rates = ", ".join(f"{w['expanded_per_s']:,.0f}" for w in per)
+    return (f"workers: {workers['count']} ({workers['backend']}); states per worker "
+            f"{min(stored):,}..{max(stored):,}"
+            + (f" (largest/smallest x{balance:.2f})" if balance else "")
+            + f"; expanded/s per worker {rates}; peak resident "
+            f"{workers['rss_bytes_max'] / 2**20:,.0f} MiB, spill peak "
+            f"{workers['spilled_bytes_max'] / 2**20:,.1f} MiB")
 
 
 def _projection(result: Result) -> Projection | None:

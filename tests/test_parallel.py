@@ -1,0 +1,139 @@
+"""Partitioned breadth-first search gives the single-process results for every worker count.
+
+Each configuration the suite counts exactly (the toy models, tests/test_fle_counts.py, the
+specs) is explored by the single-process ``Search`` and by ``ParallelSearch`` with 1 shard
+in this process and 2 and 3 worker processes: distinct states, per-level counts, verdicts
+and trace lengths must be equal, and the partitioned traces must be the same for every
+worker count (links and violations are merged in fingerprint order).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fle_testlib import model
+from test_fle_counts import CASES
+
+from zkcheck.explorer import Bounds, Search, explore
+from zkcheck.explorer.parallel import ParallelSearch, make_search
+from zkcheck.fle_options import build_fle_model
+from zkcheck.model.toys import Grid, Mutex, Philosophers, Ring, toy_model
+from zkcheck.specs import find_specs, run_spec
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+WORKERS = [(1, "in-process"), (2, "processes"), (3, "processes")]
+
+
+def summary(result) -> tuple:
+    verdicts = {name: (v.status, len(v.trace) if v.trace is not None else None)
+                for name, v in result.verdicts.items() if v.kind.value != "liveness"}
+    return result.stats.distinct, result.stats.levels, verdicts, result.complete
+
+
+def traces(result) -> dict:
+    return {name: v.trace.labels for name, v in result.verdicts.items()
+            if v.trace is not None}
+
+
+def compare(m, stopped: bool = False, **options) -> None:
+    """``stopped``: the run stops at its first violation, which a single process does
+    mid-level (its counts depend on the order it expands states in), while the partitioned
+    search finishes the level: then only verdicts and trace lengths are compared."""
+    reference = Search(m, **options).run()
+    seen = []
+    for workers, backend in WORKERS:
+        result = ParallelSearch(m, workers=workers, backend=backend, **options).run()
+        if stopped:
+            assert summary(result)[2] == summary(reference)[2], (workers, backend)
+        else:
+            assert summary(result) == summary(reference), (workers, backend)
+            assert result.stats.generated == reference.stats.generated
+        seen.append((traces(result), summary(result)))
+    assert seen[0] == seen[1] == seen[2]
+
+
+@pytest.mark.parametrize("toy", [Grid(3, 4), Grid(10, 7), Mutex(), Mutex(fixed=True),
+                                 Ring(4), Philosophers(3), toy_model("counter:5,reset")],
+                         ids=lambda t: t.name)
+def test_toys_equal_single_process(toy) -> None:
+    compare(toy, bounds=Bounds())
+    compare(toy, bounds=Bounds(max_depth=3))
+
+
+@pytest.mark.parametrize(("servers", "config", "distinct"), CASES,
+                         ids=[f"{s}-{c}" for s, c, _ in CASES])
+def test_fle_counts_equal_single_process(servers, config, distinct) -> None:
+    m = model(servers, **config)
+    compare(m, bounds=Bounds())
+    result = ParallelSearch(m, workers=2, bounds=Bounds()).run()
+    assert result.stats.distinct == distinct
+
+
+def test_depth_bound_and_deadlocks_equal() -> None:
+    m = model(3)
+    compare(m, bounds=Bounds(max_depth=9))
+    compare(Grid(4, 4), bounds=Bounds(max_depth=5), check_deadlock=True)
+    compare(Grid(4, 4), bounds=Bounds(), check_deadlock=True)
+
+
+def test_violation_shortest_and_identical_traces() -> None:
+    # ZOOKEEPER-975 (R2): DecisionSupported violated at depth 12, the same trace everywhere
+    m = build_fle_model(late=[3], max_round=1, variant_flags=["exit_when_all_heard"])
+    compare(m, bounds=Bounds(max_depth=12), properties=["DecisionSupported"])
+    compare(m, stopped=True, bounds=Bounds(max_depth=12), stop_at_first=True)
+
+
+def test_por_partitioned_equals_single_process() -> None:
+    for servers, config in ((2, {"crashes": 1, "restarts": 1}),
+                            (3, {"scenario": "leader-crash", "timeouts": 1})):
+        m = model(servers, **config)
+        reference = Search(m, bounds=Bounds(), por=True).run()
+        for workers in (1, 2, 3):
+            result = ParallelSearch(m, workers=workers, bounds=Bounds(), por=True).run()
+            assert result.stats.distinct == reference.stats.distinct
+            assert summary(result)[2] == summary(reference)[2]
+            assert result.extra["por"]["reduced_states"] > 0
+
+
+def test_spilled_levels_give_the_same_run(tmp_path: Path) -> None:
+    m = model(2, crashes=1, restarts=1)
+    spill = tmp_path / "spill"
+    result = ParallelSearch(m, workers=2, bounds=Bounds(), spill=spill,
+                            memory_states=50).run()
+    assert result.stats.distinct == 35589
+    assert result.extra["workers"]["spilled_bytes_max"] > 0
+    assert list(spill.iterdir()) == []  # level files are removed at the end
+
+
+def test_make_search_keeps_one_process_where_needed() -> None:
+    m = model(2)
+    assert type(make_search(m, search="dfs")) is Search
+    assert type(make_search(m, record_graph=True)) is Search
+    assert type(make_search(m)) is ParallelSearch
+    with pytest.raises(ValueError, match="breadth-first only"):
+        make_search(m, workers=2, search="dfs")
+    result = make_search(m, workers=2, liveness=lambda *a: None).run()
+    note = result.verdicts["EventuallyElected"].note
+    assert "one process" in note and result.complete
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [2, 3])
+def test_specs_with_workers(workers: int) -> None:
+    for spec in find_specs([SPECS]):
+        if workers == 3 and (spec.expected_states or 0) > 500_000:
+            continue  # the two largest specs run with 1 and 2 workers (test time)
+        outcome = run_spec(spec, workers)
+        # liveness needs the whole graph in one process: partitioned runs say so
+        unchecked = {name for name, v in outcome.result.verdicts.items()
+                     if v.kind.value == "liveness" and v.status == "not checked"
+                     and "one process" in v.note}
+        left = [m for m in outcome.mismatches if m.split(":")[0] not in unchecked]
+        assert not left, (spec.name, left)
+
+
+def test_single_process_reference_is_explore() -> None:
+    # the reference the comparisons use is the public single-process search
+    m = model(2)
+    assert explore(m).stats.distinct == Search(m).run().stats.distinct == 434
