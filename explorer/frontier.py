@@ -71,6 +71,7 @@ class Level:
         self.read_at = 0
         self._file = None
         self.spilled_bytes = 0
+        self.spilled_states = 0
 
     def append(self, fps: np.ndarray, states: list) -> None:
         for start in range(0, len(fps), BLOCK):
@@ -102,6 +103,7 @@ class Level:
         block.length = len(data)
         block.states = None
         self.spilled_bytes += len(data)
+        self.spilled_states += len(block)
 
     def spill_all(self) -> None:
         """Write every in-memory block to the spill file (a checkpoint needs them)."""

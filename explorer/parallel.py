@@ -445,7 +445,13 @@ class ParallelSearch(Search):
         backend = getattr(self.backend, "name", "unknown")
         return {"count": self.workers, "backend": backend, "per_worker": per,
                 "balance": (max(stored) / min(stored)) if min(stored) else None,
-                "rss_bytes_max": self.rss_peak, "spilled_bytes_max": self.spill_peak}
+                "rss_bytes_max": self.rss_peak, "spilled_bytes_max": self.spill_peak,
+                "spilled_bytes_per_state": self._spill_per_state()}
+
+    def _spill_per_state(self) -> float:
+        states = sum(r.extra.get("spilled_states", 0) for r in self.reports)
+        total = sum(r.extra.get("spilled_total", 0) for r in self.reports)
+        return total / states if states else 0.0
 
     # ------------------------------------------------------------------ checkpoints
     def _write_checkpoint(self, mid_level: bool) -> None:

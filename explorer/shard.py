@@ -118,6 +118,7 @@ class Shard:
         self.generated = 0
         self.expanded = 0
         self.probe_unseen = np.zeros(0, dtype=np.uint64)
+        self.spilled = (0, 0)  # states and bytes of closed levels that were spilled
         self.reducer = None
         if plan.por:
             from zkcheck.explorer.por import make_reducer
@@ -282,11 +283,17 @@ class Shard:
             self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
             self.current.unread + self.next.count,
             {"pid": os.getpid(), "rss": resident_bytes(),
+             "spilled_states": self.spilled[0] + self.current.spilled_states
+             + self.next.spilled_states,
+             "spilled_total": self.spilled[1] + self.current.spilled_bytes
+             + self.next.spilled_bytes,
              **({"por": self.reducer.stats()} if self.reducer is not None else {})})
 
     def begin_level(self, decided: Sequence[str]) -> int:
         """Make the next level current; stop checking the properties already decided."""
         self.drop_properties(decided)
+        self.spilled = (self.spilled[0] + self.current.spilled_states,
+                        self.spilled[1] + self.current.spilled_bytes)
         self.current.close()
         self.current = self.next
         self.depth += 1

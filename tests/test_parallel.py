@@ -137,3 +137,20 @@ def test_single_process_reference_is_explore() -> None:
     # the reference the comparisons use is the public single-process search
     m = model(2)
     assert explore(m).stats.distinct == Search(m).run().stats.distinct == 434
+
+
+def test_observer_symmetry_partitioned() -> None:
+    m = model(4, observers=[3, 4])
+    m._group = m.symmetry_group("observers")
+    compare(m, bounds=Bounds(max_depth=8), symmetry=True)
+
+
+def test_por_with_a_depth_bound_and_a_violation_partitioned() -> None:
+    # ZOOKEEPER-975 (3 servers): under POR with a depth bound the shortest counterexample
+    # is re-checked by full partitioned search: 10 steps, as in full single-process search
+    m = build_fle_model(servers=3, variant_flags=["exit_when_all_heard"])
+    options = {"bounds": Bounds(max_depth=12), "properties": ["DecisionSupported"]}
+    full = Search(m, **options).run()
+    for workers in (1, 2):
+        por = ParallelSearch(m, workers=workers, por=True, **options).run()
+        assert summary(por)[2] == summary(full)[2] == {"DecisionSupported": ("violated", 10)}

@@ -38,27 +38,42 @@ def remaining_states(levels: list[int], depth: int, max_depth: int | None) -> fl
 
 @dataclass(frozen=True)
 class Projection:
-    """What the rest of a stopped breadth-first run would cost if its level growth held."""
+    """What the rest of a stopped breadth-first run would cost if its level growth held.
+
+    ``memory_bytes`` and ``disk_bytes`` (when the run measured them) are what the whole
+    run would need: the resident memory measured so far plus the visited set of the states
+    still to come (the in-memory part of a level is capped, the rest is spilled), and the
+    spill disk for the widest level to come and its successor level.
+    """
 
     growth: float
     states: float | None  # more states to the depth bound (None: no bound and growth >= 1)
     seconds: float | None
     store_bytes: float | None
+    memory_bytes: float | None = None
+    disk_bytes: float | None = None
 
     def describe(self, max_depth: int | None) -> str:
         head = f"projection: levels grow x{self.growth:.2f} per step"
         if self.states is None:
             return head + "; without a depth bound, the end cannot be estimated while they grow"
         goal = f"depth {max_depth}" if max_depth is not None else "the end"
-        return (f"{head}; reaching {goal} would take about {self.states:,.3g} more states, "
+        text = (f"{head}; reaching {goal} would take about {self.states:,.3g} more states, "
                 f"{_duration(self.seconds)} at this rate and {_size(self.store_bytes)} more "
                 f"store")
+        if self.memory_bytes is not None:
+            text += (f"; at the measured bytes per state the whole run would need about "
+                     f"{_size(self.memory_bytes)} of memory and {_size(self.disk_bytes)} of "
+                     f"spill disk")
+        return text
 
 
 def project(levels: list[int], max_depth: int | None, rate: float,
-            bytes_per_state: float) -> Projection | None:
+            bytes_per_state: float, resident_per_state: float | None = None,
+            spill_per_state: float | None = None) -> Projection | None:
     """The cost of the rest of a run stopped by a time or state bound (None: too few levels
-    to tell)."""
+    to tell). ``resident_per_state``/``spill_per_state``: measured peak memory and spill
+    per state, for the memory and disk the whole run would need."""
     done = [n for n in levels if n]
     if len(done) < 2:
         return None
@@ -66,8 +81,15 @@ def project(levels: list[int], max_depth: int | None, rate: float,
     growth = done[-1] / done[-2]
     if left is None:
         return Projection(growth, None, None, None)
+    # the frontier in memory is capped (--level-memory), so memory grows with the visited
+    # set only; the disk holds the widest level still to come and the one after it
+    memory = (sum(levels) * resident_per_state + left * bytes_per_state
+              if resident_per_state is not None else None)
+    widest = max(done[-1] * growth, 1.0) if max_depth is not None or growth < 1 else None
+    disk = widest * (1 + growth) * spill_per_state if (
+        spill_per_state is not None and widest is not None) else None
     return Projection(growth, left, left / rate if rate > 0 else None,
-                      left * bytes_per_state)
+                      left * bytes_per_state, memory, disk)
 
 
 def _size(n: float | None) -> str:
@@ -101,9 +123,18 @@ def _line(p: Progress, max_depth: int | None = None) -> Text:
     if len(p.levels) >= 2 and p.levels[-2]:
         growth = f"  growth x{p.levels[-1] / p.levels[-2]:.2f}/level"
     eta_text = f"  ETA {eta:,.0f}s" if eta is not None else "  ETA ?"
+    shards = ""
+    if p.workers > 1 and p.shard_states:
+        low, high = min(p.shard_states), max(p.shard_states)
+        shards = (f"  workers {p.workers} ({rate / p.workers:,.0f}/s each, "
+                  f"balance x{high / low:.2f})" if low else f"  workers {p.workers}")
+    memory = ""
+    if p.rss_bytes:
+        memory = f"  RSS {_size(p.rss_bytes)}  spill {_size(p.spill_bytes)}"
     return Text(
         f"states {p.distinct:,}  generated {p.generated:,}  {rate:,.0f} states/s  "
         f"depth {p.depth}  frontier {p.frontier:,}  {p.elapsed:,.1f}s{growth}{eta_text}"
+        f"{shards}{memory}"
     )
 
 

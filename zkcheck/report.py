@@ -80,10 +80,24 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "store_bytes": stats.store_bytes,
             "store_bytes_per_state": round(stats.bytes_per_state, 2),
             "fingerprint_collision_probability": stats.collision_probability,
+            **_memory_dict(result),
         },
         "reductions": jsonable(result.extra),
         "projection": _projection_dict(result),
     }
+
+
+def _memory_dict(result: Result) -> dict[str, Any]:
+    """Resident memory and spill of a partitioned run (what the process really used)."""
+    workers = result.extra.get("workers")
+    if not workers:
+        return {}
+    distinct = max(result.stats.distinct, 1)
+    return {"workers": workers["count"], "backend": workers["backend"],
+            "resident_bytes_max": workers["rss_bytes_max"],
+            "resident_bytes_per_state": round(workers["rss_bytes_max"] / distinct, 1),
+            "spill_bytes_max": workers["spilled_bytes_max"],
+            "spill_bytes_per_spilled_state": round(workers["spilled_bytes_per_state"], 2)}
 
 
 def _projection_dict(result: Result) -> dict[str, Any] | None:
@@ -91,7 +105,8 @@ def _projection_dict(result: Result) -> dict[str, Any] | None:
     if rest is None:
         return None
     return {"growth_per_level": round(rest.growth, 4), "more_states": rest.states,
-            "seconds": rest.seconds, "store_bytes": rest.store_bytes}
+            "seconds": rest.seconds, "store_bytes": rest.store_bytes,
+            "memory_bytes": rest.memory_bytes, "disk_bytes": rest.disk_bytes}
 
 
 def to_json(model: Model, result: Result, meta: dict[str, Any] | None = None) -> str:
@@ -195,5 +210,10 @@ def _projection(result: Result) -> Projection | None:
         return None
     # a state bound stops inside a level, whose count is then partial
     levels = stats.levels[:-1] if "states" in stopped else stats.levels
+    workers = result.extra.get("workers") or {}
+    resident = spill = None
+    if workers.get("rss_bytes_max") and stats.distinct:
+        resident = workers["rss_bytes_max"] / stats.distinct
+        spill = workers.get("spilled_bytes_per_state", 0.0)
     return project(levels, result.bounds.max_depth, stats.states_per_second,
-                   stats.bytes_per_state)
+                   stats.bytes_per_state, resident, spill)

@@ -1,0 +1,225 @@
+"""Reach: parallel speed-up, resident bytes per state, spill, the 5-server leader crash.
+
+Every figure is measured in this one run, next to the same run of the code at commit
+``ef93e5d`` (before partitioned search; checked out into a temporary directory and run from
+there), as the issues ask:
+
+1. the default ``--servers 3 --depth 20`` run: distinct states/s and peak resident memory
+   with 1, 2 (and 4, 8, 16 where the machine has the cores) workers, and on a local
+   two-node Ray cluster with 2 workers;
+2. resident bytes/state (peak RSS of the whole process tree / distinct states) and spilled
+   bytes/state for the 3-server default, the 5-server leader crash (time-bounded) and the
+   3-server startup with ``--crashes 1 --restarts 1`` to depth 20 (time-bounded);
+3. the 5-server leader crash with 2 workers until the ``LeaderEstablished`` witness or the
+   time bound, with its projection.
+
+Peak RSS is sampled from /proc every 0.1 s over the process and all its descendants
+(workers, Ray processes), so it is the memory the whole run holds, not one process's.
+Run: ``.venv/bin/python benchmarks/bench_reach.py [--quick] [--seconds S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "ef93e5d"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text()
+        except OSError:
+            continue
+        p = int(entry.name)
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(p)
+        rss[p] = int(statm.split()[1]) * PAGE
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total
+
+
+def measure(cmd: list[str], env: dict | None = None) -> tuple[dict, float, int]:
+    """Run ``cmd`` (a ``zkcheck explore ... --json``); its JSON, wall seconds, peak RSS."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    try:
+        return json.loads(out), wall, peak
+    except ValueError:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}") from None
+
+
+def baseline_tree(tmp: Path) -> Path:
+    """The code at ``BASELINE`` laid out as an importable ``zkcheck`` package."""
+    src = tmp / "src"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(src),
+                    BASELINE], check=True)
+    pkg = tmp / "pkg"
+    pkg.mkdir()
+    (pkg / "zkcheck").symlink_to(src / "zkcheck")
+    for part in ("model", "invariants", "explorer"):
+        link = src / "zkcheck" / part
+        if not link.exists():
+            link.symlink_to(src / part)
+    return pkg
+
+
+def zkcheck(args: list[str], pkg: Path | None = None) -> list[str]:
+    if pkg is None:
+        return [str(Path(sys.executable).with_name("zkcheck")), *args, "--json"]
+    code = (f"import sys; sys.path.insert(0, {str(pkg)!r}); from zkcheck.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    return [sys.executable, "-c", code, *args, "--json"]
+
+
+def row(label: str, data: dict, wall: float, peak: int) -> dict:
+    stats = data["stats"]
+    distinct = stats["distinct_states"]
+    spill = stats.get("spill_bytes_max", 0)
+    figures = {"label": label, "distinct": distinct, "wall": wall,
+               "rate": distinct / stats["elapsed_seconds"] if stats["elapsed_seconds"] else 0,
+               "peak": peak, "bps": peak / max(distinct, 1),
+               "spill_bps": stats.get("spill_bytes_per_spilled_state", 0.0), "spill": spill,
+               "complete": data["complete"],
+               "bounds": [b["bound"] for b in data["bounds_hit"]]}
+    print(f"  {label:<44} {distinct:>11,} states {stats['elapsed_seconds']:8.1f}s "
+          f"{figures['rate']:>9,.0f}/s  peak RSS {peak / 2**20:8.1f} MiB "
+          f"= {figures['bps']:7.1f} B/state  spill {spill / 2**20:7.1f} MiB "
+          f"({figures['spill_bps']:.1f} B/spilled state)"
+          + ("" if data["complete"] else f"  [{', '.join(figures['bounds'])}]"), flush=True)
+    return figures
+
+
+def ray_cluster_run(args: list[str]) -> tuple[dict, float, int] | None:
+    """The same run on a local two-node Ray cluster (both nodes on 127.0.0.1)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "include_dashboard": False, "node_ip_address": "127.0.0.1"})
+    cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    cluster.wait_for_nodes()
+    try:
+        return measure(zkcheck([*args, "--ray", cluster.address, "--workers", "2"]))
+    finally:
+        cluster.shutdown()
+
+
+def project_five(data: dict, peak: int, depth: int = 20) -> None:
+    """Where the first re-election lies (about depth 20, issue 13) at the measured level
+    growth, rate and bytes per state, for 2, 16 and 64 cores (linear scaling assumed)."""
+    from zkcheck.progress import project
+
+    stats = data["stats"]
+    levels = stats["levels"][:-1]  # the last level was cut by the time bound
+    rate = stats["distinct_states"] / stats["elapsed_seconds"]
+    rest = project(levels, depth, rate, stats["store_bytes_per_state"],
+                   peak / stats["distinct_states"],
+                   stats.get("spill_bytes_per_spilled_state", 0.0))
+    if rest is None or rest.states is None:
+        print("    too few levels for a projection", flush=True)
+        return
+    for cores in (2, 16, 64):
+        hours = rest.seconds * 2 / cores / 3600
+        print(f"    to depth {depth}: {rest.states:,.3g} more states (levels x{rest.growth:.2f}); "
+              f"{cores} cores: {hours:,.1f} h; memory {rest.memory_bytes / 2**30:,.1f} GiB "
+              f"(all cores together), spill disk {rest.disk_bytes / 2**30:,.1f} GiB",
+              flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="depth 16, 30 s bounds")
+    parser.add_argument("--seconds", type=float, default=300,
+                        help="time bound of the 5-server and crash/restart runs")
+    options = parser.parse_args()
+    depth = 16 if options.quick else 20
+    seconds = 30 if options.quick else options.seconds
+    cores = len(os.sched_getaffinity(0))
+    print(f"machine: {platform.machine()}, {cores} cores, load {os.getloadavg()[0]:.1f}, "
+          f"Python {sys.version.split()[0]}; baseline = {BASELINE}", flush=True)
+    default = ["explore", "--servers", "3", "--depth", str(depth), "--no-progress"]
+    with tempfile.TemporaryDirectory() as tmp:
+        pkg = baseline_tree(Path(tmp))
+        try:
+            print(f"1. default run (--servers 3 --depth {depth})", flush=True)
+            base = row(f"{BASELINE} (one process)", *measure(zkcheck(default, pkg)))
+            one = None
+            for workers in (w for w in (1, 2, 4, 8, 16) if w <= max(cores, 2)):
+                r = row(f"--workers {workers}", *measure(zkcheck(
+                    [*default, "--workers", str(workers)])))
+                one = one or r
+                print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker, "
+                      f"x{r['rate'] / base['rate']:.2f} over {BASELINE}", flush=True)
+            try:
+                r = row("Ray, local 2-node cluster, 2 workers", *ray_cluster_run(default))
+                print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker", flush=True)
+            except ImportError:
+                print("  Ray is not installed: no Ray figure", flush=True)
+            print(f"2. bytes per state (time bound {seconds:.0f} s)", flush=True)
+            runs = [
+                ("5-server leader crash", ["explore", "--servers", "5", "--scenario",
+                                           "leader-crash", "--time", str(seconds),
+                                           "--no-progress"]),
+                ("3-server startup, crashes 1, restarts 1, depth 20",
+                 ["explore", "--servers", "3", "--crashes", "1", "--restarts", "1",
+                  "--depth", "20", "--time", str(seconds), "--no-progress"]),
+            ]
+            for label, args in runs:
+                row(f"{label}: {BASELINE}", *measure(zkcheck(args, pkg)))
+                for workers in (1, 2):
+                    row(f"{label}: --workers {workers}", *measure(zkcheck(
+                        [*args, "--workers", str(workers)])))
+            print("3. 5-server leader crash until LeaderEstablished, 2 workers", flush=True)
+            data, wall, peak = measure(zkcheck(
+                ["explore", "--servers", "5", "--scenario", "leader-crash", "--property",
+                 "LeaderEstablished", "--property", "Leadership", "--workers", "2",
+                 "--time", str(seconds * 4), "--no-progress"]))
+            row("5-server leader crash, 2 workers", data, wall, peak)
+            found = {v["property"]: v["status"] for v in data["verdicts"]}
+            print(f"    LeaderEstablished: {found.get('LeaderEstablished')}", flush=True)
+            if found.get("LeaderEstablished") != "witness found":
+                project_five(data, peak)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(Path(tmp) / "src")], check=False)
+
+
+if __name__ == "__main__":
+    main()
