@@ -119,6 +119,8 @@ class Shard:
         self.expanded = 0
         self.probe_unseen = np.zeros(0, dtype=np.uint64)
         self.spilled = (0, 0)  # states and bytes of closed levels that were spilled
+        self.sent_now: list[np.ndarray] = []  # fingerprints sent with their state, this level
+        self.sent_prev = np.zeros(0, dtype=np.uint64)  # ... and in the level before
         self.reducer = None
         if plan.por:
             from zkcheck.explorer.por import make_reducer
@@ -193,9 +195,26 @@ class Shard:
             if dest == self.id:
                 local_unseen += self._receive_parts(part)
             else:
-                batches[dest] = _encode_batch(part)
+                batches[dest] = _encode_batch(part, self._unsent(part))
         more = self.current.read_at < len(self.current.blocks)
         return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
+
+    def _unsent(self, part: dict[str, tuple]) -> np.ndarray | None:
+        """Which ``next`` successors must travel with their state: those this shard has not
+        sent in this level or the one before. The owner took the state in with the first
+        send (shards take a sender's batches in order), so a later candidate with the same
+        fingerprint can only be known there; it still goes as a link, because a smaller
+        link settles which parent the trace shows."""
+        if "next" not in part:
+            return None
+        fps = part["next"][0]
+        seen = _member(fps, self.sent_prev)
+        for earlier in self.sent_now:
+            seen |= _member(fps, earlier)
+        self.sent_now.append(np.sort(fps[~seen]))
+        if len(self.sent_now) > 8:  # keep the look-ups few: merge into one sorted array
+            self.sent_now = [np.sort(np.concatenate(self.sent_now))]
+        return ~seen
 
     def _still_here(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
         """Drop states that partial-order reduction moved to an earlier level (they were
@@ -294,6 +313,9 @@ class Shard:
         self.drop_properties(decided)
         self.spilled = (self.spilled[0] + self.current.spilled_states,
                         self.spilled[1] + self.current.spilled_bytes)
+        self.sent_prev = (np.sort(np.concatenate(self.sent_now)) if self.sent_now
+                          else np.zeros(0, dtype=np.uint64))
+        self.sent_now = []
         self.current.close()
         self.current = self.next
         self.depth += 1
@@ -393,14 +415,31 @@ class _Outbox:
         return [(d, p) for d, p in enumerate(per_dest) if p]
 
 
-def _encode_batch(parts: dict[str, tuple]) -> bytes:
+def _member(fps: np.ndarray, sorted_fps: np.ndarray) -> np.ndarray:
+    """Whether each of ``fps`` is in the sorted array (binary search, in C)."""
+    if not len(sorted_fps):
+        return np.zeros(len(fps), dtype=bool)
+    at = np.searchsorted(sorted_fps, fps)
+    at[at == len(sorted_fps)] = 0
+    return sorted_fps[at] == fps
+
+
+def _encode_batch(parts: dict[str, tuple], needed: np.ndarray | None) -> bytes:
+    """A batch as bytes; ``needed`` (for ``next``): which states to include (the others go
+    as links only, with an empty state)."""
     wire = {}
     for kind, (fps, parents, pos, states, _) in parts.items():
         if kind == "probe":
             wire[kind] = (fps.tobytes(),)
+            continue
+        if kind == "next" and needed is not None:
+            dumps = marshal.dumps
+            packed = [dumps(s, 4) if want else b"" for s, want in
+                      zip(states, needed.tolist(), strict=True)]
         else:
-            wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes(),
-                          [marshal.dumps(s, 4) for s in states])
+            packed = [marshal.dumps(s, 4) for s in states]
+        wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes(),
+                      packed)
     return marshal.dumps(wire)
 
 
