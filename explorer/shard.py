@@ -151,6 +151,9 @@ class Shard:
         n, actions = self.n, self.model.actions
         out = _Outbox(n)
         done = generated = local_unseen = 0
+        succs: list = []
+        parents: list[int] = []
+        poss: list[int] = []
         while done < budget:
             block = self.current.next_block()
             if block is None:
@@ -166,9 +169,6 @@ class Shard:
                     generated += len(reduced)
                     out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
                             [r[4] for r in reduced], [r[2] for r in reduced])
-            succs: list = []
-            parents: list[int] = []
-            poss: list[int] = []
             for parent, state in work:
                 acts = actions(state)
                 if type(acts) is not list:
@@ -180,14 +180,13 @@ class Shard:
                 succs.extend([a[1] for a in acts])
                 parents.extend(repeat(parent, k))
                 poss.extend(range(k))
-            if not at_bound:  # probed successors are not generated, as in Search
+        if succs:
+            sfps = self.fp_many(succs)
+            if at_bound:  # probed successors are not generated, as in Search
+                out.add("probe", sfps, None, None, None)
+            else:
                 generated += len(succs)
-            if succs:
-                sfps = self.fp_many(succs)
-                if at_bound:
-                    out.add("probe", sfps, None, None, None)
-                else:
-                    out.add("next", sfps, parents, poss, succs)
+                out.add("next", sfps, parents, poss, succs)
         self.generated += generated
         self.expanded += done
         batches: list[bytes | None] = [None] * n
@@ -253,10 +252,14 @@ class Shard:
         fresh, moved = self.store.offer(fps, parents, pos, level)
         if not fresh.size and not moved.size:
             return
+        fresh_list = fresh.tolist()
+        if states is not None:
+            new_states = [states[i] for i in fresh_list]
+        else:
+            loads = marshal.loads
+            new_states = [loads(packed[i]) for i in fresh_list]
         get = states.__getitem__ if states is not None else (
             lambda i: marshal.loads(packed[i]))
-        fresh_list = fresh.tolist()
-        new_states = [get(i) for i in fresh_list]
         self.level_counts[level] = self.level_counts.get(level, 0) + len(fresh_list)
         self._check(level, fps[fresh], new_states)
         target = self.current if level == self.depth else self.next
@@ -391,7 +394,8 @@ class _Outbox:
     def parts(self) -> list[tuple[int, dict[str, tuple]]]:
         per_dest: list[dict[str, tuple]] = [{} for _ in range(self.n)]
         for kind, chunks in self.groups.items():
-            fps = np.array([fp for c in chunks for fp in c[0]], dtype=np.uint64)
+            fps = np.array(chunks[0][0] if len(chunks) == 1 else
+                           [fp for c in chunks for fp in c[0]], dtype=np.uint64)
             if kind == "probe":
                 owners = fps % np.uint64(self.n) if self.n > 1 else None
                 for dest in range(self.n):
@@ -399,9 +403,14 @@ class _Outbox:
                     if sel.size:
                         per_dest[dest]["probe"] = (sel, None, None, None, None)
                 continue
-            parents = np.array([p for c in chunks for p in c[1]], dtype=np.uint64)
-            pos = np.array([p for c in chunks for p in c[2]], dtype=np.int64)
-            states = [s for c in chunks for s in c[3]]
+            if len(chunks) == 1:
+                parents = np.array(chunks[0][1], dtype=np.uint64)
+                pos = np.array(chunks[0][2], dtype=np.int64)
+                states = chunks[0][3]
+            else:
+                parents = np.array([p for c in chunks for p in c[1]], dtype=np.uint64)
+                pos = np.array([p for c in chunks for p in c[2]], dtype=np.int64)
+                states = [s for c in chunks for s in c[3]]
             order = np.lexsort((pos, parents, fps))
             keep = np.ones(len(order), dtype=bool)
             keep[1:] = fps[order][1:] != fps[order][:-1]
@@ -434,10 +443,10 @@ def _encode_batch(parts: dict[str, tuple], needed: np.ndarray | None) -> bytes:
             continue
         if kind == "next" and needed is not None:
             dumps = marshal.dumps
-            packed = [dumps(s, 4) if want else b"" for s, want in
+            packed = [dumps(s, 2) if want else b"" for s, want in
                       zip(states, needed.tolist(), strict=True)]
         else:
-            packed = [marshal.dumps(s, 4) for s in states]
+            packed = [marshal.dumps(s, 2) for s in states]
         wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes(),
                       packed)
     return marshal.dumps(wire)
