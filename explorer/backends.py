@@ -53,7 +53,8 @@ class InProcess:
         self._received.append(report.local_unseen)
         for dest, batch in enumerate(report.batches):
             if batch is not None:
-                self._received.append(self.shards[dest].receive(batch))
+                self._received.append(self.shards[shard].adopt(
+                    self.shards[dest].receive(batch)))
         report.batches = []
         self._done.append((shard, report))
         return shard
@@ -172,8 +173,11 @@ class Processes:
                     self._send(dest, "receive", (batch,), "receive")
             report.batches = []
             self._done.append((shard, report))
-        elif kind == "receive":
-            self._received.append(value)
+        elif kind == "receive":  # the owner's answer goes back to the asking shard
+            unseen, answer = value
+            self._received.append(unseen)
+            if answer is not None:
+                self._send(answer[0], "adopt", ((0, answer),), "adopt")
         return kind, value
 
     def start_expand(self, shard: int, budget: int, at_bound: bool) -> int:

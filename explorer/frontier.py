@@ -127,6 +127,16 @@ class Level:
         self.blocks[self.read_at - 1] = Block(block.fps, None)  # drop it: read once
         return block.fps, states
 
+    def take_last(self) -> tuple[np.ndarray, list]:
+        """Remove the last unread block and return it (for load balancing)."""
+        block = self.blocks.pop()
+        self.count -= len(block)
+        if block.states is not None:
+            self.in_memory -= len(block)
+            return block.fps, block.states
+        self._file.seek(block.offset)
+        return block.fps, self.unpack(zlib.decompress(self._file.read(block.length)))
+
     @property
     def unread(self) -> int:
         return sum(len(b) for b in self.blocks[self.read_at:])

@@ -219,14 +219,40 @@ class ParallelSearch(Search):
                 self.bounds_hit.append(BoundHit("stopped at first violation", None, left))
                 return
             decided = sorted(self._decided())
-            backend.call_all("begin_level", decided)
+            moved = b"".join(r.extra.get("moved", b"") for r in self.reports)
+            backend.call_all("begin_level", decided, moved)
             self.depth += 1
+            self._balance()
             self._refresh_frontier()
             now = time.perf_counter()
             if self.checkpoint_dir is not None and now - last_checkpoint >= \
                     self.checkpoint_every:
                 self._write_checkpoint(mid_level=False)
                 last_checkpoint = time.perf_counter()
+
+    def _balance(self) -> None:
+        """Even out the new level: shards keep the states they found new, so a shard
+        that expanded more keeps more; move the excess over 10% above the mean."""
+        backend = self.backend
+        if backend.count < 2:
+            return
+        sizes = backend.call_all("unread_count")
+        mean = sum(sizes) / len(sizes)
+        if mean < 2 * CHUNK or max(sizes) <= 1.1 * mean:
+            return
+        givers = [[k, s - mean] for k, s in enumerate(sizes) if s > 1.05 * mean]
+        for k, size in enumerate(sizes):
+            need = mean - size
+            while need > CHUNK / 2 and givers:
+                giver = givers[0]
+                amount = int(min(need, giver[1]))
+                data = backend.call(giver[0], "export", amount)
+                got = backend.call(k, "import_states", data) - size
+                size += got
+                need -= got
+                giver[1] -= max(got, 1)
+                if giver[1] <= CHUNK / 2:
+                    givers.pop(0)
 
     def _seed(self) -> None:
         roots = []

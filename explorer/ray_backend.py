@@ -45,8 +45,11 @@ class _ShardActor:
         report.batches = [b is not None for b in batches]
         return (report, *batches)
 
-    def receive(self, data: bytes | None) -> int:
-        return 0 if data is None else self.shard.receive(data)
+    def receive(self, data: bytes | None) -> tuple:
+        return (0, None) if data is None else self.shard.receive(data)
+
+    def adopt(self, received: tuple) -> int:
+        return self.shard.adopt(received)
 
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.shard, method)(*args)
@@ -135,8 +138,9 @@ class RayShards:
                 raise SpillFull(28, report[1])
             self._received.append(report.local_unseen)
             for dest, has_data in enumerate(report.batches):
-                if has_data:
-                    self._received.append(self.actors[dest].receive.remote(batch_refs[dest]))
+                if has_data:  # the owner's answer goes to the asking actor, not via here
+                    answer = self.actors[dest].receive.remote(batch_refs[dest])
+                    self._received.append(self.actors[shard].adopt.remote(answer))
             report.batches = []
             done.append((shard, report))
         return done

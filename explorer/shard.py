@@ -119,8 +119,10 @@ class Shard:
         self.expanded = 0
         self.probe_unseen = np.zeros(0, dtype=np.uint64)
         self.spilled = (0, 0)  # states and bytes of closed levels that were spilled
-        self.sent_now: list[np.ndarray] = []  # fingerprints sent with their state, this level
-        self.sent_prev = np.zeros(0, dtype=np.uint64)  # ... and in the level before
+        self.asked = 0  # batches sent to owners
+        self.waiting: dict[int, dict[str, tuple]] = {}  # their states, until answered
+        self.moved_now: list[np.ndarray] = []  # states this owner moved a level up (POR)
+        self.skip = np.zeros(0, dtype=np.uint64)  # moved states: skip their old copies
         self.reducer = None
         if plan.por:
             from zkcheck.explorer.por import make_reducer
@@ -141,7 +143,8 @@ class Shard:
             fps = np.array([r[0] for r in mine], dtype=np.uint64)
             parents = np.full(len(mine), NO_PARENT_FP, dtype=np.uint64)
             pos = np.array([r[1] for r in mine], dtype=np.int64)
-            self._accept(0, fps, parents, pos, [r[2] for r in mine], None)
+            self._take_local({"next": (fps, parents, pos, [r[2] for r in mine], None)},
+                             at=0)
         return self.store.count
 
     # ------------------------------------------------------------------ expansion
@@ -159,8 +162,7 @@ class Shard:
             if block is None:
                 break
             fps, states = block
-            if self.reducer is not None:
-                fps, states = self._still_here(fps, states)
+            fps, states = self._not_moved(fps, states)
             done += len(states)
             work = list(zip(fps.tolist(), states, strict=True))
             if self.reducer is not None:
@@ -192,83 +194,139 @@ class Shard:
         batches: list[bytes | None] = [None] * n
         for dest, part in out.parts():
             if dest == self.id:
-                local_unseen += self._receive_parts(part)
+                local_unseen += self._take_local(part)
             else:
-                batches[dest] = _encode_batch(part, self._unsent(part))
+                batches[dest] = self._ask(part)
         more = self.current.read_at < len(self.current.blocks)
         return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
 
-    def _unsent(self, part: dict[str, tuple]) -> np.ndarray | None:
-        """Which ``next`` successors must travel with their state: those this shard has not
-        sent in this level or the one before. The owner took the state in with the first
-        send (shards take a sender's batches in order), so a later candidate with the same
-        fingerprint can only be known there; it still goes as a link, because a smaller
-        link settles which parent the trace shows."""
-        if "next" not in part:
-            return None
-        fps = part["next"][0]
-        seen = _member(fps, self.sent_prev)
-        for earlier in self.sent_now:
-            seen |= _member(fps, earlier)
-        self.sent_now.append(np.sort(fps[~seen]))
-        if len(self.sent_now) > 8:  # keep the look-ups few: merge into one sorted array
-            self.sent_now = [np.sort(np.concatenate(self.sent_now))]
-        return ~seen
+    # ------------------------------------------------------------------ ownership
+    # A successor owned by another shard is not sent there: only its fingerprint and
+    # candidate link are (``_ask``). The owner decides, in its visited set, whether it is
+    # new (``receive``) and answers; the asking shard then keeps the new states in its own
+    # levels and checks them (``adopt``). States never travel between shards while a level
+    # is expanded; which shard expands a state does not change what is found.
 
-    def _still_here(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
-        """Drop states that partial-order reduction moved to an earlier level (they were
+    def _take_local(self, part: dict[str, tuple], at: int | None = None) -> int:
+        """Successors this shard owns itself (``at``: their level, for the roots)."""
+        for kind in ("same", "next"):
+            if kind in part:
+                fps, parents, pos, states, _ = part[kind]
+                level = at if at is not None else (
+                    self.depth if kind == "same" else self.depth + 1)
+                fresh, moved = self._offer(level, fps, parents, pos)
+                self._keep(level, fps, states, fresh, moved)
+        return self._probe(part["probe"][0]) if "probe" in part else 0
+
+    def _ask(self, part: dict[str, tuple]) -> bytes:
+        """The batch for another shard: fingerprints and links; the states wait here."""
+        self.asked += 1
+        wire, waiting = {}, {}
+        for kind, (fps, parents, pos, states, _) in part.items():
+            if kind == "probe":
+                wire[kind] = (fps.tobytes(),)
+                continue
+            waiting[kind] = (fps, states)
+            wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes())
+        if waiting:
+            self.waiting[self.asked] = waiting
+        return marshal.dumps((self.id, self.asked, wire))
+
+    def receive(self, data: bytes) -> tuple[int, tuple | None]:
+        """Decide, for another shard's successors, which are new here. Returns the number
+        of new unseen probe fingerprints and the answer for the asking shard
+        ``(shard, batch, {kind: status bytes})``: 1 new, 2 moved to this level, 0 known."""
+        sender, batch, wire = marshal.loads(data)
+        answers = {}
+        for kind in ("same", "next"):
+            if kind not in wire:
+                continue
+            fps_b, parents_b, pos_b = wire[kind]
+            fps = np.frombuffer(fps_b, dtype=np.uint64)
+            level = self.depth if kind == "same" else self.depth + 1
+            fresh, moved = self._offer(level, fps, np.frombuffer(parents_b, dtype=np.uint64),
+                                       np.frombuffer(pos_b, dtype=np.uint16).astype(np.int64))
+            status = np.zeros(len(fps), dtype=np.uint8)
+            status[fresh] = 1
+            status[moved] = 2
+            answers[kind] = status.tobytes()
+        unseen = self._probe(np.frombuffer(wire["probe"][0], dtype=np.uint64)) \
+            if "probe" in wire else 0
+        return unseen, ((sender, batch, answers) if answers else None)
+
+    def adopt(self, received: tuple[int, tuple | None]) -> int:
+        """Keep the states the owner found new (``received`` is what ``receive``
+        returned); returns its probe count, for backends that chain the two calls."""
+        unseen, answer = received
+        if answer is None:
+            return unseen
+        _, batch, answers = answer
+        waiting = self.waiting.pop(batch)
+        for kind, status_bytes in answers.items():
+            status = np.frombuffer(status_bytes, dtype=np.uint8)
+            fps, states = waiting[kind]
+            level = self.depth if kind == "same" else self.depth + 1
+            self._keep(level, fps, states, np.flatnonzero(status == 1),
+                       np.flatnonzero(status == 2))
+        return unseen
+
+    def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Offer links to the owned visited set; count what it stores."""
+        fresh, moved = self.store.offer(fps, parents, pos, level)
+        if fresh.size:
+            self.level_counts[level] = self.level_counts.get(level, 0) + int(fresh.size)
+        if moved.size:  # 0-cost steps reached states stored one level deeper
+            self.level_counts[level + 1] -= int(moved.size)
+            self.level_counts[level] = self.level_counts.get(level, 0) + int(moved.size)
+            self.moved_now.append(fps[moved])
+        return fresh, moved
+
+    def _keep(self, level: int, fps: np.ndarray, states: list, fresh: np.ndarray,
+              moved: np.ndarray) -> None:
+        """Check the new states and put them (and moved ones) into their level."""
+        target = self.current if level == self.depth else self.next
+        if fresh.size:
+            new_states = [states[i] for i in fresh.tolist()]
+            self._check(level, fps[fresh], new_states)
+            target.append(fps[fresh], new_states)
+        if moved.size:
+            target.append(fps[moved], [states[i] for i in moved.tolist()])
+
+    def _probe(self, fps: np.ndarray) -> int:
+        fps = np.unique(fps)
+        fresh = fps[~self.store.contains(fps)]
+        fresh = fresh[~np.isin(fresh, self.probe_unseen)]
+        if fresh.size:
+            self.probe_unseen = np.union1d(self.probe_unseen, fresh)
+        return int(fresh.size)
+
+    def _not_moved(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
+        """Drop states that partial-order reduction moved to the level before (they were
         expanded there)."""
-        run_of, offset = self.store.locate(fps)
-        levels = np.array([self.store.runs[r].level[o] for r, o in
-                           zip(run_of.tolist(), offset.tolist(), strict=True)], dtype=np.int64)
-        keep = levels == self.depth
+        if not len(self.skip):
+            return fps, states
+        keep = ~np.isin(fps, self.skip)
         if keep.all():
             return fps, states
         return fps[keep], [s for s, k in zip(states, keep.tolist(), strict=True) if k]
 
-    def receive(self, data: bytes) -> int:
-        """Take a batch from another shard; returns the number of new unseen probe
-        fingerprints."""
-        return self._receive_parts(_decode_batch(data))
+    # ------------------------------------------------------------------ balance
+    def export(self, count: int) -> bytes:
+        """Give away about ``count`` unread states of the current level (load balance at
+        the start of a level: which shard expands a state does not matter)."""
+        taken, parts = 0, []
+        while taken < count and self.current.unread:
+            fps, states = self.current.take_last()
+            parts.append((fps.tobytes(), marshal.dumps(states, 4)))
+            taken += len(fps)
+        return marshal.dumps(parts)
 
-    def _receive_parts(self, parts: dict[str, tuple]) -> int:
-        unseen = 0
-        for kind in ("same", "next"):
-            if kind in parts:
-                fps, parents, pos, states, packed = parts[kind]
-                level = self.depth if kind == "same" else self.depth + 1
-                self._accept(level, fps, parents, pos, states, packed)
-        if "probe" in parts:
-            fps = np.unique(parts["probe"][0])
-            fresh = fps[~self.store.contains(fps)]
-            fresh = fresh[~np.isin(fresh, self.probe_unseen)]
-            if fresh.size:
-                self.probe_unseen = np.union1d(self.probe_unseen, fresh)
-            unseen = int(fresh.size)
-        return unseen
-
-    def _accept(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray,
-                states: list | None, packed: list[bytes] | None) -> None:
-        fresh, moved = self.store.offer(fps, parents, pos, level)
-        if not fresh.size and not moved.size:
-            return
-        fresh_list = fresh.tolist()
-        if states is not None:
-            new_states = [states[i] for i in fresh_list]
-        else:
-            loads = marshal.loads
-            new_states = [loads(packed[i]) for i in fresh_list]
-        get = states.__getitem__ if states is not None else (
-            lambda i: marshal.loads(packed[i]))
-        self.level_counts[level] = self.level_counts.get(level, 0) + len(fresh_list)
-        self._check(level, fps[fresh], new_states)
-        target = self.current if level == self.depth else self.next
-        if moved.size:  # 0-cost steps reached states stored one level deeper
-            moved_list = moved.tolist()
-            self.level_counts[level + 1] -= len(moved_list)
-            self.level_counts[level] += len(moved_list)
-            target.append(fps[moved], [get(i) for i in moved_list])
-        target.append(fps[fresh], new_states)
+    def import_states(self, data: bytes) -> int:
+        for fps_b, packed in marshal.loads(data):
+            self.current.append(np.frombuffer(fps_b, dtype=np.uint64).copy(),
+                                marshal.loads(packed))
+        return self.current.unread
 
     def _check(self, level: int, fps: np.ndarray, states: list) -> None:
         """Invariants and witnesses on newly stored states; per property the smallest
@@ -309,16 +367,17 @@ class Shard:
              + self.next.spilled_states,
              "spilled_total": self.spilled[1] + self.current.spilled_bytes
              + self.next.spilled_bytes,
+             "moved": np.concatenate(self.moved_now).tobytes() if self.moved_now else b"",
              **({"por": self.reducer.stats()} if self.reducer is not None else {})})
 
-    def begin_level(self, decided: Sequence[str]) -> int:
-        """Make the next level current; stop checking the properties already decided."""
+    def begin_level(self, decided: Sequence[str], moved: bytes = b"") -> int:
+        """Make the next level current; stop checking the properties already decided;
+        ``moved``: states every owner moved to the level just done (skipped now)."""
         self.drop_properties(decided)
+        self.skip = np.sort(np.frombuffer(moved, dtype=np.uint64))
         self.spilled = (self.spilled[0] + self.current.spilled_states,
                         self.spilled[1] + self.current.spilled_bytes)
-        self.sent_prev = (np.sort(np.concatenate(self.sent_now)) if self.sent_now
-                          else np.zeros(0, dtype=np.uint64))
-        self.sent_now = []
+        self.moved_now = []
         self.current.close()
         self.current = self.next
         self.depth += 1
@@ -348,6 +407,9 @@ class Shard:
         np.savez(out / f"store-{self.id}.npz", **self.store.arrays())
         self.current.save(out / f"current-{self.id}.bin")
         self.next.save(out / f"next-{self.id}.bin")
+        moved = np.concatenate(self.moved_now) if self.moved_now else np.zeros(0, np.uint64)
+        np.save(out / f"moved-{self.id}.npy", moved)
+        np.save(out / f"skip-{self.id}.npy", self.skip)
         return {"level_counts": self.level_counts, "found": self.found,
                 "deadlocks": self.deadlocks, "deadlock": self.deadlock,
                 "generated": self.generated, "expanded": self.expanded}
@@ -364,6 +426,10 @@ class Shard:
         self.current = self._level(self.depth)
         self.next = self._level(self.depth + 1)
         for old in range(old_shards):
+            # POR's moved states: every shard skips their old copies; one shard reports
+            self.skip = np.union1d(self.skip, np.load(folder / f"skip-{old}.npy"))
+            if self.id == 0:
+                self.moved_now.append(np.load(folder / f"moved-{old}.npy"))
             with np.load(folder / f"store-{old}.npz") as data:
                 arrays = {k: data[k] for k in data.files}
             self.store.load(arrays, mine(arrays["fps"]))
@@ -422,44 +488,3 @@ class _Outbox:
                     per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
                                             [states[i] for i in sel.tolist()], None)
         return [(d, p) for d, p in enumerate(per_dest) if p]
-
-
-def _member(fps: np.ndarray, sorted_fps: np.ndarray) -> np.ndarray:
-    """Whether each of ``fps`` is in the sorted array (binary search, in C)."""
-    if not len(sorted_fps):
-        return np.zeros(len(fps), dtype=bool)
-    at = np.searchsorted(sorted_fps, fps)
-    at[at == len(sorted_fps)] = 0
-    return sorted_fps[at] == fps
-
-
-def _encode_batch(parts: dict[str, tuple], needed: np.ndarray | None) -> bytes:
-    """A batch as bytes; ``needed`` (for ``next``): which states to include (the others go
-    as links only, with an empty state)."""
-    wire = {}
-    for kind, (fps, parents, pos, states, _) in parts.items():
-        if kind == "probe":
-            wire[kind] = (fps.tobytes(),)
-            continue
-        if kind == "next" and needed is not None:
-            dumps = marshal.dumps
-            packed = [dumps(s, 2) if want else b"" for s, want in
-                      zip(states, needed.tolist(), strict=True)]
-        else:
-            packed = [marshal.dumps(s, 2) for s in states]
-        wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes(),
-                      packed)
-    return marshal.dumps(wire)
-
-
-def _decode_batch(data: bytes) -> dict[str, tuple]:
-    parts = {}
-    for kind, fields in marshal.loads(data).items():
-        fps = np.frombuffer(fields[0], dtype=np.uint64)
-        if kind == "probe":
-            parts[kind] = (fps, None, None, None, None)
-        else:
-            parts[kind] = (fps, np.frombuffer(fields[1], dtype=np.uint64),
-                           np.frombuffer(fields[2], dtype=np.uint16).astype(np.int64),
-                           None, fields[3])
-    return parts
