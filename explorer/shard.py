@@ -1,18 +1,20 @@
 """One shard of a breadth-first search partitioned by fingerprint.
 
-A shard owns the states whose fingerprint is ``fp % shards == id``: their visited set with
-links (``LinkStore``), the part of the current and next level it owns (``Level``, spilled
-to disk beyond a memory budget), and the property checks of the states it stores. It
-expands its part of the current level and sends each successor to its owner in batches;
-it knows nothing of processes or machines (a backend decides where shards live) and
-nothing of the protocol (it only calls the Model interface).
+A shard *owns* the states whose fingerprint is ``fp % shards == id``: their visited set
+with links (``LinkStore``) and the per-level counts. It *expands* the states it keeps in
+its current level and sends, for each successor owned elsewhere, only the fingerprint and
+the candidate link (parent fingerprint, action position) to the owner. The owner answers
+which are new; the asking shard then checks those states and keeps them in its next
+level. So states never cross shards during a level (only at its start, to even out the
+load, and in checkpoints): the cost of partitioning is a few bytes per successor, not an
+encode and decode of every state. Which shard expands a state changes nothing that is
+found: counts, links and verdicts are settled by the owners, in fingerprint order.
 
-Successor batches carry, per successor, its fingerprint, its candidate link (parent
-fingerprint, action position) and the state itself, ``marshal``-encoded one by one so that
-the owner decodes only the states that are new to it. A batch's parts: ``next`` (full
-expansion: one step deeper), ``same`` (partial-order reduction's 0-cost steps: the level
-being expanded) and ``probe`` (fingerprints only: at the depth bound, "does anything lie
-beyond?").
+Levels are ``Level`` objects, spilled to disk beyond a memory budget. A batch has up to
+three parts: ``next`` (full expansion: one step deeper), ``same`` (partial-order
+reduction's 0-cost steps: the level being expanded) and ``probe`` (fingerprints only: at
+the depth bound, "does anything lie beyond?"). The shard knows nothing of processes or
+machines (a backend decides where shards live) and nothing of the protocol.
 """
 
 from __future__ import annotations
