@@ -12,8 +12,11 @@ situation must be reachable, and it is not a violation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import ast
+import importlib
+from collections.abc import Callable, Iterable, Sequence
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
@@ -161,8 +164,8 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
         return order_problem is None
 
     return [
-        invariant("Leadership", leadership, leadership.__doc__ or ""),
-        invariant("EpochMonotonic", epoch_monotonic, epoch_monotonic.__doc__ or ""),
+        invariant("Leadership", leadership, _doc(leadership)),
+        invariant("EpochMonotonic", epoch_monotonic, _doc(epoch_monotonic)),
         invariant(
             "DecisionSupported", decision_supported,
             "DecisionSupported (§8.3 item 4): a server that left LOOKING through the quorum "
@@ -185,11 +188,30 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "transitive and total on the vote values in play (a static check of the "
             "configuration, reported on the initial state"
             + (f"; here: {order_problem}" if order_problem else "") + ")."),
-        witness("LeaderEstablished", leader_established, leader_established.__doc__ or ""),
+        witness("LeaderEstablished", leader_established, _doc(leader_established)),
         witness("TwoLeadingSameRound", two_leading_same_round,
-                two_leading_same_round.__doc__ or ""),
+                _doc(two_leading_same_round)),
         *liveness_properties(m),
     ]
+
+
+def _doc(function: Callable) -> str:
+    """The docstring of a predicate, the text of its property's description. A module
+    compiled with mypyc (``zkcheck._native``) keeps no docstrings, so they are then read
+    from the source, where they are the same text."""
+    if function.__doc__:
+        return function.__doc__
+    global _SOURCE_DOCS
+    if _SOURCE_DOCS is None:
+        package, _, leaf = __name__.rpartition(".")  # not __file__: wrong when compiled
+        source = Path(importlib.import_module(package).__path__[0]) / f"{leaf}.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        _SOURCE_DOCS = {node.name: ast.get_docstring(node, clean=False) or ""
+                        for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return _SOURCE_DOCS.get(function.__name__, "")
+
+
+_SOURCE_DOCS: dict[str, str] | None = None
 
 
 def select_properties(properties: Sequence[Property], names: Iterable[str]) -> list[Property]:

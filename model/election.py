@@ -22,7 +22,7 @@ Decisions written down here (where the notes leave a question):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from zkcheck.model.state import (
     B_TIMEOUT,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------- helpers
 
-LEADER_EPOCH_BITS = LEADER_BITS | ~((1 << EPOCH_SHIFT) - 1)
+LEADER_EPOCH_BITS: Final = LEADER_BITS | ~((1 << EPOCH_SHIFT) - 1)
 """Mask of a vote word's leader and peerEpoch: the equality of two FOLLOWING/LEADING votes
 of the same version (§3.2)."""
 

@@ -10,7 +10,7 @@ normal behaviour, not a fault-injection artefact.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from zkcheck.model.state import (
     B_CRASH,
@@ -35,7 +35,7 @@ from zkcheck.model.state import (
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
-INITIAL_PROPOSAL = pack_key(-1, -1, 0)
+INITIAL_PROPOSAL: Final = pack_key(-1, -1, 0)
 """``proposedLeader = -1, proposedZxid = -1`` and ``proposedEpoch`` 0 as a new FLE object
 starts (§2.2); replaced at the first StartRound."""
 

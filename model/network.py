@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
 
-def send(chans: list, n: int, i: int, j: int, msg: tuple) -> None:
+def send(chans: list, n: int, i: int, j: int, msg: int) -> None:
     """Queue ``msg`` for j at i, overwriting what was queued (§4.2 item 3). ``chans`` is a
     mutable copy of the channel tuple."""
     c = chans[i * n + j]
