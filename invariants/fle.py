@@ -55,7 +55,7 @@ def leadership(state: tuple) -> bool:
     moment a quorum (including the leader) acknowledged the leader's new epoch and it set
     currentEpoch (§7 L3); the model appends (epoch, leader) to the history then. This is
     the property Zab relies on for one history per epoch; FLE alone does not give it."""
-    hist = state[5]
+    hist: tuple = state[5]
     if len(hist) < 2:
         return True
     for a, b in zip(hist, hist[1:], strict=False):
@@ -69,22 +69,30 @@ def epoch_monotonic(state: tuple) -> bool:
     refuses to start otherwise), and neither ever decreases -- each equals the largest value
     ever written to it (kept as a high-water mark next to it, across crashes). A decrease
     would let a server acknowledge an epoch twice and break Leadership."""
+    s: tuple
     for s in state[0]:
-        hwm = s[F_HWM]
-        if hwm[0] != s[F_CE] or hwm[1] != s[F_AE] or hwm[1] < hwm[0]:
+        hwm: tuple = s[F_HWM]
+        hce: int = hwm[0]
+        hae: int = hwm[1]
+        ce: int = s[F_CE]
+        ae: int = s[F_AE]
+        if hce != ce or hae != ae or hae < hce:
             return False
     return True
 
 
 def _decision_supported(m: FLEModel, state: tuple) -> bool:
+    s: tuple
     for k, s in enumerate(state[0]):
-        dec = s[F_DEC]
+        dec: tuple | None = s[F_DEC]
         if dec is None:
             continue
-        kind, mask, clock_before = dec
+        kind: int = dec[0]
+        mask: int = dec[1]
+        clock_before: int = dec[2]
         if not m.quorum[mask]:
             return False
-        result = s[F_RESULT]
+        result: int = s[F_RESULT]
         if kind != D_LOOKING and vote_leader(result) == m.sids[k] and \
                 vote_round(result) != clock_before:
             return False
@@ -101,8 +109,9 @@ def _established_up_to_date(state: tuple) -> bool:
 def leader_established(state: tuple) -> bool:
     """Witness LeaderEstablished: some running leader has established its epoch (a quorum
     acknowledged it, §7 L3) -- the election and discovery can complete at all."""
+    s: tuple
     for s in state[0]:
-        z = s[F_ZAB]
+        z: tuple | None = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER and z[1] >= L_SYNC:
             return True
     return False
@@ -111,9 +120,15 @@ def leader_established(state: tuple) -> bool:
 def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
     election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
-    rounds = [vote_round(s[F_RESULT]) for s in state[0]
-              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
-    return len(rounds) > 1 and len(set(rounds)) < len(rounds)
+    seen = 0  # bit (round + 1) per LEADING server's round; rounds are -1..62
+    s: tuple
+    for s in state[0]:
+        if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN:
+            bit = 1 << (vote_round(s[F_RESULT]) + 1)
+            if seen & bit:
+                return True
+            seen |= bit
+    return False
 
 
 def vote_values(config: ModelConfig, model: FLEModel | None = None) -> list[tuple[int, int, int]]:

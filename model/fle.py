@@ -95,6 +95,7 @@ class FLEModel:
         self.verifier = verifier if verifier is not None else QuorumMaj(config.voters)
         self.weight: Callable[[int], int] = self.verifier.weight
         self.better = make_better(self.weight, self.variant)
+        self.exit_when_all_heard = self.variant.exit_when_all_heard  # read on the hot path
         voter_bits = sum(1 << k for k in self.voter_idx)
 
         def sid_mask(mask: int) -> int:
@@ -212,29 +213,29 @@ class FLEModel:
         channel, then faults. Guards are evaluated here; the effect functions' docstrings
         state them."""
         out: list[tuple[str, tuple]] = []
-        append = out.append
-        servers = state[0]
-        timeouts = state[3][B_TIMEOUT]
+        servers: tuple = state[0]
+        timeouts: int = state[3][B_TIMEOUT]
+        s: tuple
         for k, s in enumerate(servers):
-            phase = s[F_PHASE]
+            phase: int = s[F_PHASE]
             if phase == P_ROUND:
                 if s[F_QUEUE]:
-                    append((self.lbl_process[k], election.process(self, state, k)))
+                    out.append((self.lbl_process[k], election.process(self, state, k)))
                 elif (timeouts or self.free_timeouts) and election.have_delivered(
                         self, state, k):
-                    append((self.lbl_timeout[k], election.timeout(self, state, k)))
+                    out.append((self.lbl_timeout[k], election.timeout(self, state, k)))
             elif phase == P_FINAL:
                 if s[F_QUEUE]:
-                    append((self.lbl_drain[k], election.finalize_drain(self, state, k)))
+                    out.append((self.lbl_drain[k], election.finalize_drain(self, state, k)))
                 else:
-                    append((self.lbl_decide[k], election.finalize_decide(self, state, k)))
+                    out.append((self.lbl_decide[k], election.finalize_decide(self, state, k)))
             elif phase == P_ROLE:
                 zab.role_actions(self, state, k, out)
             elif phase == P_IDLE:
                 if s[F_CLOCK] < self.max_round:
-                    append((self.lbl_start[k], election.start_round(self, state, k)))
+                    out.append((self.lbl_start[k], election.start_round(self, state, k)))
             elif phase == P_DECIDED:
-                append((self.lbl_publish[k], election.publish(self, state, k)))
+                out.append((self.lbl_publish[k], election.publish(self, state, k)))
         for gen in self._pair_generators:
             gen(self, state, out)
         return out

@@ -51,18 +51,20 @@ def gen_transmit(m: FLEModel, st: tuple, out: list) -> None:
     """Transmit(i, j) (§4.2 item 4, §4.5): the SendWorker of a live connection takes the
     queued message, remembers it as ``lastMessageSent`` and writes it to the socket.
     Guard: connected, something queued, fewer than ``wire_capacity`` messages in flight."""
-    chans = st[1]
-    links = st[2]
+    chans: tuple = st[1]
+    links: int = st[2]
     cap = m.wire_capacity
+    c: tuple
     for ci, bit, label in m.pair_chans:
         if not links & bit:
             continue
         c = chans[ci]
         msg = c[0]
-        if msg is None or len(c[1]) >= cap:
+        wire: tuple = c[1]
+        if msg is None or len(wire) >= cap:
             continue
         nc = list(chans)
-        nc[ci] = (None, c[1] + (msg,), msg)
+        nc[ci] = (None, wire + (msg,), msg)
         out.append((label, (st[0], tuple(nc), links, st[3], st[4], st[5])))
 
 
@@ -73,16 +75,18 @@ def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
     Guard: something in flight (a wire is non-empty only while the pair is connected) and,
     with a ``recv_capacity`` bound, j's recvqueue has room if j is LOOKING (back-pressure,
     see ``zkcheck.model.config.Bounds``)."""
-    chans = st[1]
+    chans: tuple = st[1]
     n = m.n
     cap = m.recv_capacity
+    c: tuple
+    servers: tuple
     for ci, i, j, label in m.deliver_chans:
         c = chans[ci]
-        wire = c[1]
+        wire: tuple = c[1]
         if not wire:
             continue
         if cap:
-            r = st[0][j]
+            r: tuple = st[0][j]
             if r[F_STATE] == LOOKING and len(r[F_QUEUE]) >= cap:
                 continue
         servers = st[0]

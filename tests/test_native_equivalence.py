@@ -77,6 +77,21 @@ def test_figures_match_ef93e5d_interpreted():
     assert [tuple(f) for f in out["figures"]] == [(n, sha) for _, _, n, sha in CONFIGS]
 
 
+def test_a_changed_source_is_stale(tmp_path):
+    """The import guard uses the interpreted modules once a compiled source was edited."""
+    (tmp_path / "model").mkdir()
+    source = tmp_path / "model" / "state.py"
+    source.write_text("X = 1\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(
+        {"zkcheck.model.state": hashlib.sha256(source.read_bytes()).hexdigest()}))
+    assert _native.stale_sources(tmp_path, manifest) == []
+    source.write_text("X = 2\n")
+    assert _native.stale_sources(tmp_path, manifest) == [source]
+    source.unlink()
+    assert _native.stale_sources(tmp_path, manifest) == [source]
+
+
 if __name__ == "__main__":
     result = figures()
     print(json.dumps({"figures": result, "modules": sorted(set(_native.status().values()))}))

@@ -81,17 +81,25 @@ class _Guard(importlib.abc.MetaPathFinder):
         manifest = Path(__file__).with_name(MANIFEST)
         if not manifest.exists():
             return False  # a wheel install: sources and extensions ship together
-        built = json.loads(manifest.read_text())
-        root = directory.parent  # holds model/ and invariants/ (or zkcheck/model/ ...)
-        for name, digest in built.items():
-            package, _, leaf = name.rpartition(".")
-            src = root / package.rpartition(".")[2] / f"{leaf}.py"
-            if not src.exists() or hashlib.sha256(src.read_bytes()).hexdigest() != digest:
-                warnings.warn(
-                    f"zkcheck: {src} changed since the compiled model was built; using the "
-                    "interpreted modules (run `make venv` to rebuild)", stacklevel=2)
-                return True
-        return False
+        # directory holds the package's modules; its parent holds model/ and invariants/
+        changed = stale_sources(directory.parent, manifest)
+        if changed:
+            warnings.warn(
+                f"zkcheck: {changed[0]} changed since the compiled model was built; using the "
+                "interpreted modules (run `make venv` to rebuild)", stacklevel=2)
+        return bool(changed)
+
+
+def stale_sources(root: Path, manifest: Path) -> list[Path]:
+    """Compiled sources under ``root`` (``model/state.py`` ...) whose SHA-256 differs from the
+    one ``manifest`` recorded at build time (or that are gone)."""
+    changed = []
+    for name, digest in json.loads(manifest.read_text()).items():
+        package, _, leaf = name.rpartition(".")
+        src = root / package.rpartition(".")[2] / f"{leaf}.py"
+        if not src.exists() or hashlib.sha256(src.read_bytes()).hexdigest() != digest:
+            changed.append(src)
+    return changed
 
 
 GUARD = _Guard()
