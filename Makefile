@@ -38,6 +38,7 @@ $(STAMP): pyproject.toml $(NATIVE_SRC)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -c 'from zkcheck._native import main; main()'
 	touch $(STAMP)
 
 lint: venv

@@ -30,6 +30,7 @@ from _native import MANIFEST, NATIVE_MODULES  # noqa: E402
 
 sys.path.pop(0)
 STAGE = ROOT / "build" / "mypyc-src"
+GROUP = "zkcheck.native"  # the shared library of the compiled modules: zkcheck/native__mypyc
 
 
 def warn(message: str) -> None:
@@ -70,6 +71,8 @@ def remove_previous_build() -> None:
     for module in NATIVE_MODULES:
         for built in source_of(module).parent.glob(module.rpartition(".")[2] + ".*.so"):
             built.unlink()
+    for built in (ROOT / "zkcheck").glob(f"{GROUP.rpartition('.')[2]}__mypyc.*.so"):
+        built.unlink()
     (ROOT / "zkcheck" / MANIFEST).unlink(missing_ok=True)
 
 
@@ -87,7 +90,7 @@ def native_extensions() -> list:
         files = stage_sources()
         os.chdir(STAGE)
         return mypycify([*files, "--ignore-missing-imports", "--follow-imports=silent"],
-                        opt_level="3", group_name="zkcheck.native",
+                        opt_level="3", group_name=GROUP,
                         target_dir=str(ROOT / "build" / "mypyc-c"))
     except BaseException as exc:  # mypy reports type errors with SystemExit
         traceback.print_exc()

@@ -116,3 +116,20 @@ def status() -> dict[str, str]:
     compiled)."""
     return {name: GUARD.loaded.get(name, "compiled") for name in NATIVE_MODULES
             if name in sys.modules}
+
+
+def main() -> None:
+    """One line saying whether the compiled model is in use
+    (``make venv`` prints it, because pip hides the build's own warning)."""
+    import inspect
+
+    from zkcheck.model import election
+
+    if not inspect.isfunction(election.process):
+        print("zkcheck: compiled model in use (mypyc)")
+    elif os.environ.get(PURE_ENV):
+        print(f"zkcheck: interpreted model in use ({PURE_ENV} is set)")
+    else:
+        print("zkcheck: WARNING: the model is not compiled (the build fell back to the "
+              "interpreted modules: same results, slower; see "
+              "docs/performance.md)", file=sys.stderr)
