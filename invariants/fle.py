@@ -69,8 +69,9 @@ def epoch_monotonic(state: tuple) -> bool:
     refuses to start otherwise), and neither ever decreases -- each equals the largest value
     ever written to it (kept as a high-water mark next to it, across crashes). A decrease
     would let a server acknowledge an epoch twice and break Leadership."""
+    servers: tuple = state[0]  # typed: compiled, a tuple is iterated without an iterator
     s: tuple
-    for s in state[0]:
+    for s in servers:
         hwm: tuple = s[F_HWM]
         hce: int = hwm[0]
         hae: int = hwm[1]
@@ -82,8 +83,9 @@ def epoch_monotonic(state: tuple) -> bool:
 
 
 def _decision_supported(m: FLEModel, state: tuple) -> bool:
+    servers: tuple = state[0]
     s: tuple
-    for k, s in enumerate(state[0]):
+    for k, s in enumerate(servers):
         dec: tuple | None = s[F_DEC]
         if dec is None:
             continue
@@ -100,7 +102,8 @@ def _decision_supported(m: FLEModel, state: tuple) -> bool:
 
 
 def _established_up_to_date(state: tuple) -> bool:
-    for h in state[5]:
+    hist: tuple = state[5]
+    for h in hist:
         if h[H_MAXACK] > h[H_SUMMARY]:
             return False
     return True
@@ -109,8 +112,9 @@ def _established_up_to_date(state: tuple) -> bool:
 def leader_established(state: tuple) -> bool:
     """Witness LeaderEstablished: some running leader has established its epoch (a quorum
     acknowledged it, §7 L3) -- the election and discovery can complete at all."""
+    servers: tuple = state[0]
     s: tuple
-    for s in state[0]:
+    for s in servers:
         z: tuple | None = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER and z[1] >= L_SYNC:
             return True
@@ -121,9 +125,11 @@ def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
     election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
     seen = 0  # bit (round + 1) per LEADING server's round; rounds are -1..62
+    servers: tuple = state[0]
     s: tuple
-    for s in state[0]:
-        if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN:
+    for s in servers:
+        st: int = s[F_STATE]
+        if st == LEADING and s[F_PHASE] != P_DOWN:
             bit = 1 << (vote_round(s[F_RESULT]) + 1)
             if seen & bit:
                 return True

@@ -84,8 +84,9 @@ def blocked_by_bound(m: FLEModel, state: tuple) -> bool:
                 or (phase == P_IDLE and s[F_CLOCK] < m.max_round)):
             return False
     if not m.recv_capacity:
+        chans: tuple = state[1]
         c: tuple | None
-        for c in state[1]:
+        for c in chans:
             if c is not None and c[1]:
                 return False
     no_timeouts = not (state[3][B_TIMEOUT] or m.free_timeouts)

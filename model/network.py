@@ -147,7 +147,7 @@ def _break_connections(m: FLEModel, st: tuple, out: list, pairs: tuple, budget_i
                        reconnect: bool) -> None:
     """One successor per connected pair: what was in flight is lost; with ``reconnect`` the
     link stays up and each side re-sends ``last`` as a new connection does (§4.2 item 5)."""
-    budget = st[3]
+    budget: tuple = st[3]
     if not budget[budget_index]:
         return
     chans, links = st[1], st[2]
