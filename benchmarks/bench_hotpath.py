@@ -177,15 +177,19 @@ def end_to_end(tree: str | None, pure: bool, depth: int) -> tuple[float, str]:
         env["ZKCHECK_PURE"] = "1"
     prelude = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
                f"import bench_hotpath; bench_hotpath.import_tree({tree!r}); " if tree else "")
-    code = prelude + ("import sys; from zkcheck.cli import main; sys.argv = ['zkcheck', "
-                      f"'explore', '--servers', '3', '--depth', '{depth}']; main()")
+    code = prelude + (
+        "import inspect, sys; from zkcheck.model import election; "
+        "print('[interpreted]' if inspect.isfunction(election.process) else '[compiled]'); "
+        "from zkcheck.cli import main; sys.argv = ['zkcheck', "
+        f"'explore', '--servers', '3', '--depth', '{depth}']; main()")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     stdout = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    states = next((line.strip() for line in stdout.splitlines() if "distinct" in line), "?")
-    return usage.ru_utime + usage.ru_stime, states
+    lines = stdout.splitlines()
+    states = next((line.strip() for line in lines if "distinct" in line), "?")
+    return usage.ru_utime + usage.ru_stime, f"{lines[0] if lines else ''} {states}"
 
 
 def main() -> None:

@@ -110,13 +110,14 @@ def broadcast(m: FLEModel, sl: list, k: int, nc: list) -> None:
     other than ``k`` (overwriting) and, if ``k`` is a voter, deliver it to itself through the
     loopback (appended to its own recvqueue). ``sl`` is ``k``'s server fields as a list,
     ``nc`` a mutable copy of the channels."""
-    msg = key_to_vote(sl[F_PROP], sl[F_CLOCK], LOOKING)
+    word = key_to_vote(sl[F_PROP], sl[F_CLOCK], LOOKING)
+    msg: object = word  # boxed once: compiled, every store of an int would box a new copy
     c: tuple
     for ci in m.bcast_chans[k]:
         c = nc[ci]
         nc[ci] = (msg, c[1], c[2])
     if m.voter[k]:
-        sl[F_QUEUE] = sl[F_QUEUE] + (msg << SENDER_BITS | k,)
+        sl[F_QUEUE] = sl[F_QUEUE] + (word << SENDER_BITS | k,)
 
 
 def looking_support(m: FLEModel, recv: tuple, target: int) -> int:
