@@ -12,8 +12,11 @@ situation must be reachable, and it is not a violation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import ast
+import importlib
+from collections.abc import Callable, Iterable, Sequence
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
@@ -52,7 +55,7 @@ def leadership(state: tuple) -> bool:
     moment a quorum (including the leader) acknowledged the leader's new epoch and it set
     currentEpoch (§7 L3); the model appends (epoch, leader) to the history then. This is
     the property Zab relies on for one history per epoch; FLE alone does not give it."""
-    hist = state[5]
+    hist: tuple = state[5]
     if len(hist) < 2:
         return True
     for a, b in zip(hist, hist[1:], strict=False):
@@ -66,22 +69,32 @@ def epoch_monotonic(state: tuple) -> bool:
     refuses to start otherwise), and neither ever decreases -- each equals the largest value
     ever written to it (kept as a high-water mark next to it, across crashes). A decrease
     would let a server acknowledge an epoch twice and break Leadership."""
-    for s in state[0]:
-        hwm = s[F_HWM]
-        if hwm[0] != s[F_CE] or hwm[1] != s[F_AE] or hwm[1] < hwm[0]:
+    servers: tuple = state[0]  # typed: compiled, a tuple is iterated without an iterator
+    s: tuple
+    for s in servers:
+        hwm: tuple = s[F_HWM]
+        hce: int = hwm[0]
+        hae: int = hwm[1]
+        ce: int = s[F_CE]
+        ae: int = s[F_AE]
+        if hce != ce or hae != ae or hae < hce:
             return False
     return True
 
 
 def _decision_supported(m: FLEModel, state: tuple) -> bool:
-    for k, s in enumerate(state[0]):
-        dec = s[F_DEC]
+    servers: tuple = state[0]
+    s: tuple
+    for k, s in enumerate(servers):
+        dec: tuple | None = s[F_DEC]
         if dec is None:
             continue
-        kind, mask, clock_before = dec
+        kind: int = dec[0]
+        mask: int = dec[1]
+        clock_before: int = dec[2]
         if not m.quorum[mask]:
             return False
-        result = s[F_RESULT]
+        result: int = s[F_RESULT]
         if kind != D_LOOKING and vote_leader(result) == m.sids[k] and \
                 vote_round(result) != clock_before:
             return False
@@ -89,7 +102,8 @@ def _decision_supported(m: FLEModel, state: tuple) -> bool:
 
 
 def _established_up_to_date(state: tuple) -> bool:
-    for h in state[5]:
+    hist: tuple = state[5]
+    for h in hist:
         if h[H_MAXACK] > h[H_SUMMARY]:
             return False
     return True
@@ -98,8 +112,10 @@ def _established_up_to_date(state: tuple) -> bool:
 def leader_established(state: tuple) -> bool:
     """Witness LeaderEstablished: some running leader has established its epoch (a quorum
     acknowledged it, §7 L3) -- the election and discovery can complete at all."""
-    for s in state[0]:
-        z = s[F_ZAB]
+    servers: tuple = state[0]
+    s: tuple
+    for s in servers:
+        z: tuple | None = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER and z[1] >= L_SYNC:
             return True
     return False
@@ -108,9 +124,17 @@ def leader_established(state: tuple) -> bool:
 def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
     election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
-    rounds = [vote_round(s[F_RESULT]) for s in state[0]
-              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
-    return len(rounds) > 1 and len(set(rounds)) < len(rounds)
+    seen = 0  # bit (round + 1) per LEADING server's round; rounds are -1..62
+    servers: tuple = state[0]
+    s: tuple
+    for s in servers:
+        st: int = s[F_STATE]
+        if st == LEADING and s[F_PHASE] != P_DOWN:
+            bit = 1 << (vote_round(s[F_RESULT]) + 1)
+            if seen & bit:
+                return True
+            seen |= bit
+    return False
 
 
 def vote_values(config: ModelConfig, model: FLEModel | None = None) -> list[tuple[int, int, int]]:
@@ -161,8 +185,8 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
         return order_problem is None
 
     return [
-        invariant("Leadership", leadership, leadership.__doc__ or ""),
-        invariant("EpochMonotonic", epoch_monotonic, epoch_monotonic.__doc__ or ""),
+        invariant("Leadership", leadership, _doc(leadership)),
+        invariant("EpochMonotonic", epoch_monotonic, _doc(epoch_monotonic)),
         invariant(
             "DecisionSupported", decision_supported,
             "DecisionSupported (§8.3 item 4): a server that left LOOKING through the quorum "
@@ -185,11 +209,30 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "transitive and total on the vote values in play (a static check of the "
             "configuration, reported on the initial state"
             + (f"; here: {order_problem}" if order_problem else "") + ")."),
-        witness("LeaderEstablished", leader_established, leader_established.__doc__ or ""),
+        witness("LeaderEstablished", leader_established, _doc(leader_established)),
         witness("TwoLeadingSameRound", two_leading_same_round,
-                two_leading_same_round.__doc__ or ""),
+                _doc(two_leading_same_round)),
         *liveness_properties(m),
     ]
+
+
+def _doc(function: Callable) -> str:
+    """The docstring of a predicate, the text of its property's description. A module
+    compiled with mypyc (``zkcheck._native``) keeps no docstrings, so they are then read
+    from the source, where they are the same text."""
+    if function.__doc__:
+        return function.__doc__
+    global _SOURCE_DOCS
+    if _SOURCE_DOCS is None:
+        package, _, leaf = __name__.rpartition(".")  # not __file__: wrong when compiled
+        source = Path(importlib.import_module(package).__path__[0]) / f"{leaf}.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        _SOURCE_DOCS = {node.name: ast.get_docstring(node, clean=False) or ""
+                        for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return _SOURCE_DOCS.get(function.__name__, "")
+
+
+_SOURCE_DOCS: dict[str, str] | None = None
 
 
 def select_properties(properties: Sequence[Property], names: Iterable[str]) -> list[Property]:

@@ -74,16 +74,21 @@ def established_leaders(m: FLEModel, state: tuple) -> list[int]:
 def blocked_by_bound(m: FLEModel, state: tuple) -> bool:
     """Some up server is blocked only by a bound (see the module docstring) and no action
     is enabled at all."""
-    servers = state[0]
+    servers: tuple = state[0]
     # cheap exits first (evaluated on every stored state): a server-local step that the
     # model's guards enable (FLEModel.actions) or a message in flight means no deadlock
+    s: tuple
     for s in servers:
-        phase = s[F_PHASE]
-        if (phase in (P_FINAL, P_DECIDED) or (phase == P_ROUND and s[F_QUEUE])
+        phase: int = s[F_PHASE]
+        if (phase == P_FINAL or phase == P_DECIDED or (phase == P_ROUND and s[F_QUEUE])
                 or (phase == P_IDLE and s[F_CLOCK] < m.max_round)):
             return False
-    if not m.recv_capacity and any(c is not None and c[1] for c in state[1]):
-        return False
+    if not m.recv_capacity:
+        chans: tuple = state[1]
+        c: tuple | None
+        for c in chans:
+            if c is not None and c[1]:
+                return False
     no_timeouts = not (state[3][B_TIMEOUT] or m.free_timeouts)
     for k, s in enumerate(servers):
         phase = s[F_PHASE]

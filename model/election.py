@@ -22,7 +22,7 @@ Decisions written down here (where the notes leave a question):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from zkcheck.model.state import (
     B_TIMEOUT,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------- helpers
 
-LEADER_EPOCH_BITS = LEADER_BITS | ~((1 << EPOCH_SHIFT) - 1)
+LEADER_EPOCH_BITS: Final = LEADER_BITS | ~((1 << EPOCH_SHIFT) - 1)
 """Mask of a vote word's leader and peerEpoch: the equality of two FOLLOWING/LEADING votes
 of the same version (§3.2)."""
 
@@ -86,12 +86,14 @@ def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int
     if not m.voter[i]:
         return s, with_round_state(s[F_VOTE], s[F_CLOCK], s[F_STATE])
     if s[F_STATE] == LOOKING:
-        ns = s[:F_QUEUE] + (s[F_QUEUE] + (msg << SENDER_BITS | i,),) + s[F_QUEUE + 1:]
-        if msg & STATE_MASK == LOOKING and vote_round(msg) < s[F_CLOCK]:
-            return ns, key_to_vote(s[F_PROP], s[F_CLOCK], LOOKING)
+        queue: tuple = s[F_QUEUE]
+        ns = s[:F_QUEUE] + (queue + (msg << SENDER_BITS | i,),) + s[F_QUEUE + 1:]
+        clock: int = s[F_CLOCK]
+        if msg & STATE_MASK == LOOKING and vote_round(msg) < clock:
+            return ns, key_to_vote(s[F_PROP], clock, LOOKING)
         return ns, None
     if msg & STATE_MASK == LOOKING:
-        v = s[F_VOTE]
+        v: int = s[F_VOTE]
         if m.variant.reply_round_logicalclock:
             return s, with_round_state(v, s[F_CLOCK], s[F_STATE])
         return s, v | s[F_STATE]
@@ -108,12 +110,14 @@ def broadcast(m: FLEModel, sl: list, k: int, nc: list) -> None:
     other than ``k`` (overwriting) and, if ``k`` is a voter, deliver it to itself through the
     loopback (appended to its own recvqueue). ``sl`` is ``k``'s server fields as a list,
     ``nc`` a mutable copy of the channels."""
-    msg = key_to_vote(sl[F_PROP], sl[F_CLOCK], LOOKING)
+    word = key_to_vote(sl[F_PROP], sl[F_CLOCK], LOOKING)
+    msg: object = word  # boxed once: compiled, every store of an int would box a new copy
+    c: tuple
     for ci in m.bcast_chans[k]:
         c = nc[ci]
         nc[ci] = (msg, c[1], c[2])
     if m.voter[k]:
-        sl[F_QUEUE] = sl[F_QUEUE] + (msg << SENDER_BITS | k,)
+        sl[F_QUEUE] = sl[F_QUEUE] + (word << SENDER_BITS | k,)
 
 
 def looking_support(m: FLEModel, recv: tuple, target: int) -> int:
@@ -121,6 +125,7 @@ def looking_support(m: FLEModel, recv: tuple, target: int) -> int:
     round and peerEpoch all equal (§3.2, §5.4 termination test)."""
     mask = 0
     target &= VOTE_BITS
+    v: int | None
     for j in m.voter_idx:
         v = recv[j]
         if v is not None and v & VOTE_BITS == target:
@@ -203,18 +208,19 @@ def process(m: FLEModel, st: tuple, k: int) -> tuple:
     equal votes and checkLeader -> decide) then Step B (any round: record in
     outofelection; quorum and checkLeader -> logicalclock := n's round, decide).
     """
-    servers = st[0]
-    s = servers[k]
-    queue = s[F_QUEUE]
-    entry = queue[0]
+    servers: tuple = st[0]
+    s: tuple = servers[k]
+    queue: tuple = s[F_QUEUE]
+    entry: int = queue[0]
     sender = entry & 63
     n = entry >> SENDER_BITS
     sl = list(s)
     sl[F_QUEUE] = queue[1:]
-    nc = None
+    nc: list | None = None
+    recv: tuple | None
     if m.voter_by_leader1[n >> LEADER_SHIFT & 63]:
         nst = n & STATE_MASK
-        clock = s[F_CLOCK]
+        clock: int = s[F_CLOCK]
         if nst == LOOKING:
             better = m.better
             rnd = vote_round(n)
@@ -235,13 +241,14 @@ def process(m: FLEModel, st: tuple, k: int) -> tuple:
                     nc = list(st[1])
                     broadcast(m, sl, k, nc)
             if recv is not None:
-                recv = recv[:sender] + (n,) + recv[sender + 1:]
-                sl[F_RECV] = recv
+                rl = list(recv)
+                rl[sender] = n
+                sl[F_RECV] = recv = tuple(rl)
                 target = key_to_vote(sl[F_PROP], clock)
                 support = looking_support(m, recv, target)
                 if m.quorum[support]:
                     sl[F_PHASE] = P_FINAL
-                if m.variant.exit_when_all_heard and all(
+                if m.exit_when_all_heard and all(
                         recv[j] is not None for j in m.voter_idx) and m.key_weight(sl[F_PROP]):
                     rr = NO_VOTE_ROUND if m.variant.result_round_minus_one else clock
                     decide(m, sl, k, key_to_vote(sl[F_PROP], rr), (D_LOOKING, support, clock))
@@ -268,9 +275,9 @@ def _step_a_b(m: FLEModel, sl: list, k: int, sender: int, n: int) -> None:
     nleader = n & LEADER_BITS
     leader = (nleader >> LEADER_SHIFT) - 1
     if rnd == clock:
-        recv = sl[F_RECV]
-        recv = recv[:sender] + (n,) + recv[sender + 1:]
-        sl[F_RECV] = recv
+        rl = list(sl[F_RECV])
+        rl[sender] = n
+        sl[F_RECV] = recv = tuple(rl)
         if m.variant.follow_leading_same_round and n & STATE_MASK == LEADING:
             decide(m, sl, k, n, (D_STEP_A, 1 << sender, clock))
             return
@@ -288,9 +295,9 @@ def _step_a_b(m: FLEModel, sl: list, k: int, sender: int, n: int) -> None:
         if m.quorum[mask] and check_leader(m, recv, k, leader, rnd, clock):
             decide(m, sl, k, n, (D_STEP_A, mask, clock))
             return
-    ooe = sl[F_OOE]
-    ooe = ooe[:sender] + (n,) + ooe[sender + 1:]
-    sl[F_OOE] = ooe
+    ol = list(sl[F_OOE])
+    ol[sender] = n
+    sl[F_OOE] = ooe = tuple(ol)
     mask = 0
     bits = VOTE_BITS if allf else LEADER_EPOCH_BITS
     target = n & bits
@@ -309,9 +316,9 @@ def finalize_drain(m: FLEModel, st: tuple, k: int) -> tuple:
     good (whatever its state or round); otherwise put it back at the tail of recvqueue and
     leave the finalize wait (back to the main loop, which does not re-run the quorum test
     until another LOOKING notification is recorded)."""
-    s = st[0][k]
-    queue = s[F_QUEUE]
-    entry = queue[0]
+    s: tuple = st[0][k]
+    queue: tuple = s[F_QUEUE]
+    entry: int = queue[0]
     if m.better(entry >> (SENDER_BITS + KEY_SHIFT), s[F_PROP]):
         ns = s[:F_PHASE] + (P_ROUND,) + s[F_PHASE + 1:F_QUEUE] + (queue[1:] + (entry,),) + \
             s[F_QUEUE + 1:]
@@ -337,7 +344,7 @@ def finalize_decide(m: FLEModel, st: tuple, k: int) -> tuple:
 def have_delivered(m: FLEModel, st: tuple, k: int) -> bool:
     """``QuorumCnxManager.haveDelivered()`` (§4.4): true iff at least one of k's per-peer
     send queues is empty (false without peers)."""
-    chans = st[1]
+    chans: tuple = st[1]
     for ci in m.bcast_chans[k]:
         if chans[ci][0] is None:
             return True

@@ -10,7 +10,7 @@ normal behaviour, not a fault-injection artefact.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from zkcheck.model.state import (
     B_CRASH,
@@ -35,7 +35,7 @@ from zkcheck.model.state import (
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
-INITIAL_PROPOSAL = pack_key(-1, -1, 0)
+INITIAL_PROPOSAL: Final = pack_key(-1, -1, 0)
 """``proposedLeader = -1, proposedZxid = -1`` and ``proposedEpoch`` 0 as a new FLE object
 starts (§2.2); replaced at the first StartRound."""
 
@@ -84,11 +84,12 @@ def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
 def gen_crash(m: FLEModel, st: tuple, out: list) -> None:
     """Crash(i) (§4.4, §4.5): a running server stops; see the module docstring. Guard: the
     server is up and crash budget is left."""
-    budget = st[3]
+    budget: tuple = st[3]
     if not budget[B_CRASH]:
         return
     nb = budget[:B_CRASH] + (budget[B_CRASH] - 1,) + budget[B_CRASH + 1:]
-    for k, s in enumerate(st[0]):
+    servers: tuple = st[0]
+    for k, s in enumerate(servers):
         if s[F_PHASE] == P_DOWN:
             continue
         after = crash_effect(m, st, k)
@@ -100,12 +101,13 @@ def gen_restart(m: FLEModel, st: tuple, out: list) -> None:
     FLE object: logicalclock 0). Its connections are down; peers' queued and last messages
     for it are delivered once a connection comes up. Guard: down, not a late starter that
     never booted, restart budget left."""
-    budget = st[3]
+    budget: tuple = st[3]
     if not budget[B_RESTART]:
         return
     late = st[4]
     nb = budget[:B_RESTART] + (budget[B_RESTART] - 1,) + budget[B_RESTART + 1:]
-    for k, s in enumerate(st[0]):
+    servers: tuple = st[0]
+    for k, s in enumerate(servers):
         if s[F_PHASE] != P_DOWN or late >> k & 1:
             continue
         ns = list(st[0])
@@ -119,7 +121,8 @@ def gen_boot(m: FLEModel, st: tuple, out: list) -> None:
     late = st[4]
     if not late:
         return
-    for k, s in enumerate(st[0]):
+    servers: tuple = st[0]
+    for k, s in enumerate(servers):
         if not late >> k & 1:
             continue
         ns = list(st[0])

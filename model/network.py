@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
 
-def send(chans: list, n: int, i: int, j: int, msg: tuple) -> None:
+def send(chans: list, n: int, i: int, j: int, msg: int) -> None:
     """Queue ``msg`` for j at i, overwriting what was queued (§4.2 item 3). ``chans`` is a
     mutable copy of the channel tuple."""
     c = chans[i * n + j]
@@ -51,18 +51,20 @@ def gen_transmit(m: FLEModel, st: tuple, out: list) -> None:
     """Transmit(i, j) (§4.2 item 4, §4.5): the SendWorker of a live connection takes the
     queued message, remembers it as ``lastMessageSent`` and writes it to the socket.
     Guard: connected, something queued, fewer than ``wire_capacity`` messages in flight."""
-    chans = st[1]
-    links = st[2]
+    chans: tuple = st[1]
+    links: int = st[2]
     cap = m.wire_capacity
+    c: tuple
     for ci, bit, label in m.pair_chans:
         if not links & bit:
             continue
         c = chans[ci]
         msg = c[0]
-        if msg is None or len(c[1]) >= cap:
+        wire: tuple = c[1]
+        if msg is None or len(wire) >= cap:
             continue
         nc = list(chans)
-        nc[ci] = (None, c[1] + (msg,), msg)
+        nc[ci] = (None, wire + (msg,), msg)
         out.append((label, (st[0], tuple(nc), links, st[3], st[4], st[5])))
 
 
@@ -73,16 +75,18 @@ def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
     Guard: something in flight (a wire is non-empty only while the pair is connected) and,
     with a ``recv_capacity`` bound, j's recvqueue has room if j is LOOKING (back-pressure,
     see ``zkcheck.model.config.Bounds``)."""
-    chans = st[1]
+    chans: tuple = st[1]
     n = m.n
     cap = m.recv_capacity
+    c: tuple
+    servers: tuple
     for ci, i, j, label in m.deliver_chans:
         c = chans[ci]
-        wire = c[1]
+        wire: tuple = c[1]
         if not wire:
             continue
         if cap:
-            r = st[0][j]
+            r: tuple = st[0][j]
             if r[F_STATE] == LOOKING and len(r[F_QUEUE]) >= cap:
                 continue
         servers = st[0]
@@ -143,7 +147,7 @@ def _break_connections(m: FLEModel, st: tuple, out: list, pairs: tuple, budget_i
                        reconnect: bool) -> None:
     """One successor per connected pair: what was in flight is lost; with ``reconnect`` the
     link stays up and each side re-sends ``last`` as a new connection does (§4.2 item 5)."""
-    budget = st[3]
+    budget: tuple = st[3]
     if not budget[budget_index]:
         return
     chans, links = st[1], st[2]

@@ -40,83 +40,106 @@ Sids appear in message fields (``leader``); indices (0..n-1) address servers and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 # server states (§3.1 codes)
-LOOKING, FOLLOWING, LEADING, OBSERVING = 0, 1, 2, 3
+LOOKING: Final = 0
+FOLLOWING: Final = 1
+LEADING: Final = 2
+OBSERVING: Final = 3
 STATE_NAMES = ("LOOKING", "FOLLOWING", "LEADING", "OBSERVING")
 
 # election-loop phase of a server
-P_DOWN = 0  # process not running (crashed, or late starter not yet booted)
-P_IDLE = 1  # LOOKING, about to call lookForLeader (needs StartRound, §5.2)
-P_ROUND = 2  # inside lookForLeader, polling recvqueue
-P_FINAL = 3  # quorum reached, finalize wait (§5.4)
-P_DECIDED = 4  # lookForLeader returned, result not yet published (§5.5)
-P_ROLE = 5  # result published; running as follower/leader/observer (§6, §7)
+P_DOWN: Final = 0  # process not running (crashed, or late starter not yet booted)
+P_IDLE: Final = 1  # LOOKING, about to call lookForLeader (needs StartRound, §5.2)
+P_ROUND: Final = 2  # inside lookForLeader, polling recvqueue
+P_FINAL: Final = 3  # quorum reached, finalize wait (§5.4)
+P_DECIDED: Final = 4  # lookForLeader returned, result not yet published (§5.5)
+P_ROLE: Final = 5  # result published; running as follower/leader/observer (§6, §7)
 PHASE_NAMES = ("down", "idle", "round", "finalizing", "decided", "role")
 
 # server tuple fields
-F_PHASE = 0
-F_STATE = 1
-F_CLOCK = 2  # logicalclock
-F_PROP = 3  # proposal key (peerEpoch, zxid, leader)
-F_VOTE = 4  # currentVote, published (vote word)
-F_QUEUE = 5  # recvqueue
-F_RECV = 6  # recvset: tuple over indices of None | vote word
-F_OOE = 7  # outofelection: same shape
-F_RESULT = 8  # vote word returned by lookForLeader, published by Publish
-F_DEC = 9  # decision evidence (kind, support_mask, clock_before) or None
-F_CE = 10  # currentEpoch (persistent)
-F_AE = 11  # acceptedEpoch (persistent)
-F_ZXID = 12  # lastZxid (persistent, encoded)
-F_HWM = 13  # (max currentEpoch, max acceptedEpoch) ever written: history for EpochMonotonic
-F_ZAB = 14  # Zab sub-state: None, follower (Z_*), or leader (L_*) tuple
-N_FIELDS = 15
+F_PHASE: Final = 0
+F_STATE: Final = 1
+F_CLOCK: Final = 2  # logicalclock
+F_PROP: Final = 3  # proposal key (peerEpoch, zxid, leader)
+F_VOTE: Final = 4  # currentVote, published (vote word)
+F_QUEUE: Final = 5  # recvqueue
+F_RECV: Final = 6  # recvset: tuple over indices of None | vote word
+F_OOE: Final = 7  # outofelection: same shape
+F_RESULT: Final = 8  # vote word returned by lookForLeader, published by Publish
+F_DEC: Final = 9  # decision evidence (kind, support_mask, clock_before) or None
+F_CE: Final = 10  # currentEpoch (persistent)
+F_AE: Final = 11  # acceptedEpoch (persistent)
+F_ZXID: Final = 12  # lastZxid (persistent, encoded)
+F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written: history for EpochMonotonic
+F_ZAB: Final = 14  # Zab sub-state: None, follower (Z_*), or leader (L_*) tuple
+N_FIELDS: Final = 15
 
 # decision kinds (F_DEC[0])
-D_LOOKING, D_STEP_A, D_STEP_B = 0, 1, 2
+D_LOOKING: Final = 0
+D_STEP_A: Final = 1
+D_STEP_B: Final = 2
 DEC_NAMES = ("quorum of LOOKING votes", "Step A", "Step B")
 
 # learner Zab tuple: (role, phase, minus1)
-ZR_LEARNER, ZR_LEADER = 0, 1
+ZR_LEARNER: Final = 0
+ZR_LEADER: Final = 1
 # learner phases (§7 follower f1-f4)
-Z_CONNECT = 0  # has to connect and send FOLLOWERINFO
-Z_INFO = 1  # FOLLOWERINFO sent, waiting for LEADERINFO
-Z_ACKEPOCH = 2  # ACKEPOCH sent (minus1 says whether it was -1), not yet read by the leader
-Z_SYNC = 3  # ACKEPOCH read, waiting for NEWLEADER
-Z_ACKED = 4  # NEWLEADER handled (currentEpoch set), ACK read, waiting for UPTODATE
-Z_SERVING = 5  # UPTODATE received, vote refreshed
+Z_CONNECT: Final = 0  # has to connect and send FOLLOWERINFO
+Z_INFO: Final = 1  # FOLLOWERINFO sent, waiting for LEADERINFO
+Z_ACKEPOCH: Final = 2  # ACKEPOCH sent (minus1 says whether it was -1), not yet read by the leader
+Z_SYNC: Final = 3  # ACKEPOCH read, waiting for NEWLEADER
+Z_ACKED: Final = 4  # NEWLEADER handled (currentEpoch set), ACK read, waiting for UPTODATE
+Z_SERVING: Final = 5  # UPTODATE received, vote refreshed
 Z_NAMES = ("connect", "followerinfo-sent", "ackepoch-sent", "syncing", "newleader-acked",
            "serving")
 # leader Zab tuple: (ZR_LEADER, phase, epoch, mask, conn)
-L_DISCOVERY = 1  # collecting FOLLOWERINFO; epoch = candidate, mask = connecting
-L_EPOCH = 2  # epoch decided; mask = electing (ACKEPOCH)
-L_SYNC = 3  # established (currentEpoch set); mask = NEWLEADER acks
-L_BROADCAST = 4  # quorum acked NEWLEADER; serving
+L_DISCOVERY: Final = 1  # collecting FOLLOWERINFO; epoch = candidate, mask = connecting
+L_EPOCH: Final = 2  # epoch decided; mask = electing (ACKEPOCH)
+L_SYNC: Final = 3  # established (currentEpoch set); mask = NEWLEADER acks
+L_BROADCAST: Final = 4  # quorum acked NEWLEADER; serving
 L_NAMES = ("", "discovery", "epoch-decided", "established", "broadcast")
 
 # budget tuple indices
-B_CRASH, B_RESTART, B_LINK, B_TIMEOUT, B_WRITE, B_RECONNECT = 0, 1, 2, 3, 4, 5
+B_CRASH: Final = 0
+B_RESTART: Final = 1
+B_LINK: Final = 2
+B_TIMEOUT: Final = 3
+B_WRITE: Final = 4
+B_RECONNECT: Final = 5
 
 # history record fields
-H_EPOCH, H_LEADER, H_ACKED, H_SUMMARY, H_MAXACK = 0, 1, 2, 3, 4
+H_EPOCH: Final = 0
+H_LEADER: Final = 1
+H_ACKED: Final = 2
+H_SUMMARY: Final = 3
+H_MAXACK: Final = 4
 
 # top-level indices
-T_SERVERS, T_CHANS, T_LINKS, T_BUDGET, T_LATE, T_HIST = 0, 1, 2, 3, 4, 5
+T_SERVERS: Final = 0
+T_CHANS: Final = 1
+T_LINKS: Final = 2
+T_BUDGET: Final = 3
+T_LATE: Final = 4
+T_HIST: Final = 5
 
-NO_VOTE_ROUND = -1
+NO_VOTE_ROUND: Final = -1
 """Round of a vote built without one (the boot vote, §2.2; the pre-1818 result vote)."""
 
 # vote word layout
-ROUND_SHIFT, LEADER_SHIFT, ZXID_SHIFT, EPOCH_SHIFT = 2, 8, 14, 28
-KEY_SHIFT = LEADER_SHIFT
-STATE_MASK = 0b11
-ROUND_BITS = 0b111111 << ROUND_SHIFT
-LEADER_BITS = 0b111111 << LEADER_SHIFT
-VOTE_BITS = ~STATE_MASK  # leader, zxid, round, peerEpoch: the LOOKING equality of §3.2
-SENDER_BITS = 6
+ROUND_SHIFT: Final = 2
+LEADER_SHIFT: Final = 8
+ZXID_SHIFT: Final = 14
+EPOCH_SHIFT: Final = 28
+KEY_SHIFT: Final = LEADER_SHIFT
+STATE_MASK: Final = 0b11
+ROUND_BITS: Final = 0b111111 << ROUND_SHIFT
+LEADER_BITS: Final = 0b111111 << LEADER_SHIFT
+VOTE_BITS: Final = ~STATE_MASK  # leader, zxid, round, peerEpoch: the LOOKING equality of §3.2
+SENDER_BITS: Final = 6
 MAX_WORD_ZXID = (1 << (EPOCH_SHIFT - ZXID_SHIFT)) - 2
-MAX_WORD_FIELD = 62  # round, leader sid and peerEpoch
+MAX_WORD_FIELD: Final = 62  # round, leader sid and peerEpoch
 
 
 def pack_vote(state: int, leader: int, zxid: int, rnd: int, pe: int) -> int:

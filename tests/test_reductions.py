@@ -113,9 +113,19 @@ def _broadcasting_steps(m, outbox_full):
                 return index
         return None
 
-    m.ample_for = lambda names: ample
-    m.por_measure = None  # a broadcast does not shorten a queue: use the stored-state proviso
-    return m
+    return _WithAmple(m, ample)
+
+
+class _WithAmple:
+    """The model with another ample function (a compiled ``FLEModel`` cannot be patched)."""
+
+    def __init__(self, m, ample):
+        self._model = m
+        self.ample_for = lambda names: ample
+        self.por_measure = None  # a broadcast does not shorten a queue: the stored-state proviso
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
 
 
 @pytest.mark.parametrize(("outbox_full", "culprit"), [(True, "transmit"), (False, "deliver")])

@@ -1,0 +1,97 @@
+"""The compiled model (mypyc, ``zkcheck._native``) behaves exactly like the interpreted one,
+and both like the model before the speed work (commit ef93e5d).
+
+For each configuration a breadth-first walk records, per expanded state, every action label,
+the canonical encoding of every successor and the value of every invariant and witness on
+it; the SHA-256 of that record and the distinct-state count are compared with the values
+recorded from ef93e5d, in this process (compiled when the build could) and in a subprocess
+with ``ZKCHECK_PURE=1`` (interpreted). Run as a script it prints its own figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from zkcheck import _native
+from zkcheck.explorer.model import PropertyKind
+from zkcheck.fle_options import build_fle_model
+
+CONFIGS = [
+    # (options, depth, distinct states within depth, sha256 of the walk) from ef93e5d
+    ({"servers": 3}, 10, 13839,
+     "f69398a5346d46dff4067e2e40e5180db76aec433bef8340154cd1447f174102"),
+    ({"servers": 2, "crashes": 1, "restarts": 1}, 20, 3155,
+     "1cb0aa78dd78522e4a59b447e12f84685751586377667381ad8dbbfaca7a9149"),
+    ({"servers": 3, "scenario": "leader-crash", "timeouts": 1}, 40, 2854,
+     "35f937e80c4974eab01c49c14e842cce631b51f083aaaae7156939774f2afaba"),
+    ({"servers": 3, "zk_version": "3.4.3", "observers": 1, "link_failures": 1,
+      "timeouts": 1}, 8, 6264,
+     "067645cfba8bdf312f584eea67dfa7cf6cdf02306ebe16f28d828dcae4f94b67"),
+    ({"servers": 5, "scenario": "leader-crash", "client_writes": 1}, 5, 446,
+     "604ae40fcdc99b6bbd5eb264ada7e10ca295cc59765b92e4d1c6857e9663607c"),
+]
+
+
+def walk(options: dict, depth: int) -> tuple[int, str]:
+    """(distinct states within ``depth``, SHA-256 of labels, successor encodings and
+    property values in breadth-first order)."""
+    model = build_fle_model(**options)
+    predicates = [p.predicate for p in model.properties()
+                  if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)]
+    digest = hashlib.sha256()
+    init = model.initial_states()[0]
+    seen = {model.encode(init)}
+    level = [init]
+    for _ in range(depth):
+        nxt = []
+        for state in level:
+            for label, succ in model.actions(state):
+                key = model.encode(succ)
+                digest.update(label.encode() + b"\0" + key)
+                digest.update(bytes(bool(p(succ)) for p in predicates))
+                if key not in seen:
+                    seen.add(key)
+                    nxt.append(succ)
+        level = nxt
+    return len(seen), digest.hexdigest()
+
+
+def figures() -> list[tuple[int, str]]:
+    return [walk(options, depth) for options, depth, _, _ in CONFIGS]
+
+
+def test_figures_match_ef93e5d_compiled_or_as_installed():
+    assert figures() == [(n, sha) for _, _, n, sha in CONFIGS]
+
+
+def test_figures_match_ef93e5d_interpreted():
+    env = dict(os.environ, **{_native.PURE_ENV: "1"})
+    done = subprocess.run([sys.executable, __file__], env=env, check=True,
+                          capture_output=True, text=True)
+    out = json.loads(done.stdout)
+    assert set(out["modules"]) == {"interpreted"}
+    assert [tuple(f) for f in out["figures"]] == [(n, sha) for _, _, n, sha in CONFIGS]
+
+
+def test_a_changed_source_is_stale(tmp_path):
+    """The import guard uses the interpreted modules once a compiled source was edited."""
+    (tmp_path / "model").mkdir()
+    source = tmp_path / "model" / "state.py"
+    source.write_text("X = 1\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(
+        {"zkcheck.model.state": hashlib.sha256(source.read_bytes()).hexdigest()}))
+    assert _native.stale_sources(tmp_path, manifest) == []
+    source.write_text("X = 2\n")
+    assert _native.stale_sources(tmp_path, manifest) == [source]
+    source.unlink()
+    assert _native.stale_sources(tmp_path, manifest) == [source]
+
+
+if __name__ == "__main__":
+    result = figures()
+    print(json.dumps({"figures": result, "modules": sorted(set(_native.status().values()))}))
