@@ -109,7 +109,8 @@ def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
     election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
     rounds = [vote_round(s[F_RESULT]) for s in state[0]
-              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
+              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN
+              and s[F_RESULT] is not None]  # an injected leader (established) decided no round
     return len(rounds) > 1 and len(set(rounds)) < len(rounds)
 
 

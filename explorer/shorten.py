@@ -1,0 +1,170 @@
+"""Shortening a violating random walk before it is shown.
+
+Two passes, both generic over the Model interface:
+
+1. **Delta debugging** (Zeller and Hildebrandt's ddmin) over the walk's actions: drop
+   chunks of labels, re-execute the rest from the initial state, keep a candidate whose
+   every action is still enabled and that still reaches a violating state (cut at the
+   first one).
+2. **Breadth-first search seeded with the walk's states**: an ordinary BFS from the
+   initial state, except that the i-th state of the (ddmin-shortened) walk is added at
+   depth i if the search has not reached it earlier. The walk bounds the result, so a
+   BFS capped at ``max_states`` per level still returns a trace no longer than the walk;
+   when no level was capped, the BFS saw every state up to the depth of its result and
+   that trace is a shortest violating trace of the configuration.
+
+What counts as "violating" depends on the property: a state breaking an invariant; for
+"eventually goal" a deadlocked state reached through states that all miss the goal; for
+a lasso, the loop's entry state (the prefix is shortened, the loop kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.trace import Trace, replay_labels
+
+MAX_DDMIN_TESTS = 2000
+
+
+@dataclass(frozen=True)
+class Shortened:
+    trace: Trace
+    original: int  # length of the walk's trace
+    exact: bool  # True: a complete BFS proved no shorter trace exists
+    method: str
+
+    def describe(self) -> str:
+        return f"shortened from {self.original} to {len(self.trace)} steps by {self.method}"
+
+
+def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 200_000) -> Shortened:
+    """The shortest violating trace the two passes find (see the module docstring)."""
+    loop = trace.labels[trace.loop_start:] if trace.loop_start is not None else []
+    if prop.kind is PropertyKind.INVARIANT:
+        def allowed(state: Any) -> bool:
+            return True
+
+        def hit(state: Any) -> bool:
+            return not prop.predicate(state)
+    else:
+        def allowed(state: Any) -> bool:
+            return not prop.predicate(state)
+
+        if trace.loop_start is not None:
+            entry = model.encode(trace.states[trace.loop_start])
+
+            def hit(state: Any) -> bool:
+                return model.encode(state) == entry
+        else:
+            def hit(state: Any) -> bool:
+                return not any(True for _ in model.actions(state))
+    prefix = trace.labels[:trace.loop_start] if trace.loop_start is not None else trace.labels
+    labels = ddmin(model, trace.initial, prefix, allowed, hit)
+    seeded = replay_labels(model, trace.initial, labels)
+    found, exact = seeded_bfs(model, seeded, allowed, hit, max_states)
+    if loop:
+        steps = replay_labels(model, trace.initial, found.labels + loop).steps
+        found = Trace(trace.initial, steps, loop_start=len(found))
+    per_level = f"{max_states:,} states per level"
+    method = ("delta debugging, then a breadth-first search seeded with the walk's states "
+              + ("that was never capped: no shorter trace exists" if exact else
+                 f"capped at {per_level}: not proven shortest"))
+    if loop:
+        method += " (the prefix to the loop; the loop is kept)"
+    return Shortened(found, len(trace), exact, method)
+
+
+def _run(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[Any], bool],
+         hit: Callable[[Any], bool]) -> list[str] | None:
+    """``labels`` cut at the first hit, or None if an action is disabled, a state is not
+    allowed, or nothing is hit."""
+    state = initial
+    if not allowed(state):
+        return None
+    if hit(state):
+        return []
+    for number, label in enumerate(labels, start=1):
+        for candidate, successor in model.actions(state):
+            if candidate == label:
+                state = successor
+                break
+        else:
+            return None
+        if not allowed(state):
+            return None
+        if hit(state):
+            return list(labels[:number])
+    return None
+
+
+def ddmin(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[Any], bool],
+          hit: Callable[[Any], bool]) -> list[str]:
+    """A 1-minimal-ish subsequence of ``labels`` that still hits (bounded number of tests)."""
+    current = _run(model, initial, labels, allowed, hit)
+    if current is None:
+        raise ValueError("the walk does not reproduce its violation")
+    parts, tests = 2, 0
+    while len(current) >= 2 and tests < MAX_DDMIN_TESTS:
+        size = -(-len(current) // parts)
+        for start in range(0, len(current), size):
+            tests += 1
+            candidate = _run(model, initial, current[:start] + current[start + size:],
+                             allowed, hit)
+            if candidate is not None:
+                current, parts = candidate, max(parts - 1, 2)
+                break
+        else:
+            if parts >= len(current):
+                break
+            parts = min(parts * 2, len(current))
+    return current
+
+
+def seeded_bfs(model: Model, walk: Trace, allowed: Callable[[Any], bool],
+               hit: Callable[[Any], bool], max_states: int) -> tuple[Trace, bool]:
+    """(shortest trace found, whether no level was capped); see the module docstring."""
+    encode = model.encode
+    walk_states = walk.states
+    start = encode(walk.initial)
+    parent: dict[bytes, tuple[bytes, str] | None] = {start: None}
+    frontier = [(start, walk.initial)]
+    exact = True
+    if hit(walk.initial):
+        return walk, True
+    for depth in range(1, len(walk) + 1):
+        level: list[tuple[bytes, Any]] = []
+        found = None
+        for data, state in frontier:
+            for label, successor in model.actions(state):
+                key = encode(successor)
+                if key in parent or not allowed(successor):
+                    continue
+                if len(level) >= max_states:
+                    exact = False
+                    continue
+                parent[key] = (data, label)
+                level.append((key, successor))
+                if hit(successor):
+                    found = key
+                    break
+            if found is not None:
+                break
+        seed = encode(walk_states[depth])
+        if found is None and seed not in parent:
+            parent[seed] = (encode(walk_states[depth - 1]), walk.labels[depth - 1])
+            level.append((seed, walk_states[depth]))
+            if depth == len(walk):
+                found = seed
+        if found is not None:
+            labels: list[str] = []
+            key = found
+            while parent[key] is not None:
+                key, label = parent[key]
+                labels.append(label)
+            return replay_labels(model, walk.initial, labels[::-1]), exact
+        frontier = level
+    return walk, exact
