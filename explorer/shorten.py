@@ -9,9 +9,10 @@ Two passes, both generic over the Model interface:
 2. **Breadth-first search seeded with the walk's states**: an ordinary BFS from the
    initial state, except that the i-th state of the (ddmin-shortened) walk is added at
    depth i if the search has not reached it earlier. The walk bounds the result, so a
-   BFS capped at ``max_states`` per level still returns a trace no longer than the walk;
-   when no level was capped, the BFS saw every state up to the depth of its result and
-   that trace is a shortest violating trace of the configuration.
+   BFS that stops storing new states at ``max_states`` (memory) still returns a trace no
+   longer than the walk; when the cap was never hit, the BFS saw every state up to the
+   depth of its result and that trace is a shortest violating trace from the walk's
+   initial state.
 
 What counts as "violating" depends on the property: a state breaking an invariant; for
 "eventually goal" a deadlocked state reached through states that all miss the goal; for
@@ -41,7 +42,7 @@ class Shortened:
         return f"shortened from {self.original} to {len(self.trace)} steps by {self.method}"
 
 
-def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 200_000) -> Shortened:
+def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 100_000) -> Shortened:
     """The shortest violating trace the two passes find (see the module docstring)."""
     loop = trace.labels[trace.loop_start:] if trace.loop_start is not None else []
     if prop.kind is PropertyKind.INVARIANT:
@@ -69,10 +70,9 @@ def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 200_00
     if loop:
         steps = replay_labels(model, trace.initial, found.labels + loop).steps
         found = Trace(trace.initial, steps, loop_start=len(found))
-    per_level = f"{max_states:,} states per level"
     method = ("delta debugging, then a breadth-first search seeded with the walk's states "
               + ("that was never capped: no shorter trace exists" if exact else
-                 f"capped at {per_level}: not proven shortest"))
+                 f"capped at {max_states:,} states: not proven shortest"))
     if loop:
         method += " (the prefix to the loop; the loop is kept)"
     return Shortened(found, len(trace), exact, method)
@@ -143,7 +143,7 @@ def seeded_bfs(model: Model, walk: Trace, allowed: Callable[[Any], bool],
                 key = encode(successor)
                 if key in parent or not allowed(successor):
                     continue
-                if len(level) >= max_states:
+                if len(parent) >= max_states:
                     exact = False
                     continue
                 parent[key] = (data, label)

@@ -177,7 +177,7 @@ def not_violated_text(walks: int, depth: int) -> str:
 
 
 def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
-              shorten_states: int | None = 200_000) -> tuple[Result, Shortened | None]:
+              shorten_states: int | None = 100_000) -> tuple[Result, Shortened | None]:
     """The run as an explorer ``Result``; the violation's trace shortened unless
     ``shorten_states`` is None (then the walk is shown exactly as it ran)."""
     settings = run.settings

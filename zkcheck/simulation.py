@@ -49,7 +49,7 @@ class Simulated:
 def run_simulation(model_spec: str, options: dict[str, Any], settings: WalkSettings, seed: int,
                    walks: int | None = None, seconds: float | None = None, workers: int = 1,
                    first: int = 0, coverage_cap: int = 1_000_000,
-                   shorten_states: int | None = 200_000, progress: Any = None) -> Simulated:
+                   shorten_states: int | None = 100_000, progress: Any = None) -> Simulated:
     """Run the walks and build the result; InputError (one line) for unusable settings."""
     factory = functools.partial(build_model, model_spec, **options)
     model = factory()

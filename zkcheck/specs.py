@@ -12,7 +12,7 @@ exact number of distinct states. Example::
     variant_flags = ["vote_order_1419"]
 
     [search]                            # all optional
-    strategy = "bfs"                    # bfs | dfs
+    strategy = "bfs"                    # bfs | dfs | simulate (random walks, see below)
     depth = 40
     max_states = 2000000
     seconds = 600
@@ -23,6 +23,12 @@ exact number of distinct states. Example::
     [expect.verdicts]
     Leadership = "holds"
     EventuallyElected = { status = "violated", length = 41 }
+
+With ``strategy = "simulate"`` the spec is a regression proof that sampling still finds a
+bug: ``walks`` and ``seed`` are required, ``depth`` is steps per walk (default 100), and
+``scheduler`` (uniform | per-server | pct), ``change_points`` and ``swarm`` are optional.
+Sampling never proves a property, so such a spec may expect only "violated" (the length is
+that of the shortened trace) or "witness found".
 """
 
 from __future__ import annotations
@@ -38,8 +44,13 @@ from zkcheck.api import build_model
 from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, Result, Search
 from zkcheck.explorer.liveness import check_liveness
+from zkcheck.explorer.schedulers import SCHEDULERS
+from zkcheck.explorer.walks import WalkSettings
 
-_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock"}
+_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
+                "walks", "seed", "scheduler", "change_points", "swarm"}
+_SIMULATE_KEYS = {"walks", "seed", "scheduler", "change_points", "swarm"}
+_SIMULATE_EXPECTS = ("violated", "witness found")
 _TOP_KEYS = {"description", "model", "options", "search", "expect"}
 
 
@@ -55,6 +66,7 @@ class Spec:
     check_deadlock: bool
     expected_verdicts: dict[str, tuple[str, int | None]]
     expected_states: int | None
+    simulation: dict[str, Any] | None = None  # walks, seed, ... for strategy "simulate"
 
     @property
     def name(self) -> str:
@@ -104,8 +116,13 @@ def load_spec(path: Path) -> Spec:
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
     strategy = search.get("strategy", "bfs")
-    if strategy not in ("bfs", "dfs"):
-        raise InputError(f"{path}: search.strategy must be bfs or dfs, not {strategy!r}")
+    if strategy not in ("bfs", "dfs", "simulate"):
+        raise InputError(f"{path}: search.strategy must be bfs, dfs or simulate, not "
+                         f"{strategy!r}")
+    simulation = _simulation_settings(path, search, verdicts) if strategy == "simulate" else None
+    if strategy != "simulate" and set(search) & _SIMULATE_KEYS:
+        key = sorted(set(search) & _SIMULATE_KEYS)[0]
+        raise InputError(f"{path}: [search] {key} applies only to strategy = \"simulate\"")
     return Spec(
         path=path,
         description=data.get("description", ""),
@@ -117,7 +134,36 @@ def load_spec(path: Path) -> Spec:
         check_deadlock=bool(search.get("check_deadlock", False)),
         expected_verdicts=verdicts,
         expected_states=expect.get("distinct_states"),
+        simulation=simulation,
     )
+
+
+def _simulation_settings(path: Path, search: dict[str, Any],
+                         verdicts: dict[str, tuple[str, int | None]]) -> dict[str, Any]:
+    """The walk settings of a ``simulate`` spec; InputError on what sampling cannot show."""
+    for key in ("walks", "seed"):
+        if not isinstance(search.get(key), int) or search[key] < (1 if key == "walks" else 0):
+            raise InputError(f"{path}: strategy = \"simulate\" needs an integer {key} "
+                             f"(>= {1 if key == 'walks' else 0})")
+    if "depth" in search and search["depth"] < 1:
+        raise InputError(f"{path}: search.depth (steps per walk) must be >= 1")
+    for key in ("max_states", "seconds"):
+        if key in search:
+            raise InputError(f"{path}: [search] {key} does not apply to simulate "
+                             "(walks and depth bound it)")
+    for prop, (status, _) in verdicts.items():
+        if status not in _SIMULATE_EXPECTS:
+            raise InputError(f"{path}: expect.verdicts.{prop} = {status!r}: sampling can only "
+                             "show \"violated\" or \"witness found\", never that a property "
+                             "holds")
+    scheduler = search.get("scheduler", "uniform")
+    if scheduler not in SCHEDULERS:
+        raise InputError(f"{path}: search.scheduler must be one of {', '.join(SCHEDULERS)}")
+    change_points = search.get("change_points", 2)
+    if not isinstance(change_points, int) or change_points < 0:
+        raise InputError(f"{path}: search.change_points must be an integer >= 0")
+    return {"walks": search["walks"], "seed": search["seed"], "scheduler": scheduler,
+            "change_points": change_points, "swarm": bool(search.get("swarm", False))}
 
 
 def find_specs(paths: list[Path]) -> list[Spec]:
@@ -137,14 +183,18 @@ def find_specs(paths: list[Path]) -> list[Spec]:
 def run_spec(spec: Spec) -> Outcome:
     """Run one spec and compare everything it expects."""
     started = time.perf_counter()
-    model = build_model(spec.model, **spec.options)
     properties = spec.properties or sorted(spec.expected_verdicts)
-    try:
-        search = Search(model, search=spec.strategy, bounds=spec.bounds, properties=properties,
-                        check_deadlock=spec.check_deadlock, liveness=check_liveness)
-    except KeyError as exc:
-        raise InputError(f"{spec.path}: {exc.args[0]}") from None
-    result = search.run()
+    if spec.simulation is not None:
+        result = _simulate(spec, properties)
+    else:
+        model = build_model(spec.model, **spec.options)
+        try:
+            search = Search(model, search=spec.strategy, bounds=spec.bounds,
+                            properties=properties, check_deadlock=spec.check_deadlock,
+                            liveness=check_liveness)
+        except KeyError as exc:
+            raise InputError(f"{spec.path}: {exc.args[0]}") from None
+        result = search.run()
     outcome = Outcome(spec, result, time.perf_counter() - started)
     for prop, (status, length) in spec.expected_verdicts.items():
         verdict = result.verdicts.get(prop)
@@ -161,6 +211,20 @@ def run_spec(spec: Spec) -> Outcome:
         outcome.mismatches.append(f"distinct states drifted: recorded {spec.expected_states}, "
                                   f"got {result.stats.distinct}")
     return outcome
+
+
+def _simulate(spec: Spec, properties: list[str]) -> Result:
+    from zkcheck.simulation import run_simulation
+
+    sim = spec.simulation or {}
+    settings = WalkSettings(depth=spec.bounds.max_depth or 100, scheduler=sim["scheduler"],
+                            change_points=sim["change_points"], swarm=sim["swarm"],
+                            properties=tuple(properties))
+    try:
+        return run_simulation(spec.model, spec.options, settings, sim["seed"],
+                              walks=sim["walks"]).result
+    except InputError as exc:
+        raise InputError(f"{spec.path}: {exc}") from None
 
 
 _COUNT_LINE = re.compile(r"^(\s*distinct_states\s*=\s*)(\d+)(.*)$", re.MULTILINE)

@@ -142,9 +142,9 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Check only this property (repeatable). Default: all of the model's.")
 @click.option("--no-shorten", is_flag=True, help="Show the violating walk as it ran.")
-@click.option("--shorten-states", type=int, default=200_000, show_default=True,
-              help="Shortening: states per level of the breadth-first search seeded with "
-                   "the walk (below the cap the result is a proven shortest trace).")
+@click.option("--shorten-states", type=int, default=100_000, show_default=True,
+              help="Shortening: states the breadth-first search seeded with the walk may "
+                   "store (below the cap its result is a proven shortest trace).")
 @click.option("--coverage-cap", type=int, default=1_000_000, show_default=True,
               help="Count distinct states exactly up to this many, then estimate "
                    "(HyperLogLog).")
