@@ -61,7 +61,7 @@ class SimulationRun:
     violation: WalkRecord | None = None
     witnesses: dict[str, WalkRecord] = field(default_factory=dict)
     elapsed: float = 0.0
-    stopped_by: str = "walks"  # walks | time | violation | interrupted
+    stopped_by: str = "walks"  # walks | time | violation | interrupted | caller
 
     def absorb(self, batch: BatchResult) -> None:
         self.coverage.merge(batch.coverage, self.distinct)
@@ -72,7 +72,8 @@ class SimulationRun:
             self.stopped_by = "violation"
 
 
-Progress = Callable[[SimulationRun], None]
+Progress = Callable[[SimulationRun], bool | None]
+"""Called after each merged batch; returning True stops the run (``stopped_by`` "caller")."""
 
 
 def _batches(first: int, walks: int | None) -> Iterator[tuple[int, int]]:
@@ -105,8 +106,9 @@ def simulate(factory: ModelFactory, settings: WalkSettings, seed: int,
             for batch in batches:
                 run.absorb(run_batch(batch))
                 run.elapsed = time.perf_counter() - started
-                if progress is not None:
-                    progress(run)
+                if progress is not None and progress(run):
+                    run.stopped_by = "caller"
+                    break
                 if run.violation is not None:
                     break
                 if out_of_time():
@@ -145,9 +147,9 @@ def _parallel(run: SimulationRun, factory: ModelFactory, settings: WalkSettings,
             merged += 1
             run.absorb(result)
             run.elapsed = time.perf_counter() - started
-            if progress is not None:
-                progress(run)
-            if run.violation is not None:
+            if progress is not None and progress(run):
+                run.stopped_by = "caller"
+            if run.violation is not None or run.stopped_by == "caller":
                 for future in pending.values():
                     future.cancel()
                 break
