@@ -16,7 +16,9 @@ Two passes, both generic over the Model interface:
 
 What counts as "violating" depends on the property: a state breaking an invariant; for
 "eventually goal" a deadlocked state reached through states that all miss the goal; for
-a lasso, the loop's entry state (the prefix is shortened, the loop kept).
+a lasso, the loop's entry state: the prefix is shortened by both passes, then the loop by
+delta debugging alone (a candidate loop must return to the entry state, miss the goal and
+stay weakly fair).
 """
 
 from __future__ import annotations
@@ -64,17 +66,21 @@ def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 100_00
             def hit(state: Any) -> bool:
                 return not any(True for _ in model.actions(state))
     prefix = trace.labels[:trace.loop_start] if trace.loop_start is not None else trace.labels
-    labels = ddmin(model, trace.initial, prefix, allowed, hit)
+    labels = ddmin(prefix, lambda candidate: _run(model, trace.initial, candidate, allowed,
+                                                  hit))
     seeded = replay_labels(model, trace.initial, labels)
     found, exact = seeded_bfs(model, seeded, allowed, hit, max_states)
     if loop:
+        entry_state = trace.states[trace.loop_start]
+        loop = ddmin(loop, _fair_loop_test(model, entry_state, allowed))
         steps = replay_labels(model, trace.initial, found.labels + loop).steps
         found = Trace(trace.initial, steps, loop_start=len(found))
     method = ("delta debugging, then a breadth-first search seeded with the walk's states "
               + ("that was never capped: no shorter trace exists" if exact else
                  f"capped at {max_states:,} states: not proven shortest"))
     if loop:
-        method += " (the prefix to the loop; the loop is kept)"
+        method += (" (for the prefix to the loop; the loop is shortened by delta debugging "
+                   "only, keeping it weakly fair)")
     return Shortened(found, len(trace), exact, method)
 
 
@@ -101,10 +107,34 @@ def _run(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[A
     return None
 
 
-def ddmin(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[Any], bool],
-          hit: Callable[[Any], bool]) -> list[str]:
-    """A 1-minimal-ish subsequence of ``labels`` that still hits (bounded number of tests)."""
-    current = _run(model, initial, labels, allowed, hit)
+def _fair_loop_test(model: Model, entry_state: Any, allowed: Callable[[Any], bool]
+                    ) -> Callable[[Sequence[str]], list[str] | None]:
+    """A ddmin test for loops: the labels, if they lead from ``entry_state`` back to it,
+    every action is enabled, every state allowed and the loop is weakly fair."""
+    entry = model.encode(entry_state)
+    fairness = getattr(model, "fairness", None) or (lambda label: label)
+
+    def test(labels: Sequence[str]) -> list[str] | None:
+        state, enabled = entry_state, []
+        for label in labels:
+            actions = list(model.actions(state))
+            enabled.append({fairness(name) for name, _ in actions} - {None})
+            state = next((succ for name, succ in actions if name == label), None)
+            if state is None or not allowed(state):
+                return None
+        if not labels or model.encode(state) != entry:
+            return None
+        taken = {fairness(name) for name in labels}
+        return list(labels) if set.intersection(*enabled) <= taken else None
+
+    return test
+
+
+def ddmin(labels: Sequence[str], test: Callable[[Sequence[str]], list[str] | None]
+          ) -> list[str]:
+    """A small subsequence of ``labels`` that passes ``test`` (which may also cut it);
+    Zeller's ddmin over complements, with a bounded number of tests."""
+    current = test(labels)
     if current is None:
         raise ValueError("the walk does not reproduce its violation")
     parts, tests = 2, 0
@@ -112,8 +142,7 @@ def ddmin(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[
         size = -(-len(current) // parts)
         for start in range(0, len(current), size):
             tests += 1
-            candidate = _run(model, initial, current[:start] + current[start + size:],
-                             allowed, hit)
+            candidate = test(current[:start] + current[start + size:])
             if candidate is not None:
                 current, parts = candidate, max(parts - 1, 2)
                 break
