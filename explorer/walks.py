@@ -38,7 +38,7 @@ ModelFactory = Callable[[], Model]
 class WalkSettings:
     depth: int = 100
     scheduler: str = "uniform"
-    change_points: int = 3
+    change_points: int = 2
     swarm: bool = False
     properties: tuple[str, ...] | None = None
 
