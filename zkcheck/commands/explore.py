@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.core import ParameterSource
 
 from zkcheck.api import build_model
 from zkcheck.cli import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
@@ -16,7 +15,7 @@ from zkcheck.explorer import Bounds, Search
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
-from zkcheck.fle_options import fle_options
+from zkcheck.fle_options import fle_options, model_options
 from zkcheck.progress import progress_line
 from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.report import result_text, to_json
@@ -95,14 +94,7 @@ def explore(
     search, a verdict per property, statistics, and a trace for each violation and witness.
     """
     bounds = _bounds(depth, max_states, seconds)
-    options = fle if model_spec == "fle" else {}
-    if model_spec != "fle":
-        context = click.get_current_context()
-        given = [name for name in fle
-                 if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    options = model_options(model_spec, fle)
     model = build_model(model_spec, **options)
     wanted = witness_names(model, witnesses)
     if properties and wanted:

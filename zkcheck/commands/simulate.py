@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.core import ParameterSource
 
 from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
@@ -17,7 +16,7 @@ from zkcheck.explorer import VIOLATED, Verdict
 from zkcheck.explorer.schedulers import SCHEDULERS
 from zkcheck.explorer.simulate import SimulationRun
 from zkcheck.explorer.walks import WalkSettings
-from zkcheck.fle_options import fle_options
+from zkcheck.fle_options import fle_options, model_options
 from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.render.text import trace_view
 from zkcheck.report import result_to_dict
@@ -168,14 +167,7 @@ def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | No
     """
     _check_inputs(walks, depth, seconds, workers, change_points, seed, walk, coverage_cap,
                   shorten_states)
-    options = fle if model_spec == "fle" else {}
-    if model_spec != "fle":
-        context = click.get_current_context()
-        given = [name for name in fle
-                 if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
-        if given:
-            flag = "--" + given[0].replace("_", "-")
-            raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    options = model_options(model_spec, fle)
     if seed is None:
         seed = secrets.randbits(32)
     if walks is None and seconds is None:
