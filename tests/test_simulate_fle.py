@@ -127,6 +127,23 @@ def test_cli_json_coverage(capsys) -> None:
     assert data["complete"] is False
 
 
+def test_time_limit_and_progress_line(capsys) -> None:
+    from zkcheck.commands.simulate import ProgressLine
+
+    code = main(["simulate", "--model", "mutex:fixed", "--time", "0.3", "--depth", "5",
+                 "--seed", "1", "--no-progress", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["coverage"]["stopped_by"] == "time"
+    assert data["coverage"]["steps"] == 5 * data["coverage"]["walks"]
+    line = ProgressLine(True)
+    line.enabled = True  # as on a terminal
+    sim = run_simulation("mutex:fixed", {}, WalkSettings(depth=5), 1, walks=16)
+    line(sim.run)
+    line.close()
+    err = capsys.readouterr().err
+    assert "walks 16 (" in err and "walks/s), steps 80 (" in err and "steps/s)" in err
+
+
 @pytest.mark.parametrize("args", [
     ["--walks", "0"], ["--depth", "0"], ["--change-points", "-1"], ["--scheduler", "random"],
     ["--walk", "3"], ["--model", "mutex", "--swarm"], ["--property", "Nope"],

@@ -40,8 +40,8 @@ class ProgressLine:
             return
         self.last, self.shown = now, True
         c, elapsed = run.coverage, max(run.elapsed, 1e-9)
-        sys.stderr.write(f"\r  walks {c.walks:,} ({c.walks / elapsed:,.0f}/s), steps "
-                         f"{c.steps:,} ({c.steps / elapsed:,.0f}/s), distinct states "
+        sys.stderr.write(f"\r  walks {c.walks:,} ({c.walks / elapsed:,.0f} walks/s), steps "
+                         f"{c.steps:,} ({c.steps / elapsed:,.0f} steps/s), distinct states "
                          f"{run.distinct.count:,}, {elapsed:.1f}s \x1b[K")
         sys.stderr.flush()
 
