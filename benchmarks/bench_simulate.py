@@ -45,7 +45,7 @@ CASES = [
     ("R6 1343", "r6-1343-buggy.toml", "EventuallyElected", {"scheduler": "uniform"},
      {"servers": 5, "epoch": ["1=1:2", "2=1:2", "3=1", "4=1", "5=1:2"]}),
     ("R7 two leading", "r7-leadership.toml", "TwoLeadingSameRound",
-     {"scheduler": "per-server"}, {"servers": 5, "late": [5]}),
+     {"scheduler": "per-server", "depth": 200}, {"servers": 5, "late": [5]}),
 ]
 
 
