@@ -19,7 +19,6 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from zkcheck.explorer.coverage import Coverage, DistinctCounter
 from zkcheck.explorer.model import Model, PropertyKind
@@ -161,10 +160,6 @@ def _parallel(run: SimulationRun, factory: ModelFactory, settings: WalkSettings,
 # ---------------------------------------------------------------------- result
 
 
-def walk_model(walker: Walker, record: WalkRecord) -> Model:
-    return walker.model_for(record.knobs)[0]
-
-
 def walk_trace(model: Model, record: WalkRecord) -> Trace:
     """Rebuild a recorded walk's states by re-executing its labels."""
     initial = model.initial_states()[record.initial]
@@ -197,11 +192,11 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
                 verdict.status = WITNESS_NOT_FOUND
             else:
                 verdict.status = WITNESS_FOUND
-                verdict.trace = walk_trace(walk_model(walker, record), record)
+                verdict.trace = walk_trace(walker.model_for(record.knobs)[0], record)
                 verdict.note = f"first hit by walk {record.index}, not shortened"
         record = run.violation
         if record is not None and record.prop == prop.name:
-            model = walk_model(walker, record)
+            model = walker.model_for(record.knobs)[0]
             trace = walk_trace(model, record)
             verdict.status = VIOLATED
             verdict.note = f"walk {record.index} (seed {run.seed}): {record.note}"
@@ -221,7 +216,3 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
                         "seed": run.seed, "walks": walks, "stopped_by": run.stopped_by}})
     return result, shortened
 
-
-def knob_options(record: WalkRecord | None) -> dict[str, Any]:
-    """The option values a swarm walk ran with (empty without swarm)."""
-    return dict(record.knobs) if record is not None else {}
