@@ -14,7 +14,8 @@ Two passes, both generic over the Model interface:
    depth of its result and that trace is a shortest violating trace from the walk's
    initial state.
 
-What counts as "violating" depends on the property: a state breaking an invariant; for
+What counts as "violating" depends on the property: a state breaking an invariant (for a
+witness trace: a state satisfying the witness); for
 "eventually goal" a deadlocked state reached through states that all miss the goal; for
 a lasso, the loop's entry state: the prefix is shortened by both passes, then the loop by
 delta debugging alone (a candidate loop must return to the entry state, miss the goal and
@@ -23,6 +24,7 @@ stay weakly fair).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ from zkcheck.explorer.model import Model, Property, PropertyKind
 from zkcheck.explorer.trace import Trace, replay_labels
 
 MAX_DDMIN_TESTS = 2000
+MAX_DDMIN_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Shortened:
 
 
 def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 100_000) -> Shortened:
-    """The shortest violating trace the two passes find (see the module docstring)."""
+    """The shortest violating trace (for a witness: the shortest trace to a state that
+    satisfies it) the two passes find (see the module docstring)."""
     loop = trace.labels[trace.loop_start:] if trace.loop_start is not None else []
     if prop.kind is PropertyKind.INVARIANT:
         def allowed(state: Any) -> bool:
@@ -53,6 +57,12 @@ def shorten(model: Model, trace: Trace, prop: Property, max_states: int = 100_00
 
         def hit(state: Any) -> bool:
             return not prop.predicate(state)
+    elif prop.kind is PropertyKind.WITNESS:
+        def allowed(state: Any) -> bool:
+            return True
+
+        def hit(state: Any) -> bool:
+            return prop.predicate(state)
     else:
         def allowed(state: Any) -> bool:
             return not prop.predicate(state)
@@ -133,12 +143,12 @@ def _fair_loop_test(model: Model, entry_state: Any, allowed: Callable[[Any], boo
 def ddmin(labels: Sequence[str], test: Callable[[Sequence[str]], list[str] | None]
           ) -> list[str]:
     """A small subsequence of ``labels`` that passes ``test`` (which may also cut it);
-    Zeller's ddmin over complements, with a bounded number of tests."""
+    Zeller's ddmin over complements, with a bounded number of tests and time."""
     current = test(labels)
     if current is None:
         raise ValueError("the walk does not reproduce its violation")
-    parts, tests = 2, 0
-    while len(current) >= 2 and tests < MAX_DDMIN_TESTS:
+    parts, tests, deadline = 2, 0, time.perf_counter() + MAX_DDMIN_SECONDS
+    while len(current) >= 2 and tests < MAX_DDMIN_TESTS and time.perf_counter() < deadline:
         size = -(-len(current) // parts)
         for start in range(0, len(current), size):
             tests += 1

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from zkcheck.explorer.coverage import Coverage, DistinctCounter
-from zkcheck.explorer.model import Model, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind
 from zkcheck.explorer.result import (
     NOT_VIOLATED,
     VIOLATED,
@@ -47,6 +47,8 @@ from zkcheck.explorer.walks import (
 )
 
 BATCH_WALKS = 16
+WITNESS_SHORTEN_STATES = 20_000
+"""Witness traces get a smaller shortening search than a violation's: a run may have many."""
 
 
 @dataclass
@@ -169,6 +171,11 @@ def walk_trace(model: Model, record: WalkRecord) -> Trace:
     return trace
 
 
+def _same_property(model: Model, name: str) -> Property:
+    """The property of that name of a walk's own model (a swarm model has its own)."""
+    return next(p for p in model.properties() if p.name == name)
+
+
 def not_violated_text(walks: int, depth: int) -> str:
     return f"in {walks:,} walks of <= {depth} steps"
 
@@ -192,8 +199,15 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
                 verdict.status = WITNESS_NOT_FOUND
             else:
                 verdict.status = WITNESS_FOUND
-                verdict.trace = walk_trace(walker.model_for(record.knobs)[0], record)
+                model = walker.model_for(record.knobs)[0]
+                verdict.trace = walk_trace(model, record)
                 verdict.note = f"first hit by walk {record.index}, not shortened"
+                if shorten_states is not None and len(verdict.trace):
+                    found = shorten(model, verdict.trace, _same_property(model, prop.name),
+                                    min(shorten_states, WITNESS_SHORTEN_STATES))
+                    verdict.trace = found.trace
+                    verdict.note = (f"first hit by walk {record.index}; "
+                                    + found.describe())
         record = run.violation
         if record is not None and record.prop == prop.name:
             model = walker.model_for(record.knobs)[0]
@@ -201,8 +215,8 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
             verdict.status = VIOLATED
             verdict.note = f"walk {record.index} (seed {run.seed}): {record.note}"
             if shorten_states is not None:
-                model_prop = next(p for p in model.properties() if p.name == prop.name)
-                shortened = shorten(model, trace, model_prop, shorten_states)
+                shortened = shorten(model, trace, _same_property(model, prop.name),
+                                    shorten_states)
                 trace = shortened.trace
             verdict.trace = trace
         verdicts[prop.name] = verdict

@@ -92,7 +92,9 @@ def test_not_violated_wording_never_holds() -> None:
     result, _ = to_result(Walker(model, settings), run)
     verdict = result.verdicts["MutualExclusion"]
     assert verdict.status == NOT_VIOLATED and verdict.note == "in 25 walks of <= 20 steps"
-    assert result.verdicts["Entered"].status == WITNESS_FOUND
+    entered = result.verdicts["Entered"]
+    assert entered.status == WITNESS_FOUND and len(entered.trace) == 1  # shortened, exact
+    assert "no shorter trace exists" in entered.note
     assert result.ok and run.coverage.walks == 25 and run.coverage.steps == 25 * 20
     assert run.distinct.count == 3 and run.distinct.is_exact  # mutex:fixed has 3 states
 

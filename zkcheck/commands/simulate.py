@@ -140,7 +140,7 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
                    "up to the given ones.")
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Check only this property (repeatable). Default: all of the model's.")
-@click.option("--no-shorten", is_flag=True, help="Show the violating walk as it ran.")
+@click.option("--no-shorten", is_flag=True, help="Show violating and witness walks as they ran.")
 @click.option("--shorten-states", type=int, default=100_000, show_default=True,
               help="Shortening: states the breadth-first search seeded with the walk may "
                    "store (below the cap its result is a proven shortest trace).")
