@@ -14,6 +14,7 @@ VIOLATED = "violated"
 WITNESS_FOUND = "witness found"
 WITNESS_NOT_FOUND = "witness not found"
 NOT_CHECKED = "not checked"
+NOT_VIOLATED = "not violated"  # sampling: never "holds"; the note says how many walks
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class BoundHit:
         text = f"{self.bound} bound{limit} hit: {self.frontier} states left on the frontier"
         if self.bound in ("interrupted", "stopped at first violation"):
             text = f"{self.bound}: {self.frontier} states left on the frontier"
+        if self.bound == "sampled":
+            return f"sampled, not explored: {self.detail}"
         return text + (f" ({self.detail})" if self.detail else "")
 
 
@@ -67,7 +70,8 @@ class Verdict:
     def ok(self) -> bool:
         if self.status == WITNESS_NOT_FOUND:
             return not self.required
-        return self.status in (HOLDS, HOLDS_WITHIN_BOUNDS, WITNESS_FOUND, NOT_CHECKED)
+        return self.status in (HOLDS, HOLDS_WITHIN_BOUNDS, WITNESS_FOUND, NOT_CHECKED,
+                               NOT_VIOLATED)
 
 
 @dataclass

@@ -129,7 +129,8 @@ def two_leading_same_round(state: tuple) -> bool:
     s: tuple
     for s in servers:
         st: int = s[F_STATE]
-        if st == LEADING and s[F_PHASE] != P_DOWN:
+        # an injected leader (scenario established) decided in no round
+        if st == LEADING and s[F_PHASE] != P_DOWN and s[F_RESULT] is not None:
             bit = 1 << (vote_round(s[F_RESULT]) + 1)
             if seen & bit:
                 return True

@@ -300,6 +300,36 @@ class FLEModel:
     def describe(self, state: tuple) -> dict[str, Any]:
         return describe_state(state, self.sids, zxid_text)
 
+    # ------------------------------------------------------------------ simulation hooks
+    # (zkcheck.model.sampling says what each one means for FLE)
+
+    @staticmethod
+    def actor(label: str) -> int:
+        """The server that performs an action (per-server and PCT scheduling)."""
+        from zkcheck.model.sampling import actor
+
+        return actor(label)
+
+    def action_kinds(self) -> list[str]:
+        from zkcheck.model.sampling import action_kinds
+
+        return action_kinds(self)
+
+    def coverage_features(self, state: tuple) -> Any:
+        from zkcheck.model.sampling import features
+
+        return features(self, state)
+
+    def swarm_knobs(self) -> list:
+        from zkcheck.model.sampling import swarm_knobs
+
+        return swarm_knobs(self)
+
+    def with_knobs(self, values: dict[str, int]) -> FLEModel:
+        from zkcheck.model.sampling import with_knobs
+
+        return with_knobs(self, values)
+
     @property
     def summary(self) -> str:
         """One line for reports: cluster, scenario, variant, bounds and fault budgets."""

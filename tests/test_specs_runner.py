@@ -59,7 +59,7 @@ def test_bad_specs_are_input_errors(tmp_path: Path, capsys) -> None:
         ('model = "mutex"\n', "[expect.verdicts] is empty"),
         ('model = "mutex"\nfoo = 1\n', "unknown key 'foo'"),
         ('model = "mutex"\n[search]\nstrategy = "x"\n[expect.verdicts]\nA = "holds"\n',
-         "strategy must be bfs or dfs"),
+         "strategy must be bfs, dfs or simulate"),
     ]:
         bad.write_text(text)
         with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -23,13 +23,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from zkcheck.commands import check, conform, explore, render, replay
+    from zkcheck.commands import check, conform, explore, render, replay, simulate
 
     cli.add_command(conform.conform)
     cli.add_command(explore.explore)
     cli.add_command(replay.replay)
     cli.add_command(render.render)
     cli.add_command(check.check)
+    cli.add_command(simulate.simulate)
     try:  # commands contributed by later parts register here
         from zkcheck.commands import prove
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from zkcheck.errors import InputError
 from zkcheck.model.config import SCENARIOS, Bounds, Faults, ModelConfig, ServerInit
@@ -97,6 +98,20 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def model_options(model_spec: str, fle: dict[str, Any]) -> dict[str, Any]:
+    """The FLE option values a command passes to ``build_model``: all of them for ``fle``,
+    none for a toy model, where giving one on the command line is an InputError."""
+    if model_spec == "fle":
+        return fle
+    context = click.get_current_context()
+    given = [name for name in fle
+             if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    return {}
 
 
 def _parse_sid(text: str, option: str) -> int:

@@ -12,7 +12,7 @@ exact number of distinct states. Example::
     variant_flags = ["vote_order_1419"]
 
     [search]                            # all optional
-    strategy = "bfs"                    # bfs | dfs
+    strategy = "bfs"                    # bfs | dfs | simulate (random walks, see below)
     depth = 40
     max_states = 2000000
     seconds = 600
@@ -25,6 +25,12 @@ exact number of distinct states. Example::
     [expect.verdicts]
     Leadership = "holds"
     EventuallyElected = { status = "violated", length = 41 }
+
+With ``strategy = "simulate"`` the spec is a regression proof that sampling still finds a
+bug: ``walks`` and ``seed`` are required, ``depth`` is steps per walk (default 100), and
+``scheduler`` (uniform | per-server | pct), ``change_points`` and ``swarm`` are optional.
+Sampling never proves a property, so such a spec may expect only "violated" (the length is
+that of the shortened trace) or "witness found".
 """
 
 from __future__ import annotations
@@ -42,9 +48,13 @@ from zkcheck.explorer import Bounds, Result
 from zkcheck.explorer.backends import workers_for
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import make_search
+from zkcheck.explorer.schedulers import SCHEDULERS
+from zkcheck.explorer.walks import WalkSettings
 
 _SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
-                "workers", "por"}
+                "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}
+_SIMULATE_KEYS = {"walks", "seed", "scheduler", "change_points", "swarm"}
+_SIMULATE_EXPECTS = ("violated", "witness found")
 _TOP_KEYS = {"description", "model", "options", "search", "expect"}
 
 
@@ -62,6 +72,7 @@ class Spec:
     expected_states: int | None
     workers: int = 1
     por: bool = False
+    simulation: dict[str, Any] | None = None  # walks, seed, ... for strategy "simulate"
 
     @property
     def name(self) -> str:
@@ -111,8 +122,13 @@ def load_spec(path: Path) -> Spec:
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
     strategy = search.get("strategy", "bfs")
-    if strategy not in ("bfs", "dfs"):
-        raise InputError(f"{path}: search.strategy must be bfs or dfs, not {strategy!r}")
+    if strategy not in ("bfs", "dfs", "simulate"):
+        raise InputError(f"{path}: search.strategy must be bfs, dfs or simulate, not "
+                         f"{strategy!r}")
+    simulation = _simulation_settings(path, search, verdicts) if strategy == "simulate" else None
+    if strategy != "simulate" and set(search) & _SIMULATE_KEYS:
+        key = sorted(set(search) & _SIMULATE_KEYS)[0]
+        raise InputError(f"{path}: [search] {key} applies only to strategy = \"simulate\"")
     workers = search.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
         raise InputError(f"{path}: search.workers must be a whole number >= 0")
@@ -132,7 +148,36 @@ def load_spec(path: Path) -> Spec:
         expected_states=expect.get("distinct_states"),
         workers=workers,
         por=por,
+        simulation=simulation,
     )
+
+
+def _simulation_settings(path: Path, search: dict[str, Any],
+                         verdicts: dict[str, tuple[str, int | None]]) -> dict[str, Any]:
+    """The walk settings of a ``simulate`` spec; InputError on what sampling cannot show."""
+    for key in ("walks", "seed"):
+        if not isinstance(search.get(key), int) or search[key] < (1 if key == "walks" else 0):
+            raise InputError(f"{path}: strategy = \"simulate\" needs an integer {key} "
+                             f"(>= {1 if key == 'walks' else 0})")
+    if "depth" in search and search["depth"] < 1:
+        raise InputError(f"{path}: search.depth (steps per walk) must be >= 1")
+    for key in ("max_states", "seconds"):
+        if key in search:
+            raise InputError(f"{path}: [search] {key} does not apply to simulate "
+                             "(walks and depth bound it)")
+    for prop, (status, _) in verdicts.items():
+        if status not in _SIMULATE_EXPECTS:
+            raise InputError(f"{path}: expect.verdicts.{prop} = {status!r}: sampling can only "
+                             "show \"violated\" or \"witness found\", never that a property "
+                             "holds")
+    scheduler = search.get("scheduler", "uniform")
+    if scheduler not in SCHEDULERS:
+        raise InputError(f"{path}: search.scheduler must be one of {', '.join(SCHEDULERS)}")
+    change_points = search.get("change_points", 2)
+    if not isinstance(change_points, int) or change_points < 0:
+        raise InputError(f"{path}: search.change_points must be an integer >= 0")
+    return {"walks": search["walks"], "seed": search["seed"], "scheduler": scheduler,
+            "change_points": change_points, "swarm": bool(search.get("swarm", False))}
 
 
 def find_specs(paths: list[Path]) -> list[Spec]:
@@ -153,18 +198,21 @@ def run_spec(spec: Spec, workers: int | None = None) -> Outcome:
     """Run one spec and compare everything it expects (``workers``: overrides the spec's
     ``[search] workers``)."""
     started = time.perf_counter()
-    model = build_model(spec.model, **spec.options)
     properties = spec.properties or sorted(spec.expected_verdicts)
-    try:
-        search = make_search(model, workers=workers_for(
-            spec.workers if workers is None else workers), search=spec.strategy,
-            bounds=spec.bounds, properties=properties, check_deadlock=spec.check_deadlock,
-            liveness=check_liveness, por=spec.por)
-    except KeyError as exc:
-        raise InputError(f"{spec.path}: {exc.args[0]}") from None
-    except ValueError as exc:
-        raise InputError(f"{spec.path}: {exc}") from None
-    result = search.run()
+    if spec.simulation is not None:
+        result = _simulate(spec, properties)
+    else:
+        model = build_model(spec.model, **spec.options)
+        try:
+            search = make_search(model, workers=workers_for(
+                spec.workers if workers is None else workers), search=spec.strategy,
+                bounds=spec.bounds, properties=properties, check_deadlock=spec.check_deadlock,
+                liveness=check_liveness, por=spec.por)
+        except KeyError as exc:
+            raise InputError(f"{spec.path}: {exc.args[0]}") from None
+        except ValueError as exc:
+            raise InputError(f"{spec.path}: {exc}") from None
+        result = search.run()
     outcome = Outcome(spec, result, time.perf_counter() - started)
     for prop, (status, length) in spec.expected_verdicts.items():
         verdict = result.verdicts.get(prop)
@@ -181,6 +229,20 @@ def run_spec(spec: Spec, workers: int | None = None) -> Outcome:
         outcome.mismatches.append(f"distinct states drifted: recorded {spec.expected_states}, "
                                   f"got {result.stats.distinct}")
     return outcome
+
+
+def _simulate(spec: Spec, properties: list[str]) -> Result:
+    from zkcheck.simulation import run_simulation
+
+    sim = spec.simulation or {}
+    settings = WalkSettings(depth=spec.bounds.max_depth or 100, scheduler=sim["scheduler"],
+                            change_points=sim["change_points"], swarm=sim["swarm"],
+                            properties=tuple(properties))
+    try:
+        return run_simulation(spec.model, spec.options, settings, sim["seed"],
+                              walks=sim["walks"]).result
+    except InputError as exc:
+        raise InputError(f"{spec.path}: {exc}") from None
 
 
 _COUNT_LINE = re.compile(r"^(\s*distinct_states\s*=\s*)(\d+)(.*)$", re.MULTILINE)

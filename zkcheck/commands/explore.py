@@ -17,7 +17,7 @@ from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import SpillFull
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
-from zkcheck.fle_options import fle_options
+from zkcheck.fle_options import fle_options, model_options
 from zkcheck.progress import progress_line
 from zkcheck.reach_options import build_search, checkpoint_identity, reach_options
 from zkcheck.render.outputs import check_writable, witness_names, write_outputs
@@ -114,12 +114,7 @@ def explore(
         if depth is None and "depth" not in given:
             depth = recorded.get("depth")
     bounds = _bounds(depth, max_states, seconds)
-    options = fle if model_spec == "fle" else {}
-    if model_spec != "fle":
-        flags = [name for name in fle if name in given]
-        if flags:
-            flag = "--" + flags[0].replace("_", "-")
-            raise InputError(f"{flag} applies only to --model fle, not to {model_spec!r}")
+    options = model_options(model_spec, fle)
     if out_dir is not None:
         check_writable(out_dir)
     model = build_model(model_spec, **options)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +88,14 @@ def write_trace_outputs(model: Model, trace: Trace, directory: Path, model_spec:
 
 def write_outputs(model: Model, result: Result, out_dir: Path, model_spec: str,
                   options: dict[str, Any], witnesses: Iterable[str] = (),
-                  command: str = "") -> list[Path]:
+                  command: str = "",
+                  trace_model: Callable[[str], tuple[Model, dict[str, Any]]] | None = None,
+                  ) -> list[Path]:
     """For every violated property, every found witness named in ``witnesses`` and a
     deadlock trace (if deadlocks were checked), write ``out_dir/<Property>/`` with
-    trace.json, trace.svg, trace.png and report.html. Returns the directories written."""
+    trace.json, trace.svg, trace.png and report.html. Returns the directories written.
+    ``trace_model(property)`` gives the model and options of a trace when they differ per
+    trace (a swarm walk runs with its own fault budgets)."""
     wanted = set(witnesses)
     run = run_summary(result)
     dirs = []
@@ -101,7 +105,9 @@ def write_outputs(model: Model, result: Result, out_dir: Path, model_spec: str,
         if verdict.status == VIOLATED or (verdict.status == WITNESS_FOUND
                                           and verdict.name in wanted):
             directory = out_dir / verdict.name
-            write_trace_outputs(model, verdict.trace, directory, model_spec, options,
+            own, own_options = (model, options) if trace_model is None else trace_model(
+                verdict.name)
+            write_trace_outputs(own, verdict.trace, directory, model_spec, own_options,
                                 verdict.name, verdict.status, run, command)
             dirs.append(directory)
     if result.deadlock_trace is not None:
