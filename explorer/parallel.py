@@ -65,7 +65,8 @@ class ParallelSearch(Search):
     (default: a temporary directory, removed at the end). ``checkpoint``: directory for a
     checkpoint after every level (at most every ``checkpoint_every`` seconds); ``resume``:
     continue from one. ``identity``: what a checkpoint must match to be resumed (model
-    options and search settings).
+    options and search settings). ``model_factory``: a picklable function that builds the
+    model, for backends whose shards run elsewhere (a compiled model cannot be pickled).
     """
 
     def __init__(self, model: Model, *, workers: int = 1,
@@ -73,6 +74,7 @@ class ParallelSearch(Search):
                  spill: str | Path | None = None, memory_states: int = MEMORY_STATES,
                  checkpoint: str | Path | None = None, checkpoint_every: float = 0.0,
                  resume: str | Path | None = None, identity: dict | None = None,
+                 model_factory: Callable[[], Model] | None = None,
                  **options: Any) -> None:
         if options.get("search", "bfs") != "bfs":
             raise ValueError("parallel search is breadth-first only (depth-first search "
@@ -93,6 +95,7 @@ class ParallelSearch(Search):
         self.checkpoint_every = checkpoint_every
         self.resume_dir = Path(resume) if resume is not None else None
         self.identity = identity or {}
+        self.model_factory = model_factory  # a picklable recipe, for shards on other hosts
         self.store = _Totals()
         self.por_enabled = False
         if por:
@@ -132,8 +135,8 @@ class ParallelSearch(Search):
 
     def _make_backend(self, plan: ShardPlan) -> Any:
         kind = self.backend_kind
-        if callable(kind):
-            return kind(self.model, plan)
+        if callable(kind):  # Ray: actors build the model from the recipe when there is one
+            return kind(self.model_factory or self.model, plan)
         if kind == "in-process" or (kind == "processes" and self.workers == 1):
             return InProcess(self.model, plan)
         if kind == "processes":
@@ -460,7 +463,8 @@ class ParallelSearch(Search):
     def _sub_search(self, **options: Any) -> Search:
         return ParallelSearch(self.model, workers=self.workers, backend=self.backend_kind,
                               spill=self.spill_root, memory_states=self.memory_states,
-                              symmetry=self.symmetry, **options)
+                              symmetry=self.symmetry, model_factory=self.model_factory,
+                              **options)
 
     # ------------------------------------------------------------------ reports
     def _worker_stats(self) -> dict[str, Any]:
@@ -532,7 +536,7 @@ def make_search(model: Model, *, workers: int = 1, **options: Any) -> Search:
     graph, liveness on a complete run); with ``workers > 1`` those are refused (ValueError
     with the reason) or, for liveness, reported "not checked" with the reason."""
     parallel_only = {"backend", "spill", "memory_states", "checkpoint", "checkpoint_every",
-                     "resume", "identity"}
+                     "resume", "identity", "model_factory"}
     single = {k: v for k, v in options.items() if k not in parallel_only}
     probe = Search(model, **single)
     saving = any(options.get(k) for k in ("checkpoint", "resume"))

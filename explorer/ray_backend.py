@@ -34,6 +34,8 @@ class _ShardActor:
         import gc
 
         gc.disable()  # as in the coordinator: acyclic states, no cyclic garbage to find
+        if not hasattr(model, "actions"):
+            model = model()  # a recipe: a compiled model is built here, not pickled
         self.shard = Shard(model, shard_id, plan)
 
     def expand(self, budget: int, at_bound: bool) -> tuple:
@@ -203,3 +205,43 @@ class RayBackendFactory:
 
 def ray_backend(address: str) -> RayBackendFactory:
     return RayBackendFactory(address)
+
+
+class _RayFuture:
+    def __init__(self, ray: Any, ref: Any) -> None:
+        self.ray, self.ref = ray, ref
+
+    def result(self) -> Any:
+        return self.ray.get(self.ref)
+
+    def cancel(self) -> bool:
+        self.ray.cancel(self.ref)
+        return True
+
+
+class RayExecutor:
+    """``submit(fn, *args)`` as Ray tasks (one CPU each), for work that is a pure function
+    of its arguments, such as a batch of simulated walks; a ``concurrent.futures``-style
+    context manager that disconnects at the end."""
+
+    def __init__(self, connection: RayBackendFactory) -> None:
+        import ray
+
+        self.ray = ray
+        self.connection = connection
+        self._remote: dict[Any, Any] = {}
+
+    def cpus(self) -> int:
+        return self.connection.cluster_cpus()
+
+    def submit(self, fn: Any, *args: Any) -> _RayFuture:
+        remote = self._remote.get(fn)
+        if remote is None:
+            remote = self._remote[fn] = self.ray.remote(num_cpus=1)(fn)
+        return _RayFuture(self.ray, remote.remote(*args))
+
+    def __enter__(self) -> RayExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.connection.shutdown()

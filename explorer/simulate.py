@@ -19,6 +19,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from zkcheck.explorer.coverage import Coverage, DistinctCounter
 from zkcheck.explorer.model import Model, Property, PropertyKind
@@ -89,9 +90,10 @@ def _batches(first: int, walks: int | None) -> Iterator[tuple[int, int]]:
 def simulate(factory: ModelFactory, settings: WalkSettings, seed: int,
              walks: int | None = None, seconds: float | None = None, workers: int = 1,
              first: int = 0, coverage_cap: int = 1_000_000,
-             progress: Progress | None = None) -> SimulationRun:
+             progress: Progress | None = None, executor: Any = None) -> SimulationRun:
     """Run walks ``first ..`` until ``walks`` ran, ``seconds`` passed or a walk violates a
-    property. ``workers > 1`` runs batches in that many processes (same results)."""
+    property. ``workers > 1`` runs batches in that many processes (same results), or as
+    tasks of ``executor`` (e.g. ``RayExecutor``: a Ray cluster) when one is given."""
     if walks is None and seconds is None:
         raise ValueError("give a number of walks or a time limit")
     run = SimulationRun(settings, seed, distinct=DistinctCounter(coverage_cap))
@@ -102,7 +104,7 @@ def simulate(factory: ModelFactory, settings: WalkSettings, seed: int,
         return seconds is not None and time.perf_counter() - started >= seconds
 
     try:
-        if workers <= 1:
+        if workers <= 1 and executor is None:
             Walker(factory(), settings)  # bad settings fail here, not in a worker
             for batch in batches:
                 run.absorb(run_batch(batch))
@@ -117,7 +119,7 @@ def simulate(factory: ModelFactory, settings: WalkSettings, seed: int,
                     break
         else:
             _parallel(run, factory, settings, batches, workers, out_of_time, progress,
-                      started)
+                      started, executor)
     except KeyboardInterrupt:
         run.stopped_by = "interrupted"
     run.elapsed = time.perf_counter() - started
@@ -126,11 +128,13 @@ def simulate(factory: ModelFactory, settings: WalkSettings, seed: int,
 
 def _parallel(run: SimulationRun, factory: ModelFactory, settings: WalkSettings,
               batches: Iterator[Batch], workers: int, out_of_time: Callable[[], bool],
-              progress: Progress | None, started: float) -> None:
+              progress: Progress | None, started: float, executor: Any = None) -> None:
     """Keep ``2 * workers`` batches in flight; merge finished ones in walk order."""
     Walker(factory(), settings)
     context = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool_of = executor if executor is not None else futures.ProcessPoolExecutor(
+        workers, mp_context=context)
+    with pool_of as pool:
         pending: dict[int, futures.Future] = {}
         number = merged = 0
         exhausted = stop_submitting = False

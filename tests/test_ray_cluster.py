@@ -10,6 +10,8 @@ stops every Ray process it started, by PID.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import subprocess
@@ -21,10 +23,9 @@ import pytest
 
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported
 
-from fle_testlib import model  # noqa: E402
-
 from zkcheck.explorer import Bounds, Search  # noqa: E402
 from zkcheck.explorer.parallel import ParallelSearch  # noqa: E402
+from zkcheck.fle_options import build_fle_model  # noqa: E402
 
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
@@ -103,10 +104,14 @@ def test_partitioned_search_on_the_cluster_equals_one_process(cluster) -> None:
     c, _ = cluster
     backend = ray_backend(c.address)
     try:
-        for m, bounds in ((model(2, crashes=1, restarts=1), Bounds()),
-                          (model(3), Bounds(max_depth=11))):
+        for options, bounds in (({"servers": 2, "crashes": 1, "restarts": 1}, Bounds()),
+                                ({"servers": 3}, Bounds(max_depth=11))):
+            # the actors build the (compiled, unpicklable) model from a recipe
+            recipe = functools.partial(build_fle_model, **options)
+            m = recipe()
             reference = Search(m, bounds=bounds).run()
-            result = ParallelSearch(m, workers=2, backend=backend, bounds=bounds).run()
+            result = ParallelSearch(m, workers=2, backend=backend, bounds=bounds,
+                                    model_factory=recipe).run()
             assert result.stats.distinct == reference.stats.distinct
             assert result.stats.levels == reference.stats.levels
             assert {n: v.status for n, v in result.verdicts.items()
@@ -124,7 +129,8 @@ def test_shards_are_placed_on_both_nodes(cluster) -> None:
     c, _ = cluster
     backend = ray_backend(c.address)
     try:
-        shards = backend(model(2), ShardPlan(2, ("Leadership",)))
+        shards = backend(functools.partial(build_fle_model, servers=2),
+                         ShardPlan(2, ("Leadership",)))
         assert len(set(shards.node_ids())) == 2  # one actor (1 CPU) per node
         shards.close()
     finally:
@@ -140,3 +146,18 @@ def test_cli_joins_the_cluster(cluster) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "35,589 distinct states" in proc.stdout
     assert "workers: 2 (ray)" in proc.stdout
+
+
+def test_simulate_on_the_cluster_gives_the_same_walks(cluster) -> None:
+    c, _ = cluster
+    args = [EXE, "simulate", "--servers", "3", "--late", "3", "--max-round", "1",
+            "--variant", "exit_when_all_heard", "--seed", "1", "--walks", "40", "--json",
+            "--no-shorten"]
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    here = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    there = subprocess.run([*args, "--ray", c.address, "--workers", "2"], capture_output=True,
+                           text=True, timeout=300, env=env)
+    assert here.returncode == there.returncode == 1, there.stderr
+    ours, theirs = json.loads(here.stdout), json.loads(there.stdout)
+    assert ours["verdicts"] == theirs["verdicts"]
+    assert ours["coverage"]["walks"] == theirs["coverage"]["walks"]

@@ -8,6 +8,7 @@ address nobody answers at, a checkpoint that is missing, foreign or damaged.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ def checkpoint_identity(directory: Path) -> dict:
         raise InputError(str(exc)) from None
 
 
+def configured_model(spec: str, options: dict[str, Any], symmetry: str) -> Any:
+    """The model of a run with its symmetry group: a picklable recipe for Ray shards."""
+    from zkcheck.api import build_model
+
+    model = build_model(spec, **options)
+    if symmetry != "none":
+        model._group = model.symmetry_group(symmetry)
+    return model
+
+
 def build_search(model: Any, *, workers: int, ray_address: str | None, spill: Path | None,
                  level_memory: int, checkpoint_dir: Path | None, checkpoint_every: float,
                  resume_dir: Path | None, identity: dict, **search: Any) -> Search:
@@ -92,6 +103,9 @@ def build_search(model: Any, *, workers: int, ray_address: str | None, spill: Pa
         workers = workers or backend.cluster_cpus()
     else:
         workers = workers_for(workers)
+    if ray_address is not None:
+        search["model_factory"] = functools.partial(
+            configured_model, identity["model"], identity["options"], identity["symmetry"])
     reach = {"backend": backend, "spill": spill, "memory_states": level_memory,
              "checkpoint": checkpoint_dir, "checkpoint_every": checkpoint_every,
              "resume": resume_dir, "identity": identity}

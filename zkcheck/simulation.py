@@ -49,7 +49,8 @@ class Simulated:
 def run_simulation(model_spec: str, options: dict[str, Any], settings: WalkSettings, seed: int,
                    walks: int | None = None, seconds: float | None = None, workers: int = 1,
                    first: int = 0, coverage_cap: int = 1_000_000,
-                   shorten_states: int | None = 100_000, progress: Any = None) -> Simulated:
+                   shorten_states: int | None = 100_000, progress: Any = None,
+                   executor: Any = None) -> Simulated:
     """Run the walks and build the result; InputError (one line) for unusable settings."""
     factory = functools.partial(build_model, model_spec, **options)
     model = factory()
@@ -60,7 +61,8 @@ def run_simulation(model_spec: str, options: dict[str, Any], settings: WalkSetti
     except ValueError as exc:
         raise InputError(f"--swarm: {exc}") from None
     run = simulate(factory, settings, seed, walks=walks, seconds=seconds, workers=workers,
-                   first=first, coverage_cap=coverage_cap, progress=progress)
+                   first=first, coverage_cap=coverage_cap, progress=progress,
+                   executor=executor)
     result, shortened = to_result(walker, run, seconds, shorten_states)
     return Simulated(model, walker, run, result, shortened)
 

@@ -127,6 +127,9 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
               help="Replay only walk K of the run with --seed, exactly as it ran.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Worker processes (the same seed gives the same walks for any number).")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="Run the walks as Ray tasks: auto (the cluster of `ray start`), local, "
+                   "or HOST:PORT; --workers tasks in flight, the same walks as one process.")
 @click.option("--scheduler", type=click.Choice(SCHEDULERS), default="uniform",
               show_default=True,
               help="uniform: any enabled action; per-server: a random server, then one of "
@@ -155,7 +158,8 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
               help="Also write this witness's trace under --out (repeatable; 'all').")
 @click.option("--no-progress", is_flag=True, help="No progress line on stderr.")
 def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | None,
-             seed: int | None, walk: int | None, workers: int, scheduler: str,
+             seed: int | None, walk: int | None, workers: int, ray_address: str | None,
+             scheduler: str,
              change_points: int, swarm: bool, properties: tuple[str, ...], no_shorten: bool,
              shorten_states: int, coverage_cap: int, as_json: bool, out_dir: Path | None,
              witnesses: tuple[str, ...], no_progress: bool, **fle: Any) -> int:
@@ -176,12 +180,20 @@ def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | No
                             swarm=swarm, properties=tuple(properties) or None)
     if walk is not None:
         walks, seconds, workers = 1, None, 1
+    executor = None
+    if ray_address is not None and walk is None:
+        from zkcheck.explorer.ray_backend import RayExecutor, RayUnavailable, ray_backend
+
+        try:
+            executor = RayExecutor(ray_backend(ray_address))
+        except RayUnavailable as exc:
+            raise InputError(str(exc)) from None
     progress = ProgressLine(not no_progress and not as_json and walk is None)
     try:
         sim = run_simulation(model_spec, options, settings, seed, walks, seconds, workers,
                              first=walk or 0, coverage_cap=coverage_cap,
                              shorten_states=None if no_shorten or walk is not None
-                             else shorten_states, progress=progress)
+                             else shorten_states, progress=progress, executor=executor)
     finally:
         progress.close()
     wanted = witness_names(sim.model, witnesses)
