@@ -8,8 +8,8 @@ there), as the issues ask:
    with 1, 2 (and 4, 8, 16 where the machine has the cores) workers, and on a local
    two-node Ray cluster with 2 workers;
 2. resident bytes/state (peak RSS of the whole process tree / distinct states) and spilled
-   bytes/state for the 3-server default, the 5-server leader crash (time-bounded) and the
-   3-server startup with ``--crashes 1 --restarts 1`` to depth 20 (time-bounded);
+   bytes/state for the 3-server default, the 5-server leader crash and the 3-server startup
+   with ``--crashes 1 --restarts 1`` to depth 20 (the last two stopped at 3 million states);
 3. the 5-server leader crash with 2 workers until the ``LeaderEstablished`` witness or the
    time bound, with its projection.
 
@@ -167,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="depth 16, 30 s bounds")
     parser.add_argument("--seconds", type=float, default=300,
-                        help="time bound of the 5-server and crash/restart runs")
+                        help="time bound of each run of parts 2 and 3")
     options = parser.parse_args()
     depth = 16 if options.quick else 20
     seconds = 30 if options.quick else options.seconds
@@ -192,14 +192,16 @@ def main() -> None:
                 print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker", flush=True)
             except ImportError:
                 print("  Ray is not installed: no Ray figure", flush=True)
-            print(f"2. bytes per state (time bound {seconds:.0f} s)", flush=True)
+            limit = "300000" if options.quick else "3000000"
+            print(f"2. bytes per state ({limit} states or {seconds:.0f} s)", flush=True)
             runs = [
-                ("5-server leader crash", ["explore", "--servers", "5", "--scenario",
-                                           "leader-crash", "--time", str(seconds),
-                                           "--no-progress"]),
-                ("3-server startup, crashes 1, restarts 1, depth 20",
-                 ["explore", "--servers", "3", "--crashes", "1", "--restarts", "1",
-                  "--depth", "20", "--time", str(seconds), "--no-progress"]),
+                ("5-server leader crash (POR on)", [
+                    "explore", "--servers", "5", "--scenario", "leader-crash", "--max-states",
+                    limit, "--time", str(seconds), "--no-progress"]),
+                ("3-server startup, crashes 1, restarts 1, depth 20 (POR off)", [
+                    "explore", "--servers", "3", "--crashes", "1", "--restarts", "1",
+                    "--depth", "20", "--max-states", limit, "--time", str(seconds),
+                    "--no-progress"]),
             ]
             for label, args in runs:
                 row(f"{label}: {BASELINE}", *measure(zkcheck(args, pkg)))
@@ -210,7 +212,7 @@ def main() -> None:
             data, wall, peak = measure(zkcheck(
                 ["explore", "--servers", "5", "--scenario", "leader-crash", "--property",
                  "LeaderEstablished", "--property", "Leadership", "--workers", "2",
-                 "--time", str(seconds * 4), "--no-progress"]))
+                 "--time", str(seconds), "--no-progress"]))
             row("5-server leader crash, 2 workers", data, wall, peak)
             found = {v["property"]: v["status"] for v in data["verdicts"]}
             print(f"    LeaderEstablished: {found.get('LeaderEstablished')}", flush=True)

@@ -30,7 +30,7 @@ from typing import Any
 from zkcheck.explorer import checkpoint as ckpt
 from zkcheck.explorer.backends import InProcess, Processes
 from zkcheck.explorer.fingerprint import collision_probability
-from zkcheck.explorer.frontier import SpillFull, resident_bytes
+from zkcheck.explorer.frontier import BLOCK, SpillFull, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP
 from zkcheck.explorer.model import Model, PropertyKind
 from zkcheck.explorer.result import BoundHit, Result
@@ -241,12 +241,12 @@ class ParallelSearch(Search):
             return
         sizes = backend.call_all("unread_count")
         mean = sum(sizes) / len(sizes)
-        if mean < 2 * CHUNK or max(sizes) <= 1.1 * mean:
-            return
+        if max(sizes) - mean < BLOCK or max(sizes) <= 1.1 * mean:
+            return  # less than a block to move
         givers = [[k, s - mean] for k, s in enumerate(sizes) if s > 1.05 * mean]
         for k, size in enumerate(sizes):
             need = mean - size
-            while need > CHUNK / 2 and givers:
+            while need > BLOCK / 2 and givers:
                 giver = givers[0]
                 amount = int(min(need, giver[1]))
                 data = backend.call(giver[0], "export", amount)
@@ -254,7 +254,7 @@ class ParallelSearch(Search):
                 size += got
                 need -= got
                 giver[1] -= max(got, 1)
-                if giver[1] <= CHUNK / 2:
+                if giver[1] <= BLOCK / 2:
                     givers.pop(0)
 
     def _seed(self) -> None:
@@ -296,14 +296,19 @@ class ParallelSearch(Search):
             if stop is None:
                 stop = self._bound_now()
             self._progress(stored)
-            if not active and self.por_enabled and stop is None:
-                # 0-cost steps may have added states to a shard's level after its last
-                # expand call: the level is done only when no shard has any left
-                unseen += sum(backend.drain())
-                for shard, left in enumerate(backend.call_all("unread_count")):
-                    if left:
-                        backend.start_expand(shard, CHUNK, at_bound)
-                        active.add(shard)
+            if self.por_enabled and stop is None:
+                # 0-cost steps may add states to a shard's level after its last expand
+                # call; answers say which shards got some (checked once more at the end:
+                # the level is done only when no shard has any left)
+                if not active:
+                    unseen += sum(backend.drain())
+                woken, backend.woken = backend.woken - active, set()
+                if not active and not woken:
+                    woken = {k for k, left in enumerate(backend.call_all("unread_count"))
+                             if left}
+                for shard in sorted(woken):
+                    backend.start_expand(shard, CHUNK, at_bound)
+                    active.add(shard)
         unseen += sum(backend.drain())
         self._probe_unseen = unseen
         if stop is not None:

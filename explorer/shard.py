@@ -125,6 +125,7 @@ class Shard:
         self.waiting: dict[int, dict[str, tuple]] = {}  # their states, until answered
         self.moved_now: list[np.ndarray] = []  # states this owner moved a level up (POR)
         self.skip = np.zeros(0, dtype=np.uint64)  # moved states: skip their old copies
+        self.expanded_now: set[int] = set()  # POR: states this shard expanded this level
         self.reducer = None
         if plan.por:
             from zkcheck.explorer.por import make_reducer
@@ -165,14 +166,11 @@ class Shard:
                 break
             fps, states = block
             fps, states = self._not_moved(fps, states)
-            done += len(states)
             work = list(zip(fps.tolist(), states, strict=True))
             if self.reducer is not None:
-                work, reduced = self.reducer.split(work)
-                if reduced:
-                    generated += len(reduced)
-                    out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
-                            [r[4] for r in reduced], [r[2] for r in reduced])
+                work, eager = self._follow_reduced(work, out)
+                generated += eager
+            done += len(work)
             for parent, state in work:
                 acts = actions(state)
                 if type(acts) is not list:
@@ -216,8 +214,8 @@ class Shard:
                 fps, parents, pos, states, _ = part[kind]
                 level = at if at is not None else (
                     self.depth if kind == "same" else self.depth + 1)
-                fresh, moved = self._offer(level, fps, parents, pos)
-                self._keep(level, fps, states, fresh, moved)
+                fresh, _ = self._offer(level, fps, parents, pos)
+                self._keep(level, fps, states, fresh, kind == "same")
         return self._probe(part["probe"][0]) if "probe" in part else 0
 
     def _ask(self, part: dict[str, tuple]) -> bytes:
@@ -256,21 +254,24 @@ class Shard:
             if "probe" in wire else 0
         return unseen, ((sender, batch, answers) if answers else None)
 
-    def adopt(self, received: tuple[int, tuple | None]) -> int:
+    def adopt(self, received: tuple[int, tuple | None]) -> tuple[int, int]:
         """Keep the states the owner found new (``received`` is what ``receive``
-        returned); returns its probe count, for backends that chain the two calls."""
+        returned). Returns its probe count (for backends that chain the two calls) and
+        this shard's id if the answer added states to the level being expanded (a 0-cost
+        step of partial-order reduction: the coordinator must expand this shard again),
+        else -1."""
         unseen, answer = received
         if answer is None:
-            return unseen
+            return unseen, -1
         _, batch, answers = answer
+        before = self.current.unread
         waiting = self.waiting.pop(batch)
         for kind, status_bytes in answers.items():
             status = np.frombuffer(status_bytes, dtype=np.uint8)
             fps, states = waiting[kind]
             level = self.depth if kind == "same" else self.depth + 1
-            self._keep(level, fps, states, np.flatnonzero(status == 1),
-                       np.flatnonzero(status == 2))
-        return unseen
+            self._keep(level, fps, states, np.flatnonzero(status == 1), kind == "same")
+        return unseen, (self.id if self.current.unread > before else -1)
 
     def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -285,15 +286,15 @@ class Shard:
         return fresh, moved
 
     def _keep(self, level: int, fps: np.ndarray, states: list, fresh: np.ndarray,
-              moved: np.ndarray) -> None:
-        """Check the new states and put them (and moved ones) into their level."""
-        target = self.current if level == self.depth else self.next
+              same: bool) -> None:
+        """Check the new states and put them into the next level (states of the level being
+        expanded, reached by 0-cost steps, were expanded when they were reached)."""
         if fresh.size:
             new_states = [states[i] for i in fresh.tolist()]
             self._check(level, fps[fresh], new_states)
-            target.append(fps[fresh], new_states)
-        if moved.size:
-            target.append(fps[moved], [states[i] for i in moved.tolist()])
+            if not same:
+                (self.current if level == self.depth else self.next).append(
+                    fps[fresh], new_states)
 
     def _probe(self, fps: np.ndarray) -> int:
         fps = np.unique(fps)
@@ -302,6 +303,29 @@ class Shard:
         if fresh.size:
             self.probe_unseen = np.union1d(self.probe_unseen, fresh)
         return int(fresh.size)
+
+    def _follow_reduced(self, work: list, out: _Outbox) -> tuple[list, int]:
+        """Partial-order reduction: split ``work`` into states to expand fully and reduced
+        steps, and follow the reduced (0-cost) steps here and now, chain by chain, instead
+        of waiting for their owners' answers (a chain of k such steps would otherwise cost
+        k round trips). Each step is still offered to its owner, which settles counts and
+        links and checks nothing here: a state reached by a 0-cost step is expanded by
+        every shard that reaches it first in this level (extra work, never extra states).
+        Chains end: every reduced step lowers the model's ``por_measure``."""
+        full: list = []
+        steps = 0
+        todo = [w for w in work if w[0] not in self.expanded_now]
+        while todo:
+            self.expanded_now.update(fp for fp, _ in todo)
+            more_full, reduced = self.reducer.split(todo)
+            full.extend(more_full)
+            if not reduced:
+                break
+            steps += len(reduced)
+            out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
+                    [r[4] for r in reduced], [r[2] for r in reduced])
+            todo = [(r[3], r[2]) for r in reduced if r[3] not in self.expanded_now]
+        return full, steps
 
     def _not_moved(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
         """Drop states that partial-order reduction moved to the level before (they were
@@ -335,17 +359,16 @@ class Shard:
         fingerprint on the shallowest level is kept (the same for every shard count)."""
         if not self.pending_inv and not self.pending_wit:
             return
-        fp_list = fps.tolist()
-        for prop in self.pending_inv:
-            predicate = prop.predicate
-            for fp, state in zip(fp_list, states, strict=True):
-                if not predicate(state):
-                    self._found(prop.name, level, fp)
+        for prop in self.pending_inv:  # map: the loop runs in C; the rare hit in Python
+            if not all(map(prop.predicate, states)):
+                values = list(map(prop.predicate, states))
+                self._found(prop.name, level, min(
+                    fp for fp, ok in zip(fps.tolist(), values, strict=True) if not ok))
         for prop in self.pending_wit:
-            predicate = prop.predicate
-            for fp, state in zip(fp_list, states, strict=True):
-                if predicate(state):
-                    self._found(prop.name, level, fp)
+            if any(map(prop.predicate, states)):
+                values = list(map(prop.predicate, states))
+                self._found(prop.name, level, min(
+                    fp for fp, ok in zip(fps.tolist(), values, strict=True) if ok))
 
     def _found(self, name: str, level: int, fp: int) -> None:
         old = self.found.get(name)
@@ -377,6 +400,7 @@ class Shard:
         ``moved``: states every owner moved to the level just done (skipped now)."""
         self.drop_properties(decided)
         self.skip = np.sort(np.frombuffer(moved, dtype=np.uint64))
+        self.expanded_now = set()
         self.spilled = (self.spilled[0] + self.current.spilled_states,
                         self.spilled[1] + self.current.spilled_bytes)
         self.moved_now = []
@@ -479,13 +503,16 @@ class _Outbox:
                 parents = np.array([p for c in chunks for p in c[1]], dtype=np.uint64)
                 pos = np.array([p for c in chunks for p in c[2]], dtype=np.int64)
                 states = [s for c in chunks for s in c[3]]
+            if self.n == 1:  # the owner itself keeps the smallest link per fingerprint
+                per_dest[0][kind] = (fps, parents, pos, states, None)
+                continue
             order = np.lexsort((pos, parents, fps))
             keep = np.ones(len(order), dtype=bool)
             keep[1:] = fps[order][1:] != fps[order][:-1]
             best = order[keep]
             owners = fps[best] % np.uint64(self.n)
             for dest in range(self.n):
-                sel = best if self.n == 1 else best[owners == dest]
+                sel = best[owners == dest]
                 if sel.size:
                     per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
                                             [states[i] for i in sel.tolist()], None)
