@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from leadership_testlib import reachable, z3_successors
+from leadership_testlib import covering_sample, z3_successors
 
 from zkcheck.errors import InputError
 from zkcheck.explorer import HOLDS, VIOLATED, explore
@@ -34,42 +34,12 @@ def test_bad_input():
         AbstractVariant.from_flags(["no_such_flag"])
 
 
-def _signature(label: str, state: tuple, successor: tuple) -> tuple:
-    """The rule and branch a step took: its verb and which fields of the acting server and
-    of the others changed (e.g. LEADERINFO accepted / answered -1 / rejected)."""
-    words = label.split()
-    actor = int(words[1]) - 1
-    changed = frozenset(
-        (k == actor, i) for k, (a, b) in enumerate(zip(state[0], successor[0], strict=True))
-        for i in range(len(a)) if a[i] != b[i])
-    return words[0], words[-1] == "rejected", changed, state[1] != successor[1]
-
-
-def _covering_sample(m: DiscoveryModel, per_branch: int) -> list[tuple]:
-    """Reachable states (in BFS order) that take each rule branch ``per_branch`` times;
-    the scan stops after 3000 states without a new branch."""
-    seen: dict[tuple, int] = {}
-    sample = []
-    quiet = 0
-    for state in reachable(m):
-        branches = {_signature(label, state, t) for label, t in m.actions(state)}
-        quiet += 1
-        if any(seen.get(b, 0) < per_branch for b in branches):
-            quiet = 0
-            sample.append(state)
-            for b in branches:
-                seen[b] = seen.get(b, 0) + 1
-        if quiet > 3000:
-            break
-    return sample
-
-
 @pytest.mark.parametrize("flags", [[], ["ack_epoch_twice"], ["epoch_quorum_without_leader"],
                                    ["epoch_bump_strict"], ["ack_quorum_not_awaited"]])
 def test_every_z3_step_equals_the_explicit_step(flags):
     variant = AbstractVariant.from_flags(flags)
     m = DiscoveryModel(3, max_epoch=1, variant=variant)
-    sample = _covering_sample(m, per_branch=1)
+    sample = covering_sample(m, per_branch=1)
     assert len(sample) >= 8
     for epoch in (1,):
         enc = Encoding(3, variant=variant, max_epoch=1, epoch=epoch)
