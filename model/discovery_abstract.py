@@ -47,6 +47,7 @@ from typing import Any
 
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, encode_tuple, invariant, witness
+from zkcheck.model import discovery_rules as rules
 from zkcheck.model.discovery_rules import (  # noqa: F401  (re-exported vocabulary)
     AE,
     CE,
@@ -75,11 +76,7 @@ from zkcheck.model.discovery_rules import (  # noqa: F401  (re-exported vocabula
     ROLE_NAMES,
     AbstractVariant,
     ConcreteOps,
-    action_list,
-    effect,
     from_vars,
-    guard,
-    initial,
     to_vars,
 )
 
@@ -121,7 +118,7 @@ class DiscoveryModel:
         self.sids = tuple(range(1, n + 1))
         self.epochs = epochs
         self.ops = ConcreteOps(self.variant, max_epoch, self.quorum)
-        self._actions = action_list(n, self.variant)
+        self._actions = rules.action_list(n, self.variant)
         self._initial = (tuple(LOOKING_FIELDS + (ae, ce) + NO_LEADER for ae, ce in epochs), ())
 
     # ------------------------------------------------------------------ Model protocol
@@ -129,7 +126,7 @@ class DiscoveryModel:
     def initial_states(self) -> Sequence[tuple]:
         """The one state with the given epochs, if it satisfies the rules' initial
         condition (a contradictory condition leaves the model without initial states)."""
-        ok = initial(self.ops, to_vars(self._initial), self.epochs)
+        ok = rules.initial(self.ops, to_vars(self._initial), self.epochs)
         return [self._initial] if ok else []
 
     def encode(self, state: tuple) -> bytes:
@@ -179,8 +176,8 @@ class DiscoveryModel:
                 continue
             if a.lk >= 0 and role[a.k] == FOLLOWING and v.lead[a.k] != a.lk:
                 continue
-            if guard(ops, a, v):
-                out.append((a.label, from_vars(effect(ops, a, v))))
+            if rules.guard(ops, a, v):
+                out.append((a.label, from_vars(rules.effect(ops, a, v))))
         return out
 
     @property

@@ -14,14 +14,16 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_proven_for_three_servers(capsys):
-    code, out, _ = run(capsys, "--servers", "3", "--depth", "4")
+    code, out, _ = run(capsys, "--servers", "3", "--depth", "5")
     assert code == 0
     assert "PROVEN" in out and "3 servers" in out and "abstraction:" in out
+    assert "every N (parameterized, EPR, 13 invariants" in out
+    assert "ok: a leader can be established within the BMC bound: shortest witness: 5 steps" in out
     assert "verdict: PROVEN (exit 0)" in out
 
 
 def test_bmc_only_says_within_bounds(capsys):
-    code, out, _ = run(capsys, "--servers", "3", "--depth", "3", "--bmc-only")
+    code, out, _ = run(capsys, "--servers", "3", "--depth", "5", "--bmc-only")
     assert code == 0 and "HOLDS WITHIN BOUNDS" in out and "PROVEN" not in out
 
 
@@ -34,7 +36,7 @@ def test_broken_variant_prints_the_counterexample_as_a_trace(capsys):
 
 
 def test_cti_is_printed_with_the_pre_state_and_action(capsys):
-    code, out, _ = run(capsys, "--depth", "2", "--without-invariant", "PendingAckForLeader")
+    code, out, _ = run(capsys, "--depth", "5", "--without-invariant", "PendingAckForLeader")
     assert code == 1
     assert "counterexample to induction: ackepoch" in out
     assert "pre-state (E = " in out and "server 1:" in out
@@ -46,12 +48,14 @@ def test_json_is_one_document(capsys):
                        "--json")
     doc = json.loads(out)
     assert code == doc["exit_code"] == 1
-    assert doc["schema"] == "zkcheck.prove.leadership/1" and doc["verdict"] == "violated"
+    assert doc["schema"] == "zkcheck.prove.leadership/2" and doc["verdict"] == "violated"
     trace = doc["bmc"]["properties"]["Leadership"]["trace"]
     assert trace["length"] == 7 and trace["steps"][-1]["label"].startswith("followerinfo")
-    code, out, _ = run(capsys, "--depth", "2", "--json")
+    code, out, _ = run(capsys, "--depth", "5", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["verdict"] == "proven" and doc["induction"]["proven"]
+    assert doc["every_n"]["proven"] and all(c["ok"] for c in doc["sanity"])
+    assert len(doc["sanity"]) == 6 and doc["bmc"]["witness_length"] == 5
     assert [i["name"] for i in doc["induction"]["invariants"]][-1] == "Leadership"
 
 
