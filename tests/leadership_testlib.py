@@ -65,13 +65,14 @@ def _signature(label: str, state: tuple, successor: tuple) -> tuple:
     return words[0], words[-1] == "rejected", changed, state[1] != successor[1]
 
 
-def covering_sample(m: DiscoveryModel, per_branch: int) -> list[tuple]:
-    """Reachable states (in BFS order) that take each rule branch ``per_branch`` times;
-    the scan stops after 3000 states without a new branch."""
+def covering_sample(m: DiscoveryModel, per_branch: int,
+                    max_depth: int | None = None) -> list[tuple]:
+    """Reachable states (in BFS order, to ``max_depth``) that take each rule branch
+    ``per_branch`` times; the scan stops after 3000 states without a new branch."""
     seen: dict[tuple, int] = {}
     sample = []
     quiet = 0
-    for state in reachable(m):
+    for state in reachable(m, max_depth):
         branches = {_signature(label, state, t) for label, t in m.actions(state)}
         quiet += 1
         if any(seen.get(b, 0) < per_branch for b in branches):
