@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from zkcheck.cli import main
 
@@ -65,3 +66,30 @@ def test_bad_input_exits_2(capsys):
                  ["--without-invariant", "Leadership"], ["--k", "0"]):
         code, _, err = run(capsys, *args)
         assert code == 2 and err.startswith("zkcheck: error:"), args
+
+
+DATA = Path(__file__).parent / "data" / "zoocfg"
+
+
+def test_config_combines_quorum_intersection_and_every_n(capsys):
+    code, out, _ = run(capsys, "--config", str(DATA / "hier_3x3.cfg"))
+    assert code == 0 and "9 voters" in out
+    assert "quorums of the file: every two intersect: proven by Z3" in out
+    assert "every N (parameterized, EPR" in out and "bounded model checking" not in out
+    assert "so Leadership holds for this ensemble" in out
+    code, out, _ = run(capsys, "--config", str(DATA / "maj3.cfg"), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "proven" and doc["bmc"]["witness_length"] == 5
+    assert doc["quorum_intersection"]["holds"] and doc["every_n"]["proven"]
+
+
+def test_config_with_disjoint_quorums_or_no_quorum_is_not_proven(capsys):
+    code, out, _ = run(capsys, "--config", str(DATA / "hier_negative_broken.cfg"))
+    assert code == 1 and "VIOLATED:" in out and "verdict: VIOLATED (exit 1)" in out
+    code, out, _ = run(capsys, "--config", str(DATA / "hier_all_zero_weight.cfg"))
+    assert code == 1 and "FAILED: a quorum exists" in out
+    assert "verdict: VACUOUS (exit 1)" in out
+    code, out, _ = run(capsys, "--config", str(DATA / "debian_standalone.cfg"))
+    assert code == 0 and "verdict: STANDALONE (exit 0)" in out
+    code, _, err = run(capsys, "--config", str(DATA / "maj3.cfg"), "--servers", "3")
+    assert code == 2 and "--config takes no --servers" in err

@@ -66,9 +66,10 @@ def leadership(n: int | None, config: Path | None, depth: int | None, max_epoch:
                              "--bmc-only or --k: it proves the file's ensemble with the "
                              "default rules")
         cfg = load_zoocfg(config)
-        if not cfg.participants:
-            raise InputError(f"{config}: standalone configuration (no voters): there is no "
-                             "leader election to prove")
+        if cfg.standalone:
+            click.echo(f"zkcheck prove leadership: {config}: standalone server, no leader "
+                       f"election: nothing to prove\nverdict: STANDALONE (exit {EXIT_OK})")
+            return EXIT_OK
         report = prove_leadership_config(cfg.verifier(), str(config), depth=depth,
                                          max_epoch=max_epoch)
     else:
