@@ -3,7 +3,7 @@
 The group is the seam for further proofs: a later ``prove leadership`` is one more
 ``@prove.command`` (or ``prove.add_command``) next to ``quorum``. This module only parses
 options, calls ``zkcheck.invariants.quorum_proofs`` and renders text or JSON; the JSON
-schema is documented in docs/prove-quorum.md.
+schema is documented in README.md and docs/proofs.md.
 """
 
 from __future__ import annotations
