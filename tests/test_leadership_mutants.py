@@ -58,7 +58,7 @@ def test_a_mutant_changes_both_models_alike(monkeypatch):
     verdict = explore(m, search="bfs").verdicts["Leadership"]
     assert verdict.status == VIOLATED and len(verdict.trace) == 7
     enc = Encoding(3, max_epoch=1, epoch=1)
-    for state in covering_sample(m, per_branch=1)[:15]:
+    for state in covering_sample(m, per_branch=1, max_depth=8)[:15]:
         explicit = dict(m.actions(state))
         symbolic = z3_successors(enc, state)
         assert {k: v[0] for k, v in symbolic.items()} == {k: v[0] for k, v in explicit.items()}
