@@ -5,8 +5,8 @@ small state vocabulary (``Vars``), written against an ``Ops`` backend that suppl
 arithmetic, the Boolean connectives, ``ite`` and the quorum test. Two backends interpret
 the same definitions:
 
-* ``ConcreteOps`` (here): Python ints and bools; ``model/discovery_abstract.py`` builds the
-  explicit model the explorer searches from it;
+* ``ConcreteOps`` (``model/discovery_abstract.py``): Python ints and bools, from which the
+  explicit model the explorer searches is built;
 * ``Z3Ops`` (``invariants/leadership_z3.py``): Z3 terms; the transition relation that BMC
   and the induction proof use is built from it.
 
@@ -378,60 +378,3 @@ def merge(o: Ops, out: Vars, c: Any, a: Vars, b: Vars) -> None:
         else:
             v = o.ite(c, x, y)
         setattr(out, name, v)
-
-
-# ---------------------------------------------------------------------- concrete backend
-
-class ConcreteOps:
-    """Python values: the explicit model. ``hist`` is a frozenset of (epoch, leader)."""
-
-    def __init__(self, variant: AbstractVariant, max_epoch: int | None,
-                 quorum: Sequence[bool]) -> None:
-        self.variant, self.max_epoch, self.table = variant, max_epoch, quorum
-
-    def num(self, v: int) -> int:
-        return v
-
-    def bool_(self, v: bool) -> bool:
-        return v
-
-    def and_(self, *xs: Any) -> bool:
-        return all(xs)
-
-    def or_(self, *xs: Any) -> bool:
-        return any(xs)
-
-    def not_(self, x: Any) -> bool:
-        return not x
-
-    def ite(self, c: Any, a: Any, b: Any) -> Any:
-        return a if c else b
-
-    def quorum(self, members: list) -> bool:
-        return self.table[sum(1 << f for f, m in enumerate(members) if m)]
-
-    def establish(self, t: Vars, lk: int, e: Any, cond: Any) -> None:
-        if cond:
-            t.hist = t.hist | {(e, lk)}
-
-    def acknowledge(self, t: Vars, f: int, lk: int, old: Any, new: Any, cond: Any) -> None:
-        """The explicit model keeps no ghosts."""
-
-
-def to_vars(state: tuple) -> Vars:
-    """An explicit state ``(servers, hist)`` as concrete ``Vars``."""
-    servers, hist = state
-    n = len(servers)
-    cols = {name: [s[i] for s in servers] for i, name in enumerate(INT_FIELDS)}
-    return Vars(**cols, mask=[[bool(s[MASK] >> f & 1) for f in range(n)] for s in servers],
-                conn=[[bool(s[CONN] >> f & 1) for f in range(n)] for s in servers],
-                hist=frozenset(hist))
-
-
-def from_vars(v: Vars) -> tuple:
-    servers = tuple(
-        (v.role[k], v.lead[k], v.fph[k], v.ae[k], v.ce[k], v.lph[k], v.le[k],
-         sum(1 << f for f, x in enumerate(v.mask[k]) if x),
-         sum(1 << f for f, x in enumerate(v.conn[k]) if x))
-        for k in range(v.n))
-    return (servers, tuple(sorted(v.hist)))

@@ -12,7 +12,7 @@ from zkcheck.errors import InputError
 from zkcheck.explorer import HOLDS, VIOLATED, explore
 from zkcheck.invariants.leadership_z3 import Encoding
 from zkcheck.model import discovery_rules as R
-from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel
+from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel, to_vars
 
 
 def test_default_rules_hold_exhaustively_and_leaders_do_establish():
@@ -89,8 +89,8 @@ def test_initial_conditions_agree():
     for epochs in ([(2, 1), (1, 0), (0, 0)], None, [(1, 1), (1, 0), (0, 0)]):
         for state in states:
             enc = Encoding(3, max_epoch=2, epoch=1)
-            concrete = R.initial(m.ops, R.to_vars(state), epochs)
+            concrete = R.initial(m.ops, to_vars(state), epochs)
             symbolic = z3.is_true(z3.simplify(R.initial(enc.ops, enc.const(state), epochs)))
             assert concrete == symbolic, (state, epochs)
-    assert R.initial(m.ops, R.to_vars(states[0]), None)
-    assert not R.initial(m.ops, R.to_vars(states[0]), [(1, 1), (1, 0), (0, 0)])
+    assert R.initial(m.ops, to_vars(states[0]), None)
+    assert not R.initial(m.ops, to_vars(states[0]), [(1, 1), (1, 0), (0, 0)])
