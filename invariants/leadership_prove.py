@@ -146,8 +146,8 @@ def prove_leadership_config(verifier: Verifier, name: str, *, depth: int | None 
     leader can be established there, and a cross-check of the two proofs)."""
     intersection = prove_intersection(QuorumSystem("config", (verifier,)))
     n = len(verifier.voters)
-    quorums = from_verifier(verifier) if n <= MAX_SERVERS else None
-    rep = LeadershipReport(n, AbstractVariant(), quorums or majority(1), None, None,
+    quorums = from_verifier(verifier, with_table=n <= bmc_voters)
+    rep = LeadershipReport(n, AbstractVariant(), quorums, None, None,
                            intersection=intersection, config=name)
     if not intersection.holds:
         return rep  # violated: two disjoint quorums can elect two leaders
@@ -156,7 +156,7 @@ def prove_leadership_config(verifier: Verifier, name: str, *, depth: int | None 
                                 "leader can ever be established"))
         return rep
     rep.sanity.append(Check("a quorum exists", True, "some set of voters is a quorum"))
-    if quorums is not None and n <= bmc_voters:
+    if n <= bmc_voters:
         depth = default_depth(quorums) if depth is None else depth
         rep.bmc = bmc(n, depth, max_epoch=max_epoch, quorums=quorums)
         rep.sanity += bmc_sanity(rep.bmc)

@@ -33,13 +33,13 @@ def majority(n: int) -> Quorums:
                    lambda members: z3.AtLeast(*members, n // 2 + 1))
 
 
-def from_verifier(verifier: Verifier) -> Quorums:
+def from_verifier(verifier: Verifier, *, with_table: bool = True) -> Quorums:
     """The quorums of a real configuration (QuorumMaj or QuorumHierarchical) over its voters
-    in id order."""
+    in id order (without the explicit table, which has 2^n entries, if not needed)."""
     sids = sorted(verifier.voters)
     n = len(sids)
     table = tuple(verifier.is_quorum({sids[k] for k in range(n) if m >> k & 1})
-                  for m in range(1 << n))
+                  for m in range(1 << n)) if with_table else ()
     return Quorums(n, verifier.kind, table,
                    lambda members: quorum_formula(verifier, dict(zip(sids, members,
                                                                      strict=True))))
