@@ -10,6 +10,12 @@ full states for the trace reporter and checks that the two encodings agree.
 
 BMC never claims more than it unrolled: a property that survives depth k "holds within
 bounds" (depth k); "holds" needs the induction proof (``leadership_induction``).
+
+Two sanity checks ride along: the initial condition must be satisfiable (else every
+property would "hold" vacuously), and the unrolling also looks for a *witness*, a shortest
+run in which some leader establishes an epoch; a proof about a model in which no leader
+can ever be established says nothing (e.g. a quorum system with no quorum). The witness is
+replayed on the explicit model too; a disagreement is an ``InternalError``.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from dataclasses import dataclass, field
 
 import z3
 
+from zkcheck.errors import InternalError
 from zkcheck.explorer import HOLDS_WITHIN_BOUNDS, VIOLATED, Trace, replay_labels
+from zkcheck.invariants.leadership_quorums import Quorums, majority
 from zkcheck.invariants.leadership_z3 import Encoding, bv_width
-from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel
+from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel, established
 
 PROPERTIES = ("Leadership", "EpochOrder")
 
@@ -45,6 +53,8 @@ class BmcResult:
     results: dict[str, PropertyResult] = field(default_factory=dict)
     seconds: float = 0.0
     seconds_per_depth: list[float] = field(default_factory=list)
+    initial_satisfiable: bool = True
+    witness: Trace | None = None  # a shortest run that establishes some epoch
 
     @property
     def ok(self) -> bool:
@@ -53,17 +63,29 @@ class BmcResult:
 
 def bmc(n: int, depth: int, *, max_epoch: int = 2, variant: AbstractVariant | None = None,
         properties: Sequence[str] = PROPERTIES, stop_at_first: bool = False,
-        epochs: Sequence[tuple[int, int]] | None = None) -> BmcResult:
-    """Unroll to ``depth`` steps; per property the shortest counterexample, if any."""
+        epochs: Sequence[tuple[int, int]] | None = None,
+        quorums: Quorums | None = None) -> BmcResult:
+    """Unroll to ``depth`` steps; per property the shortest counterexample, if any, and the
+    shortest run that establishes some epoch."""
     variant = variant or AbstractVariant()
-    model = DiscoveryModel(n, max_epoch=max_epoch, variant=variant, initial_epochs=epochs)
-    enc = Encoding(n, variant=variant, max_epoch=max_epoch, width=bv_width(n, max_epoch))
+    quorums = quorums or majority(n)
+    model = DiscoveryModel(n, max_epoch=max_epoch, variant=variant, initial_epochs=epochs,
+                           quorum=quorums.table)
+    enc = Encoding(n, variant=variant, max_epoch=max_epoch, width=bv_width(n, max_epoch),
+                   quorum_of=quorums.formula)
     start = time.perf_counter()
     solver = z3.SolverFor("QF_FD")
     states = [enc.fresh("0")]
     acts: list[z3.ExprRef] = []
     solver.add(enc.init(states[0], epochs or [(0, 0)] * n))
     out = BmcResult(n, depth, max_epoch, variant)
+    if solver.check() != z3.sat:
+        out.initial_satisfiable = False
+        if model.initial_states():
+            raise InternalError("disagreement: the explicit model has an initial state but "
+                                "the Z3 initial condition is unsatisfiable")
+        out.seconds = time.perf_counter() - start
+        return out
     pending = list(properties)
     for j in range(depth + 1):
         tick = time.perf_counter()
@@ -78,8 +100,15 @@ def bmc(n: int, depth: int, *, max_epoch: int = 2, variant: AbstractVariant | No
                 out.results[name] = _counterexample(solver.model(), enc, model, acts, name)
                 pending.remove(name)
             solver.pop()
+        if out.witness is None:
+            solver.push()
+            solver.add(enc.established(states[j]))
+            if solver.check() == z3.sat:
+                out.witness = _witness(solver.model(), enc, model, acts)
+            solver.pop()
         out.seconds_per_depth.append(time.perf_counter() - tick)
-        if not pending or (stop_at_first and len(pending) < len(properties)):
+        if (not pending and out.witness is not None) or (
+                stop_at_first and len(pending) < len(properties)):
             break
     for name in pending:
         out.results[name] = PropertyResult(name, HOLDS_WITHIN_BOUNDS, depth)
@@ -87,14 +116,35 @@ def bmc(n: int, depth: int, *, max_epoch: int = 2, variant: AbstractVariant | No
     return out
 
 
+def _labels(m: z3.ModelRef, enc: Encoding, acts: list[z3.ExprRef]) -> list[str]:
+    return [enc.actions[m.eval(a, model_completion=True).as_long()].label for a in acts]
+
+
+def _replay(model: DiscoveryModel, labels: list[str], what: str) -> Trace:
+    try:
+        return replay_labels(model, model.initial_states()[0], labels)
+    except Exception as exc:  # the explicit model refuses a step Z3 took
+        raise InternalError(f"disagreement: the Z3 {what} does not replay on the explicit "
+                            f"abstract model ({exc})") from exc
+
+
+def _witness(m: z3.ModelRef, enc: Encoding, model: DiscoveryModel,
+             acts: list[z3.ExprRef]) -> Trace:
+    trace = _replay(model, _labels(m, enc, acts), "establishment witness")
+    if not established(trace.final):
+        raise InternalError("disagreement: the Z3 establishment witness establishes nothing "
+                            "on the explicit abstract model")
+    return trace
+
+
 def _counterexample(m: z3.ModelRef, enc: Encoding, model: DiscoveryModel,
                     acts: list[z3.ExprRef], name: str) -> PropertyResult:
-    labels = [enc.actions[m.eval(a, model_completion=True).as_long()].label for a in acts]
-    trace = replay_labels(model, model.initial_states()[0], labels)
+    labels = _labels(m, enc, acts)
+    trace = _replay(model, labels, f"counterexample for {name}")
     prop = next(p for p in model.properties() if p.name == name)
     if prop.predicate(trace.final):
-        raise RuntimeError(f"BMC counterexample for {name} does not replay on the explicit "
-                           f"abstract model: the two encodings disagree ({labels})")
+        raise InternalError(f"disagreement: the Z3 counterexample for {name} does not violate "
+                            f"it on the explicit abstract model ({labels})")
     epoch = m.eval(enc.E, model_completion=True).as_signed_long() if (
         name == "Leadership") else None
     return PropertyResult(name, VIOLATED, len(labels), trace, epoch)

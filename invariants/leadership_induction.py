@@ -10,6 +10,10 @@ invariant at a time so that a failure names the invariant. A failure is a counte
 induction (CTI): the last pre-state, the action and the post-state; it is not necessarily
 reachable, it shows where the invariants are too weak (or, for a broken variant, where the
 protocol is).
+
+Sanity (a proof must not be vacuous): the initial condition must be satisfiable, and the
+conjunction Inv must hold in some state from which some step is enabled; the result
+records both, and ``proven`` is never set when either fails.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 import z3
 
 from zkcheck.invariants.leadership_aux import AUX, Aux
+from zkcheck.invariants.leadership_quorums import Quorums
 from zkcheck.invariants.leadership_z3 import Encoding, Sym, evaluate
 from zkcheck.model.discovery_abstract import AbstractVariant
 
@@ -62,15 +67,18 @@ class InductionResult:
     cti: CTI | None = None
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    initial_satisfiable: bool = True
+    invariant_step_satisfiable: bool | None = None  # None: not checked (earlier failure)
 
 
 def k_induction(n: int, *, variant: AbstractVariant | None = None, k: int = 1,
-                invariants: Sequence[Aux] = AUX) -> InductionResult:
+                invariants: Sequence[Aux] = AUX,
+                quorums: Quorums | None = None) -> InductionResult:
     """Prove Inv (the conjunction of ``invariants``) k-inductive for n servers."""
     if k < 1:
         raise ValueError("k must be >= 1")
     variant = variant or AbstractVariant()
-    enc = Encoding(n, variant=variant)
+    enc = Encoding(n, variant=variant, quorum_of=quorums.formula if quorums else None)
     start = time.perf_counter()
     out = InductionResult(n, k, variant, [a.name for a in invariants], proven=False)
     states = [enc.fresh(str(j)) for j in range(k + 1)]
@@ -81,6 +89,10 @@ def k_induction(n: int, *, variant: AbstractVariant | None = None, k: int = 1,
 
     base = z3.Solver()
     base.add(enc.init(states[0]))
+    if base.check() != z3.sat:
+        out.initial_satisfiable = False
+        out.seconds = time.perf_counter() - start
+        return out
     for j in range(k):
         if j:
             base.add(enc.transition(states[j - 1], states[j], acts[j - 1]))
@@ -95,6 +107,10 @@ def k_induction(n: int, *, variant: AbstractVariant | None = None, k: int = 1,
     step = z3.Solver()
     for j in range(k):
         step.add(inv(states[j]), enc.transition(states[j], states[j + 1], acts[j]))
+    out.invariant_step_satisfiable = step.check() == z3.sat
+    if not out.invariant_step_satisfiable:
+        out.seconds = time.perf_counter() - start
+        return out
     for a in invariants:
         tick = time.perf_counter()
         step.push()

@@ -1,50 +1,76 @@
-"""``prove leadership`` as one call: BMC, then k-induction; text and JSON renderings.
+"""``prove leadership`` as one call: BMC, k-induction, the every-N proof, and sanity.
 
-Kept out of the command module so that the API (and the tests) get the same answers and
-documents as the command line.
+Kept out of the command module so that the API (and the tests) get the same answers as the
+command line; rendering lives in ``zkcheck/render/prove_leadership.py``.
+
+Verdicts, strongest evidence first: a BMC counterexample is ``violated``; otherwise any
+failed sanity check makes the run ``vacuous`` (never ``proven``: a proof about a model with
+no initial state, no reachable establishment or no state satisfying the invariant says
+nothing); then a failed induction is ``induction failed``. Two analyses that contradict
+each other (a BMC counterexample for a system the every-N proof covers) raise
+``InternalError``: that is a bug in zkcheck, not a verdict.
 """
 
 from __future__ import annotations
 
-import textwrap
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from zkcheck.errors import InputError
-from zkcheck.explorer import VIOLATED, Trace
+from zkcheck.errors import InputError, InternalError
 from zkcheck.invariants.leadership_aux import AUX
 from zkcheck.invariants.leadership_bmc import BmcResult, bmc
-from zkcheck.invariants.leadership_induction import CTI, InductionResult, Snapshot, k_induction
-from zkcheck.model.discovery_abstract import AbstractVariant, DiscoveryModel
-from zkcheck.render.text import trace_view
-from zkcheck.report import trace_to_dict
+from zkcheck.invariants.leadership_induction import InductionResult, k_induction
+from zkcheck.invariants.leadership_param import ParamResult, prove_param
+from zkcheck.invariants.leadership_quorums import Quorums, from_verifier, majority
+from zkcheck.invariants.quorum_proofs import (
+    Intersection,
+    failure_tolerance,
+    prove_intersection,
+)
+from zkcheck.invariants.quorum_z3 import QuorumSystem, Verifier
+from zkcheck.model.discovery_abstract import AbstractVariant
 
-SCHEMA = "zkcheck.prove.leadership/1"
 MAX_SERVERS = 9
-ABSTRACTION = (
-    "election over-approximated (any LOOKING server may decide to lead, or to follow any "
-    "other server, at any time); Zab discovery exact as in fle-semantics.md section 7 "
-    "(FOLLOWERINFO, epoch = max(acceptedEpoch)+1 over a quorum that contains the leader, "
-    "LEADERINFO/ACKEPOCH with the -1 answer, establishment on a quorum of ACKEPOCH that "
-    "contains the leader, NEWLEADER); any role may end at any time (timeout, crash, lost "
-    "leader or quorum) keeping the persistent epochs; majority quorums")
+PROVEN, HOLDS_WITHIN, VIOLATED_V, INDUCTION_FAILED, VACUOUS = (
+    "proven", "holds within bounds", "violated", "induction failed", "vacuous")
 
-PROVEN, HOLDS_WITHIN, VIOLATED_V, INDUCTION_FAILED = (
-    "proven", "holds within bounds", "violated", "induction failed")
+
+@dataclass
+class Check:
+    """One sanity check: what was asked, the answer, and a one-line reason."""
+
+    name: str
+    ok: bool
+    detail: str
 
 
 @dataclass
 class LeadershipReport:
     n: int
     variant: AbstractVariant
-    bmc: BmcResult
+    quorums: Quorums
+    bmc: BmcResult | None
     induction: InductionResult | None
+    param: ParamResult | None = None
+    intersection: Intersection | None = None  # --config: the user's quorums intersect
+    config: str | None = None
+    sanity: list[Check] = field(default_factory=list)
+
+    @property
+    def sane(self) -> bool:
+        return all(c.ok for c in self.sanity)
 
     @property
     def verdict(self) -> str:
-        if not self.bmc.ok:
+        if self.bmc is not None and not self.bmc.ok:
             return VIOLATED_V
+        if self.intersection is not None and not self.intersection.holds:
+            return VIOLATED_V
+        if not self.sane:
+            return VACUOUS
+        if self.config is not None:  # the user's system intersects + every-N proof
+            return PROVEN if self.param is not None and self.param.proven else INDUCTION_FAILED
         if self.induction is None:
             return HOLDS_WITHIN
         return PROVEN if self.induction.proven else INDUCTION_FAILED
@@ -54,14 +80,24 @@ class LeadershipReport:
         return self.verdict in (PROVEN, HOLDS_WITHIN)
 
 
-def prove_leadership(n: int, *, depth: int = 8, max_epoch: int = 2, bmc_only: bool = False,
-                     variant: AbstractVariant | None = None, k: int = 1,
-                     without: Sequence[str] = ()) -> LeadershipReport:
-    """BMC to ``depth`` (decided epochs <= max_epoch), then (unless ``bmc_only`` or BMC
-    found a counterexample) k-induction with the auxiliary invariants minus ``without``."""
+def shortest_establishment(quorums: Quorums) -> int | None:
+    """Steps of the shortest run that establishes an epoch: the leader leads, then each
+    other member of a smallest quorum follows, sends FOLLOWERINFO, accepts LEADERINFO and
+    acknowledges (4 steps each). None: no set is a quorum."""
+    q = quorums.smallest
+    return None if q is None else 1 + 4 * (q - 1)
+
+
+def default_depth(quorums: Quorums) -> int:
+    """At least 8, and deep enough to contain the shortest establishment."""
+    return max(8, shortest_establishment(quorums) or 0)
+
+
+def _validate(n: int, depth: int | None, max_epoch: int, k: int,
+              without: Sequence[str]) -> None:
     if not 1 <= n <= MAX_SERVERS:
         raise InputError(f"--servers must be in 1..{MAX_SERVERS}, got {n}")
-    if depth < 0:
+    if depth is not None and depth < 0:
         raise InputError(f"--depth must be >= 0, got {depth}")
     if max_epoch < 1:
         raise InputError(f"--max-epoch must be >= 1, got {max_epoch}")
@@ -73,129 +109,105 @@ def prove_leadership(n: int, *, depth: int = 8, max_epoch: int = 2, bmc_only: bo
             raise InputError(f"unknown invariant {name!r} (known: {', '.join(sorted(names))})")
         if name == "Leadership":
             raise InputError("Leadership is the property being proven; it cannot be dropped")
+
+
+def prove_leadership(n: int, *, depth: int | None = None, max_epoch: int = 2,
+                     bmc_only: bool = False, variant: AbstractVariant | None = None, k: int = 1,
+                     without: Sequence[str] = (), quorums: Quorums | None = None,
+                     every_n: bool = True) -> LeadershipReport:
+    """BMC to ``depth`` (default: ``default_depth``; decided epochs <= max_epoch), then
+    (unless ``bmc_only`` or BMC found a counterexample) k-induction with the auxiliary
+    invariants minus ``without``, and the every-N proof (default rules only)."""
+    _validate(n, depth, max_epoch, k, without)
     variant = variant or AbstractVariant()
-    result = bmc(n, depth, max_epoch=max_epoch, variant=variant)
-    induction = None
-    if not bmc_only and result.ok:
-        induction = k_induction(n, variant=variant, k=k,
+    quorums = quorums or majority(n)
+    if quorums.n != n:
+        raise InputError(f"the quorum system is over {quorums.n} servers, not {n}")
+    depth = default_depth(quorums) if depth is None else depth
+    result = bmc(n, depth, max_epoch=max_epoch, variant=variant, quorums=quorums)
+    rep = LeadershipReport(n, variant, quorums, result, None)
+    rep.sanity += bmc_sanity(result)
+    if bmc_only or not result.ok:
+        return rep
+    rep.induction = k_induction(n, variant=variant, k=k, quorums=quorums,
                                 invariants=[a for a in AUX if a.name not in without])
-    return LeadershipReport(n, variant, result, induction)
+    rep.sanity += induction_sanity(rep.induction)
+    if every_n and not variant.flags():
+        rep.param = every_n_proof()
+        rep.sanity += param_sanity(rep.param)
+    return rep
 
 
-class _CTIView:
-    """Describes CTI snapshots (state + symbolic epoch + ghosts) for the trace reporter."""
-
-    def __init__(self, n: int, epoch: int):
-        self.model = DiscoveryModel(n, max_epoch=None)
-        self.epoch = epoch
-
-    def describe(self, snap: Snapshot) -> dict[str, Any]:
-        view = self.model.describe(snap.state(self.epoch))
-        view["E"] = self.epoch
-        view["ghost: acknowledged E to"] = {
-            sid: (snap.ack[k] + 1 if snap.ack[k] >= 0 else "-")
-            for k, sid in enumerate(self.model.sids)}
-        return view
-
-
-def snapshot_lines(view: _CTIView, snap: Snapshot) -> list[str]:
-    """One line per server (all fields), then the establishments of E."""
-    d = view.describe(snap)
-    ghost = d["ghost: acknowledged E to"]
-    lines = []
-    for sid, fields_ in d["servers"].items():
-        text = ", ".join(f"{key} {value}" for key, value in fields_.items())
-        lines.append(f"server {sid}: {text}, acknowledged E to {ghost[sid]}")
-    lines.append("established E: " + (", ".join(d["established"]) or "nobody"))
-    return lines
-
-
-def cti_trace(n: int, cti: CTI) -> tuple[_CTIView, Trace]:
-    steps = [s for _, s in cti.earlier] + [cti.pre]
-    labels = [label for _, label in cti.earlier] + [cti.label]
-    seq = tuple(zip(labels, steps[1:] + [cti.post], strict=True))
-    return _CTIView(n, cti.epoch), Trace(steps[0], seq)
+def prove_leadership_config(verifier: Verifier, name: str, *, depth: int | None = None,
+                            max_epoch: int = 2, bmc_voters: int = 3) -> LeadershipReport:
+    """``--config``: the file's quorums intersect (Z3) and Leadership holds for every
+    intersecting quorum system (the every-N proof), so it holds for this ensemble. With at
+    most ``bmc_voters`` voters BMC also runs on the file's own quorums (a witness that a
+    leader can be established there, and a cross-check of the two proofs)."""
+    intersection = prove_intersection(QuorumSystem("config", (verifier,)))
+    n = len(verifier.voters)
+    quorums = from_verifier(verifier, with_table=n <= bmc_voters)
+    rep = LeadershipReport(n, AbstractVariant(), quorums, None, None,
+                           intersection=intersection, config=name)
+    if not intersection.holds:
+        return rep  # violated: two disjoint quorums can elect two leaders
+    if not _has_quorum(verifier):
+        rep.sanity.append(Check("a quorum exists", False, "no set of voters is a quorum: no "
+                                "leader can ever be established"))
+        return rep
+    rep.sanity.append(Check("a quorum exists", True, "some set of voters is a quorum"))
+    if n <= bmc_voters:
+        depth = default_depth(quorums) if depth is None else depth
+        rep.bmc = bmc(n, depth, max_epoch=max_epoch, quorums=quorums)
+        rep.sanity += bmc_sanity(rep.bmc)
+    rep.param = every_n_proof()
+    rep.sanity += param_sanity(rep.param)
+    if rep.bmc is not None and not rep.bmc.ok and rep.param.proven:
+        raise InternalError("disagreement: BMC found a Leadership counterexample for an "
+                            "intersecting quorum system that the every-N proof covers")
+    return rep
 
 
-def _why(name: str) -> str:
-    return next(a.why for a in AUX if a.name == name)
+@functools.cache
+def every_n_proof() -> ParamResult:
+    """The every-N proof has no parameters: one run per process is enough."""
+    return prove_param()
 
 
-def render_text(rep: LeadershipReport) -> str:
-    b = rep.bmc
-    lines = [f"zkcheck prove leadership: {rep.n} servers, ZooKeeper {rep.variant.name} "
-             "discovery rules",
-             *textwrap.wrap(f"abstraction: {ABSTRACTION}", 96, subsequent_indent="  "),
-             f"bounded model checking (Z3, unrolled to depth {b.depth}, decided epochs <= "
-             f"{b.max_epoch}, {b.seconds:.1f} s):"]
-    model = DiscoveryModel(rep.n, max_epoch=b.max_epoch, variant=rep.variant)
-    for r in b.results.values():
-        if r.status == VIOLATED and r.trace is not None:
-            epoch = f" (epoch {r.epoch})" if r.epoch is not None else ""
-            lines.append(f"  {r.name}: VIOLATED{epoch}, shortest counterexample of {r.depth} "
-                         "steps:")
-            lines += ["  " + x for x in trace_view(model, r.trace, r.name, VIOLATED)]
-        else:
-            lines.append(f"  {r.name}: holds within bounds (no counterexample of <= "
-                         f"{r.depth} steps)")
-    ind = rep.induction
-    if ind is None and b.ok:
-        lines.append("k-induction: skipped (--bmc-only)")
-    elif ind is not None:
-        lines.append(f"k-induction (k = {ind.k}, unbounded epochs, every epoch E, "
-                     f"{ind.seconds:.1f} s):")
-        if ind.proven:
-            lines += textwrap.wrap(
-                f"PROVEN: in every reachable state of the abstract model with {rep.n} "
-                "servers, no two different leaders establish the same epoch; by refinement "
-                "the same holds for the explicit FLE model (docs/prove-leadership.md)",
-                96, initial_indent="  ", subsequent_indent="    ")
-            lines += textwrap.wrap(
-                f"inductive invariant ({len(ind.invariants)} conjuncts): "
-                + ", ".join(ind.invariants), 96, initial_indent="  ",
-                subsequent_indent="    ")
-        elif ind.base_failure is not None:
-            lines.append(f"  FAILED: {ind.base_failure} is false in some initial state")
-        elif ind.cti is not None:
-            cti = ind.cti
-            lines += textwrap.wrap(
-                f"FAILED: counterexample to induction: {cti.label} breaks {cti.broken} "
-                f"({_why(cti.broken)}); the pre-state satisfies every invariant but need "
-                "not be reachable: strengthen the invariants, or it is a real bug",
-                96, initial_indent="  ", subsequent_indent="    ")
-            view, trace = cti_trace(rep.n, cti)
-            lines.append(f"  pre-state (E = {cti.epoch}, the symbolic epoch):")
-            lines += ["    " + x for x in snapshot_lines(view, trace.initial)]
-            lines += ["  " + x for x in trace_view(view, trace, cti.broken, VIOLATED)]
-    code = 0 if rep.ok else 1
-    lines.append(f"verdict: {rep.verdict.upper()} (exit {code})")
-    return "\n".join(lines)
+def _has_quorum(verifier: Verifier) -> bool:
+    return failure_tolerance(QuorumSystem("config", (verifier,)), cap=1).max_failures >= 0
 
 
-def to_json(rep: LeadershipReport) -> dict[str, Any]:
-    b = rep.bmc
-    model = DiscoveryModel(rep.n, max_epoch=b.max_epoch, variant=rep.variant)
-    props = {}
-    for r in b.results.values():
-        props[r.name] = {"status": r.status, "depth": r.depth, "epoch": r.epoch,
-                         "trace": trace_to_dict(model, r.trace) if r.trace else None}
-    ind = rep.induction
-    induction = None
-    if ind is not None:
-        cti = None
-        if ind.cti is not None:
-            view, trace = cti_trace(rep.n, ind.cti)
-            cti = {"broken": ind.cti.broken, "why": _why(ind.cti.broken),
-                   "action": ind.cti.label, "epoch": ind.cti.epoch,
-                   "trace": trace_to_dict(view, trace)}  # type: ignore[arg-type]
-        induction = {"k": ind.k, "proven": ind.proven, "seconds": round(ind.seconds, 3),
-                     "invariants": [{"name": a.name, "why": a.why,
-                                     "step_seconds": round(ind.step_seconds.get(a.name, 0), 3)}
-                                    for a in AUX if a.name in ind.invariants],
-                     "base_failure": ind.base_failure, "cti": cti}
-    return {"schema": SCHEMA, "command": "prove leadership", "verdict": rep.verdict,
-            "exit_code": 0 if rep.ok else 1, "servers": rep.n, "quorums": "majority",
-            "variant": rep.variant.flags(), "abstraction": ABSTRACTION,
-            "bmc": {"depth": b.depth, "max_epoch": b.max_epoch,
-                    "seconds": round(b.seconds, 3), "properties": props},
-            "induction": induction}
+def bmc_sanity(b: BmcResult) -> list[Check]:
+    if not b.initial_satisfiable:
+        return [Check("initial condition satisfiable", False,
+                      "the initial condition is contradictory: every property would hold "
+                      "vacuously")]
+    out = [Check("initial condition satisfiable", True, "the initial state exists")]
+    if b.witness is not None:
+        out.append(Check("a leader can be established within the BMC bound", True,
+                         f"shortest witness: {len(b.witness)} steps (bound {b.depth})"))
+    else:
+        out.append(Check("a leader can be established within the BMC bound", False,
+                         f"no run of <= {b.depth} steps establishes an epoch (no quorum, "
+                         "or the bound is too small)"))
+    return out
+
+
+def induction_sanity(ind: InductionResult) -> list[Check]:
+    if not ind.initial_satisfiable:
+        return [Check("induction: initial condition satisfiable", False,
+                      "no initial state (any epochs) satisfies the initial condition")]
+    if ind.invariant_step_satisfiable is False:
+        return [Check("induction: invariant holds in a state with an enabled step", False,
+                      "no state satisfies the strengthened invariant and has a successor: "
+                      "the induction would prove anything")]
+    return [Check("induction: invariant holds in a state with an enabled step", True,
+                  "some state satisfies the strengthened invariant and has a successor")]
+
+
+def param_sanity(p: ParamResult) -> list[Check]:
+    out = [Check(f"every N: {name}", ok, detail) for name, (ok, detail) in p.sanity.items()]
+    if p.unknown is not None:
+        out.append(Check("every N: Z3 answered", False, f"unknown on {p.unknown}"))
+    return out

@@ -13,7 +13,13 @@ sets of servers at once:
   survivors becomes one more hitting constraint);
 * reconfiguration: ZooKeeper's joint rule (SyncedLearnerTracker: an op commits with a quorum
   of the old AND of the new config) -- every joint quorum must meet every old and every new
-  quorum, and a joint quorum must exist for the change to commit at all.
+  quorum, and a joint quorum must exist for the change to commit at all. With weights >= 0
+  these intersections follow from each configuration's own (a joint quorum contains a
+  quorum of each), so they can fail only with negative weights; what can fail for any
+  weights are ZooKeeper's acceptance rules for the new configuration (at least 2 voters
+  with standaloneEnabled=true, else 1; a quorum must exist so that one can be connected
+  and synced) and the leader-designate rule (every joint quorum contains a voter of the
+  new configuration, which can take over when the leader is removed).
 """
 
 from __future__ import annotations
@@ -227,7 +233,8 @@ def without(verifier: Verifier, sid: int) -> Verifier | None:
     groups = {g: m for g, m in groups.items() if m}
     if not groups:
         return None
-    smaller = QuorumHierarchical(groups, verifier.weights)
+    emptied = len(verifier.groups) - len(groups)
+    smaller = QuorumHierarchical(groups, verifier.weights, verifier.group_keys - emptied)
     return smaller if smaller.counted_groups else None
 
 
@@ -267,10 +274,14 @@ class ReconfigReport:
     joint_tolerance: Tolerance | None
     new_tolerance: Tolerance
     seconds: float
+    refusals: list[str] = field(default_factory=list)  # why ZooKeeper refuses the change
+    designate: bool = True  # every joint quorum contains a voter of the new config
+    implied: bool = True  # weights >= 0: the joint intersections follow from the configs'
 
     @property
     def holds(self) -> bool:
-        return (self.old_self.holds and self.new_self.holds and self.joint_example is not None
+        return (not self.refusals and self.designate and self.old_self.holds
+                and self.new_self.holds and self.joint_example is not None
                 and self.joint_vs_old.holds and self.joint_vs_new.holds)
 
     def to_json(self) -> dict:
@@ -285,12 +296,33 @@ class ReconfigReport:
             "old_and_new_quorums_intersect": self.old_vs_new.to_json(),
             "joint_tolerance": self.joint_tolerance.to_json() if self.joint_tolerance else None,
             "new_tolerance": self.new_tolerance.to_json(),
+            "zookeeper_refuses": self.refusals,
+            "leader_designate_exists": self.designate,
+            "intersections_implied_by_nonnegative_weights": self.implied,
             "seconds": round(self.seconds, 6),
         }
 
 
-def check_reconfig(old: Verifier, new: Verifier) -> ReconfigReport:
-    """Check ZooKeeper's joint rule for a change from ``old`` to ``new``."""
+def reconfig_refusals(new: Verifier, new_tolerance: Tolerance,
+                      standalone_enabled: bool = True) -> list[str]:
+    """Why the leader's reconfig check (PrepRequestProcessor) would refuse ``new``."""
+    voters = len(new.voters)
+    out = []
+    if standalone_enabled and voters < 2:
+        out.append(f"the new configuration has {voters} voter(s); with standaloneEnabled="
+                   "true ZooKeeper requires at least 2")
+    elif voters < 1:
+        out.append("the new configuration has no voter")
+    if voters and new_tolerance.max_failures < 0:
+        out.append("no set of voters of the new configuration is a quorum, so no connected "
+                   "and synced quorum can exist")
+    return out
+
+
+def check_reconfig(old: Verifier, new: Verifier, *,
+                   standalone_enabled: bool = True) -> ReconfigReport:
+    """Check ZooKeeper's joint rule and acceptance rules for a change from ``old`` to
+    ``new`` (``standalone_enabled`` as in the old file)."""
     o, n = QuorumSystem("old", (old,)), QuorumSystem("new", (new,))
     joint = QuorumSystem("joint", (old, new))
     old_self, new_self = prove_intersection(o), prove_intersection(n)
@@ -306,8 +338,13 @@ def check_reconfig(old: Verifier, new: Verifier) -> ReconfigReport:
     total = seconds + sum(i.seconds for i in (old_self, new_self, vs_old, vs_new, old_vs_new))
     new_tolerance = failure_tolerance(n)
     total += (tolerance.seconds if tolerance else 0.0) + new_tolerance.seconds
+    designate = new_solver()
+    designate.add(joint.formula(x), *[z3.Not(x[s]) for s in sorted(new.voters)])
+    result, seconds = _check(designate)
     return ReconfigReport(old_self, new_self, example, vs_old, vs_new, old_vs_new, tolerance,
-                          new_tolerance, total)
+                          new_tolerance, total + seconds,
+                          reconfig_refusals(new, new_tolerance, standalone_enabled),
+                          designate=result == z3.unsat, implied=joint.monotone)
 
 
 @dataclass
@@ -331,10 +368,12 @@ class QuorumAnalysis:
                 and (self.reconfig is None or self.reconfig.holds))
 
 
-def analyze(verifier: Verifier, new: Verifier | None = None) -> QuorumAnalysis:
+def analyze(verifier: Verifier, new: Verifier | None = None, *,
+            standalone_enabled: bool = True) -> QuorumAnalysis:
     """Run every proof for ``verifier`` (and the change to ``new`` if given)."""
     system = QuorumSystem("config", (verifier,))
     tolerance = failure_tolerance(system)
     return QuorumAnalysis(prove_intersection(system), tolerance,
                           odd_size_advice(verifier, tolerance),
-                          check_reconfig(verifier, new) if new is not None else None)
+                          check_reconfig(verifier, new, standalone_enabled=standalone_enabled)
+                          if new is not None else None)

@@ -1,5 +1,10 @@
 """The abstract election + Zab discovery system behind ``zkcheck prove leadership``.
 
+The explicit model (for the explorer) is *generated* from the rules of
+``model/discovery_rules.py``, evaluated on Python values; the Z3 transition relation of the
+proofs is generated from the same rules (``invariants/leadership_z3.py``). What follows
+describes those rules.
+
 Election is over-approximated, discovery is exact (fle-semantics.md §7, §8.2):
 
 * **FLE** is replaced by two free choices of a LOOKING server: ``lead S`` and
@@ -38,60 +43,103 @@ an epoch only if it is <= max_epoch (``None``: unbounded, as in the induction pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, encode_tuple, invariant, witness
+from zkcheck.model import discovery_rules as rules
+from zkcheck.model.discovery_rules import (  # noqa: F401  (re-exported vocabulary)
+    AE,
+    CE,
+    CONN,
+    FOLLOWING,
+    FP_ACK,
+    FP_ACK_M1,
+    FP_CONNECT,
+    FP_INFO,
+    FP_NAMES,
+    FP_SYNC,
+    FP_SYNCED,
+    FPH,
+    INT_FIELDS,
+    LE,
+    LEAD,
+    LEADING,
+    LOOKING,
+    LP_DISC,
+    LP_EPOCH,
+    LP_ESTAB,
+    LP_NAMES,
+    LP_NONE,
+    LPH,
+    MASK,
+    ROLE,
+    ROLE_NAMES,
+    AbstractVariant,
+    Vars,
+)
 
-LOOKING, FOLLOWING, LEADING = 0, 1, 2
-ROLE_NAMES = ("LOOKING", "FOLLOWING", "LEADING")
-FP_CONNECT, FP_INFO, FP_ACK, FP_ACK_M1, FP_SYNC, FP_SYNCED = range(6)
-FP_NAMES = ("connect", "followerinfo-sent", "ackepoch-sent", "ackepoch(-1)-sent", "syncing",
-            "synced")
-LP_NONE, LP_DISC, LP_EPOCH, LP_ESTAB = range(4)
-LP_NAMES = ("", "discovery", "epoch-decided", "established")
-ROLE, LEAD, FPH, AE, CE, LPH, LE, MASK, CONN = range(9)
+# ---------------------------------------------------------------------- concrete backend
+
+class ConcreteOps:
+    """Python values: the explicit model. ``hist`` is a frozenset of (epoch, leader)."""
+
+    def __init__(self, variant: AbstractVariant, max_epoch: int | None,
+                 quorum: Sequence[bool]) -> None:
+        self.variant, self.max_epoch, self.table = variant, max_epoch, quorum
+
+    def num(self, v: int) -> int:
+        return v
+
+    def bool_(self, v: bool) -> bool:
+        return v
+
+    def and_(self, *xs: Any) -> bool:
+        return all(xs)
+
+    def or_(self, *xs: Any) -> bool:
+        return any(xs)
+
+    def not_(self, x: Any) -> bool:
+        return not x
+
+    def ite(self, c: Any, a: Any, b: Any) -> Any:
+        return a if c else b
+
+    def quorum(self, members: list) -> bool:
+        return self.table[sum(1 << f for f, m in enumerate(members) if m)]
+
+    def establish(self, t: Vars, lk: int, e: Any, cond: Any) -> None:
+        if cond:
+            t.hist = t.hist | {(e, lk)}
+
+    def acknowledge(self, t: Vars, f: int, lk: int, old: Any, new: Any, cond: Any) -> None:
+        """The explicit model keeps no ghosts."""
 
 
-@dataclass(frozen=True)
-class AbstractVariant:
-    """Rules of the discovery slice that historic (or test-only) bugs change; default is
-    ZooKeeper 3.8. The first flag is shared with ``zkcheck.model.variants.Variant``; the
-    others exist only here, to show that the checkers find real counterexamples."""
+def to_vars(state: tuple) -> Vars:
+    """An explicit state ``(servers, hist)`` as concrete ``Vars``."""
+    servers, hist = state
+    n = len(servers)
+    cols = {name: [s[i] for s in servers] for i, name in enumerate(INT_FIELDS)}
+    return Vars(**cols, mask=[[bool(s[MASK] >> f & 1) for f in range(n)] for s in servers],
+                conn=[[bool(s[CONN] >> f & 1) for f in range(n)] for s in servers],
+                hist=frozenset(hist))
 
-    epoch_bump_strict: bool = False
-    """ZOOKEEPER-1343 (3.4.0-3.4.2): raise the candidate to a+1 only if a > candidate."""
 
-    epoch_quorum_without_leader: bool = False
-    """ZOOKEEPER-1270 (trunk before 3.4.0): the epoch is decided on a quorum of
-    contributors even without the leader, whose own FOLLOWERINFO-like contribution is then a
-    separate, possibly late step (``selfinfo``); the decision sets the leader's
-    acceptedEpoch to the epoch whatever it was."""
+def from_vars(v: Vars) -> tuple:
+    servers = tuple(
+        (v.role[k], v.lead[k], v.fph[k], v.ae[k], v.ce[k], v.lph[k], v.le[k],
+         sum(1 << f for f, x in enumerate(v.mask[k]) if x),
+         sum(1 << f for f, x in enumerate(v.conn[k]) if x))
+        for k in range(v.n))
+    return (servers, tuple(sorted(v.hist)))
 
-    ack_epoch_twice: bool = False
-    """Test-only: a follower answers LEADERINFO(e) with e = acceptedEpoch by a counted
-    ACKEPOCH instead of -1, i.e. it acknowledges the same epoch twice."""
 
-    ack_quorum_not_awaited: bool = False
-    """ZOOKEEPER-1191 (trunk before 3.4.0): the leader proceeds as established without
-    waiting for a quorum of ACKEPOCH (here: right after deciding its epoch)."""
-
-    def flags(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
-
-    @property
-    def name(self) -> str:
-        changed = self.flags()
-        return "3.8" + ("+" + ",".join(changed) if changed else "")
-
-    @classmethod
-    def from_flags(cls, names: Sequence[str]) -> AbstractVariant:
-        known = [f.name for f in fields(cls)]
-        for name in names:
-            if name not in known:
-                raise InputError(f"unknown variant flag {name!r} (known: {', '.join(known)})")
-        return cls(**{name: True for name in names})
+_NEEDS_ROLE = {"lead": LOOKING, "follow": LOOKING, "quit-leader": LEADING,
+               "selfinfo": LEADING, **{kind: FOLLOWING for kind in (
+                   "quit-follower", "followerinfo", "leaderinfo", "ackepoch-count",
+                   "ackepoch-skip", "ackepoch-reject", "newleader")}}
 
 
 def majority(n: int) -> tuple[bool, ...]:
@@ -101,11 +149,6 @@ def majority(n: int) -> tuple[bool, ...]:
 
 LOOKING_FIELDS = (LOOKING, -1, 0)
 NO_LEADER = (LP_NONE, 0, 0, 0)
-
-
-def looking(s: tuple) -> tuple:
-    """``s`` with its role ended: LOOKING, persistent epochs kept."""
-    return LOOKING_FIELDS + (s[AE], s[CE]) + NO_LEADER
 
 
 class DiscoveryModel:
@@ -129,12 +172,18 @@ class DiscoveryModel:
             raise InputError("initial epochs: one (acceptedEpoch, currentEpoch) per server "
                              "with 0 <= currentEpoch <= acceptedEpoch")
         self.sids = tuple(range(1, n + 1))
+        self.epochs = epochs
+        self.ops = ConcreteOps(self.variant, max_epoch, self.quorum)
+        self._actions = rules.action_list(n, self.variant)
         self._initial = (tuple(LOOKING_FIELDS + (ae, ce) + NO_LEADER for ae, ce in epochs), ())
 
     # ------------------------------------------------------------------ Model protocol
 
     def initial_states(self) -> Sequence[tuple]:
-        return [self._initial]
+        """The one state with the given epochs, if it satisfies the rules' initial
+        condition (a contradictory condition leaves the model without initial states)."""
+        ok = rules.initial(self.ops, to_vars(self._initial), self.epochs)
+        return [self._initial] if ok else []
 
     def encode(self, state: tuple) -> bytes:
         return encode_tuple(state)
@@ -171,178 +220,27 @@ class DiscoveryModel:
     # ------------------------------------------------------------------ actions
 
     def actions(self, state: tuple) -> list[tuple[str, tuple]]:
-        """Every enabled action as (label, successor), per server in index order."""
+        """Every enabled action as (label, successor): the rules' guards and effects
+        evaluated on this state's values."""
+        v = to_vars(state)
+        ops = self.ops
+        role = v.role
         out: list[tuple[str, tuple]] = []
-        servers = state[0]
-        for k, s in enumerate(servers):
-            sid = self.sids[k]
-            role = s[ROLE]
-            if role == LOOKING:
-                out.append((f"lead {sid}", self.lead(state, k)))
-                for lk in range(self.n):
-                    if lk != k:
-                        out.append((f"follow {sid} -> {self.sids[lk]}",
-                                    self.follow(state, k, lk)))
+        for a in self._actions:
+            # an index only (which actions can involve server k); the guard decides
+            if a.kind in _NEEDS_ROLE and role[a.k] != _NEEDS_ROLE[a.kind]:
                 continue
-            out.append((f"quit {sid}", self.quit(state, k)))
-            if role == LEADING:
-                if (self.variant.epoch_quorum_without_leader and s[LPH] == LP_DISC
-                        and not s[MASK] >> k & 1):
-                    out.append((f"selfinfo {sid}", self.self_info(state, k)))
+            if a.lk >= 0 and role[a.k] == FOLLOWING and v.lead[a.k] != a.lk:
                 continue
-            lk = s[LEAD]
-            ls = servers[lk]
-            if not self.alive(servers, k):
-                continue
-            fph = s[FPH]
-            if fph == FP_CONNECT:
-                out.append((f"followerinfo {sid}", self.follower_info(state, k)))
-            elif fph == FP_INFO and ls[LPH] >= LP_EPOCH:
-                out.append((f"leaderinfo {sid}", self.leader_info(state, k)))
-            elif fph in (FP_ACK, FP_ACK_M1):
-                if fph == FP_ACK and ls[LPH] == LP_EPOCH:
-                    if s[CE] <= ls[CE]:
-                        out.append((f"ackepoch {sid}", self.ack_epoch(state, k, count=True)))
-                    if s[CE] >= ls[CE]:
-                        out.append((f"ackepoch {sid} rejected", self.ack_reject(state, k)))
-                else:
-                    out.append((f"ackepoch {sid}", self.ack_epoch(state, k, count=False)))
-            elif fph == FP_SYNC and ls[LPH] == LP_ESTAB:
-                out.append((f"newleader {sid}", self.new_leader(state, k)))
+            if rules.guard(ops, a, v):
+                out.append((a.label, from_vars(rules.effect(ops, a, v))))
         return out
-
-    @staticmethod
-    def alive(servers: tuple, k: int) -> bool:
-        """Follower ``k``'s session is alive: its leader leads and, once ``k`` connected,
-        still has a handler for it (a new leadership of the same server starts with none)."""
-        s = servers[k]
-        ls = servers[s[LEAD]]
-        return ls[ROLE] == LEADING and (s[FPH] == FP_CONNECT or bool(ls[CONN] >> k & 1))
-
-    def lead(self, state: tuple, k: int) -> tuple:
-        """Lead(S): FLE ended with S LEADING (publish, §5.5/§6). The leader snapshots its
-        summary and contributes its own acceptedEpoch: candidate = ae + 1, connecting = {S}
-        (under ZOOKEEPER-1270 its contribution is the later ``selfinfo``)."""
-        s = state[0][k]
-        if self.variant.epoch_quorum_without_leader:
-            leader = (LEADING, -1, 0, s[AE], s[CE], LP_DISC, -1, 0, 0)
-        else:
-            leader = (LEADING, -1, 0, s[AE], s[CE], LP_DISC, s[AE] + 1, 1 << k, 0)
-        return self._advance(_put(state, k, leader), k)
-
-    def follow(self, state: tuple, k: int, lk: int) -> tuple:
-        """Follow(S, L): FLE ended with S FOLLOWING L (any L: FLE is over-approximated)."""
-        s = state[0][k]
-        return _put(state, k, (FOLLOWING, lk, FP_CONNECT, s[AE], s[CE]) + NO_LEADER)
-
-    def quit(self, state: tuple, k: int) -> tuple:
-        """Quit(S): the role ends (timeout, leader gone, lost quorum, ACKEPOCH error, crash):
-        S is LOOKING with its persistent epochs; a follower's handler at its leader dies."""
-        servers = state[0]
-        s = servers[k]
-        state = _put(state, k, looking(s))
-        if s[ROLE] == FOLLOWING:
-            state = self._drop_handler(state, s[LEAD], k)
-        return state
-
-    def self_info(self, state: tuple, k: int) -> tuple:
-        """SelfInfo(L) (ZOOKEEPER-1270 variant only): the leader's own contribution."""
-        return self._contribute(state, k, k)
-
-    def follower_info(self, state: tuple, k: int) -> tuple:
-        """FollowerInfo(F) (§7 f1-f2, L1): F connects; its handler contributes F's
-        acceptedEpoch while the epoch is undecided; afterwards F just waits."""
-        s = state[0][k]
-        lk = s[LEAD]
-        state = _put(state, k, s[:FPH] + (FP_INFO,) + s[FPH + 1:])
-        ls = state[0][lk]
-        state = _put(state, lk, ls[:CONN] + (ls[CONN] | 1 << k,))
-        if ls[LPH] != LP_DISC:
-            return state
-        return self._contribute(state, lk, k)
-
-    def _contribute(self, state: tuple, lk: int, k: int) -> tuple:
-        ls = state[0][lk]
-        a = state[0][k][AE]
-        e = ls[LE]
-        if a > e or (a == e and not self.variant.epoch_bump_strict):
-            e = a + 1
-        ls = ls[:LE] + (e, ls[MASK] | 1 << k) + ls[CONN:]
-        return self._advance(_put(state, lk, ls), lk)
-
-    def leader_info(self, state: tuple, k: int) -> tuple:
-        """LeaderInfo(F) (§7 f3): e > ae: ae := e, ACKEPOCH(currentEpoch); e = ae:
-        ACKEPOCH(-1) (counted under the ack-twice test variant); e < ae: error, LOOKING."""
-        s = state[0][k]
-        e = state[0][s[LEAD]][LE]
-        if e > s[AE]:
-            return _put(state, k, (FOLLOWING, s[LEAD], FP_ACK, e, s[CE]) + NO_LEADER)
-        if e == s[AE]:
-            ph = FP_ACK if self.variant.ack_epoch_twice else FP_ACK_M1
-            return _put(state, k, s[:FPH] + (ph,) + s[FPH + 1:])
-        return self.quit(state, k)
-
-    def ack_epoch(self, state: tuple, k: int, *, count: bool) -> tuple:
-        """AckEpoch(F) (§7 L3): the leader reads F's ACKEPOCH; while its epoch is decided but
-        not established an ack that is not -1 and not newer than the leader's summary joins
-        ``electing`` (possibly establishing the leader). F then waits for NEWLEADER."""
-        s = state[0][k]
-        lk = s[LEAD]
-        state = _put(state, k, s[:FPH] + (FP_SYNC,) + s[FPH + 1:])
-        if not count:
-            return state
-        ls = state[0][lk]
-        state = _put(state, lk, ls[:MASK] + (ls[MASK] | 1 << k,) + ls[CONN:])
-        return self._advance(state, lk)
-
-    def ack_reject(self, state: tuple, k: int) -> tuple:
-        """AckEpoch(F) rejected (§7 L3): F's (currentEpoch, lastZxid) is newer than the
-        leader's; F's handler fails and F goes LOOKING. Enabled when F's currentEpoch is >=
-        the leader's (for equal epochs the zxids, not modelled, decide)."""
-        return self.quit(state, k)
-
-    def new_leader(self, state: tuple, k: int) -> tuple:
-        """NewLeader(F) (§7 f4): after sync F sets currentEpoch := e and ACKs."""
-        s = state[0][k]
-        e = state[0][s[LEAD]][LE]
-        return _put(state, k, (FOLLOWING, s[LEAD], FP_SYNCED, s[AE], e) + NO_LEADER)
-
-    def _advance(self, state: tuple, lk: int) -> tuple:
-        """Leader ``lk`` passes every phase whose quorum is complete: decision (connecting
-        contains the leader and is a quorum; acceptedEpoch := epoch; bounded by max_epoch),
-        then establishment (electing contains the leader and is a quorum; currentEpoch :=
-        epoch; history record)."""
-        servers, hist = state
-        ls = servers[lk]
-        bit = 1 << lk
-        v = self.variant
-        if ls[LPH] == LP_DISC and self.quorum[ls[MASK]] and (
-                ls[MASK] & bit or v.epoch_quorum_without_leader) and (
-                self.max_epoch is None or ls[LE] <= self.max_epoch):
-            ls = (LEADING, -1, 0, ls[LE], ls[CE], LP_EPOCH, ls[LE], bit, ls[CONN])
-        if ls[LPH] == LP_EPOCH and ls[MASK] & bit and (
-                self.quorum[ls[MASK]] or v.ack_quorum_not_awaited):
-            ls = (LEADING, -1, 0, ls[AE], ls[LE], LP_ESTAB, ls[LE], 0, ls[CONN])
-            hist = tuple(sorted(set(hist) | {(ls[LE], lk)}))
-        return _put((servers, hist), lk, ls)
-
-    @staticmethod
-    def _drop_handler(state: tuple, lk: int, k: int) -> tuple:
-        ls = state[0][lk]
-        if ls[ROLE] != LEADING or not ls[CONN] >> k & 1:
-            return state
-        return _put(state, lk, ls[:CONN] + (ls[CONN] & ~(1 << k),))
 
     @property
     def summary(self) -> str:
         bound = "unbounded" if self.max_epoch is None else f"<= {self.max_epoch}"
         return (f"abstract election + Zab discovery, {self.n} servers, majority quorums, "
                 f"variant {self.variant.name}, epochs {bound}")
-
-
-def _put(state: tuple, k: int, server: tuple) -> tuple:
-    servers, hist = state
-    return (servers[:k] + (server,) + servers[k + 1:], hist)
 
 
 def leadership(state: tuple) -> bool:

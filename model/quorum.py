@@ -78,7 +78,11 @@ class QuorumHierarchical:
 
     kind = "hierarchical"
 
-    def __init__(self, groups: Mapping[int, Iterable[int]], weights: Mapping[int, int]):
+    def __init__(self, groups: Mapping[int, Iterable[int]], weights: Mapping[int, int],
+                 group_keys: int | None = None):
+        """``group_keys``: how many ``group.*`` keys the file had (default: one per group).
+        ZooKeeper counts keys, not distinct ids: ``group.1`` and ``group.01`` are one group
+        (id 1) counted twice."""
         self.groups: dict[int, tuple[int, ...]] = {
             gid: tuple(sorted(members)) for gid, members in sorted(groups.items())
         }
@@ -97,7 +101,9 @@ class QuorumHierarchical:
         self.group_weight: dict[int, int] = {
             gid: sum(self.weights[s] for s in members) for gid, members in self.groups.items()
         }
-        self.counted_groups = sum(1 for w in self.group_weight.values() if w != 0)
+        self.group_keys = len(self.groups) if group_keys is None else group_keys
+        self.counted_groups = self.group_keys - sum(
+            1 for w in self.group_weight.values() if w == 0)
         self.monotone = all(w >= 0 for w in self.weights.values())
         self._cache: dict[int, bool] = {}
 

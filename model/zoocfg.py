@@ -8,7 +8,16 @@ verifiers read them (ZooKeeper 3.5+ forms; 3.4 static forms are a subset):
 * ``group.G=a:b:c`` and ``weight.N=w`` -- any key starting with ``group`` or ``weight``
   switches to hierarchical quorums, as in ZooKeeper,
 * ``version=<hex>`` and ``dynamicConfigFile=<path>`` (followed; relative paths are tried
-  from the working directory, then from the directory of the file).
+  from the working directory, then from the directory of the file),
+* ``standaloneEnabled=true|false`` (default true), which decides, as in QuorumPeerConfig,
+  whether a file with no participant, or with exactly one, is a standalone server (valid,
+  nothing to prove) and refuses observers next to a lone participant ("Observers w/o
+  quorum").
+
+Ids are compared after number parsing, as ZooKeeper does: ``group.1`` and ``group.01`` are
+one group whose servers are merged but which ZooKeeper counts twice (a warning; the
+verifier reproduces it), while ``server.1``/``server.01`` (or two such ``weight`` keys) are
+refused: which line wins would depend on Java's hash order.
 
 Everything else (tickTime, dataDir, ...) is ignored. The file syntax is Java Properties
 (``#``/``!`` comments, ``key=value``, ``key: value`` or ``key value``, backslash
@@ -57,6 +66,15 @@ class ZooConfig:
     dynamic_file: str | None = None
     via: str | None = None  # the static file whose dynamicConfigFile pointed here
     warnings: list[str] = field(default_factory=list)
+    standalone_enabled: bool = True
+    group_keys: int = 0  # group.* keys in the file (ZooKeeper counts keys, not ids)
+
+    @property
+    def standalone(self) -> bool:
+        """ZooKeeper runs this file as a standalone server: no participant, or exactly one
+        with standaloneEnabled=true (the server.N line is then ignored)."""
+        n = len(self.participants)
+        return n == 0 or (n == 1 and self.standalone_enabled)
 
     @property
     def participants(self) -> list[int]:
@@ -79,7 +97,8 @@ class ZooConfig:
         """The verifier ZooKeeper builds for this file (QuorumPeerConfig.createQuorumVerifier)."""
         if not self.hierarchical:
             return QuorumMaj(self.participants)
-        return QuorumHierarchical(self.groups, {s: self.weight(s) for s in self.participants})
+        return QuorumHierarchical(self.groups, {s: self.weight(s) for s in self.participants},
+                                  self.group_keys)
 
 
 class _Errors:
@@ -198,9 +217,11 @@ def _key_id(key: str, prefix: str) -> int:
 
 
 def parse_zoocfg(text: str, name: str, *, base_dir: Path | None = None,
-                 dynamic: bool = False) -> ZooConfig:
-    """Parse configuration text; ``name`` is what error lines call the file."""
-    cfg = ZooConfig(name)
+                 dynamic: bool = False, standalone_enabled: bool = True) -> ZooConfig:
+    """Parse configuration text; ``name`` is what error lines call the file (a dynamic file
+    takes ``standaloneEnabled`` from its static file)."""
+    cfg = ZooConfig(name, standalone_enabled=standalone_enabled)
+    ids: dict[tuple[str, int], tuple[str, int]] = {}  # (kind, parsed id) -> (key, line)
     errors = _Errors(name)
     seen: dict[str, int] = {}
     group_keys: list[tuple[int, int, str]] = []  # (line, gid, value)
@@ -215,6 +236,10 @@ def parse_zoocfg(text: str, name: str, *, base_dir: Path | None = None,
                 errors.add(line, f"unrecognised parameter '{key}' in a dynamic config file")
             elif key == "dynamicConfigFile":
                 cfg.dynamic_file, dynamic_line = value, line
+            elif key == "standaloneEnabled":
+                if value.lower() not in ("true", "false"):
+                    errors.add(line, f"standaloneEnabled: '{value}' is not true or false")
+                cfg.standalone_enabled = value.lower() != "false"
             elif key == "oraclePath":
                 cfg.warnings.append(f"{name}:{line}: oraclePath (QuorumOracleMaj) is not "
                                     "modelled; quorums are checked as plain majority")
@@ -232,13 +257,17 @@ def parse_zoocfg(text: str, name: str, *, base_dir: Path | None = None,
             quorum_key_lines.append((line, key))
             if key.startswith("server."):
                 sid = _number(key[len("server."):], "server id")
+                _same_id(ids, "server", sid, key, line)
                 cfg.servers[sid] = _parse_server(sid, value, line)
             elif key.startswith("group"):
                 cfg.hierarchical = True
                 group_keys.append((line, _key_id(key, "group"), value))
+                cfg.group_keys += 1
             else:
                 cfg.hierarchical = True
-                weight_keys.append((line, _key_id(key, "weight"), value))
+                sid = _key_id(key, "weight")
+                _same_id(ids, "weight", sid, key, line)
+                weight_keys.append((line, sid, value))
         except ValueError as exc:
             errors.add(line, f"{key}: {exc}")
     errors.raise_first()
@@ -249,7 +278,8 @@ def parse_zoocfg(text: str, name: str, *, base_dir: Path | None = None,
             errors.add(line, f"{key} must be in the dynamic config file when "
                              f"dynamicConfigFile is set (line {dynamic_line})")
             errors.raise_first()
-        return _follow_dynamic(cfg.dynamic_file, name, dynamic_line, base_dir)
+        return _follow_dynamic(cfg.dynamic_file, name, dynamic_line, base_dir,
+                               cfg.standalone_enabled)
 
     _check_weights(cfg, weight_keys, errors)
     _check_groups(cfg, group_keys, errors)
@@ -263,6 +293,15 @@ def parse_zoocfg(text: str, name: str, *, base_dir: Path | None = None,
     _check_nonempty(cfg, errors, last_line)
     errors.raise_first()
     return cfg
+
+
+def _same_id(ids: dict, kind: str, number: int, key: str, line: int) -> None:
+    """Two keys naming the same id after number parsing (server.1, server.01)."""
+    if (kind, number) in ids:
+        other, other_line = ids[(kind, number)]
+        raise ValueError(f"same {kind} id {number} as {other} (line {other_line}) after number "
+                         "parsing; which one ZooKeeper keeps depends on hash order")
+    ids[(kind, number)] = (key, line)
 
 
 def _check_weights(cfg: ZooConfig, keys: list[tuple[int, int, str]], errors: _Errors) -> None:
@@ -288,6 +327,12 @@ def _check_weights(cfg: ZooConfig, keys: list[tuple[int, int, str]], errors: _Er
 def _check_groups(cfg: ZooConfig, keys: list[tuple[int, int, str]], errors: _Errors) -> None:
     owner: dict[int, tuple[int, int]] = {}
     for line, gid, value in sorted(keys):
+        if gid in cfg.group_lines:
+            cfg.warnings.append(
+                f"{cfg.name}:{line}: this group key and the one at line {cfg.group_lines[gid]} "
+                f"are both group {gid} after number parsing: ZooKeeper merges their servers "
+                "into one group but counts the group twice, so a quorum needs more majority "
+                "groups than there are")
         members: list[int] = []
         try:
             for text in value.split(":"):
@@ -308,40 +353,42 @@ def _check_groups(cfg: ZooConfig, keys: list[tuple[int, int, str]], errors: _Err
                 errors.add(line, f"group.{gid}: server {sid} is {where}")
             else:
                 owner[sid] = (gid, line)
-        cfg.groups[gid] = tuple(sorted(set(members)))
-        cfg.group_lines[gid] = line
+        cfg.groups[gid] = tuple(sorted(set(members) | set(cfg.groups.get(gid, ()))))
+        cfg.group_lines.setdefault(gid, line)
 
 
 def _check_nonempty(cfg: ZooConfig, errors: _Errors, last_line: int) -> None:
-    if not cfg.participants:
-        what = "only observers" if cfg.servers else "no server.N lines"
-        errors.add(last_line, f"{what}: a quorum needs at least one participant")
-        return
-    if cfg.hierarchical and all(
-        sum(cfg.weight(s) for s in members) == 0 for members in cfg.groups.values()
-    ):
-        first = min(cfg.group_lines.values())
-        errors.add(first, "zero total weight: every group has total weight 0, "
-                          "so no set of servers is a quorum")
+    """QuorumPeerConfig's rules on the number of participants and observers."""
+    voters, observers = len(cfg.participants), len(cfg.observers)
+    if voters == 0 and not cfg.standalone_enabled:
+        errors.add(last_line, "standaloneEnabled=false needs at least one participant")
+    elif voters == 0 and observers:
+        errors.add(last_line, "Observers w/o participants is an invalid configuration")
+    elif voters == 1 and cfg.standalone_enabled and observers:
+        errors.add(last_line, "Observers w/o quorum is an invalid configuration (one "
+                              "participant with standaloneEnabled=true, the default)")
 
 
-def _follow_dynamic(target: str, name: str, line: int, base_dir: Path | None) -> ZooConfig:
+def _follow_dynamic(target: str, name: str, line: int, base_dir: Path | None,
+                    standalone_enabled: bool) -> ZooConfig:
     candidates = [Path(target)]
     if base_dir is not None and not Path(target).is_absolute():
         candidates.append(base_dir / target)
     for path in candidates:
         if path.is_file():
-            loaded = load_zoocfg(path, dynamic=True)
+            loaded = load_zoocfg(path, dynamic=True, standalone_enabled=standalone_enabled)
             loaded.via = name
             return loaded
     raise InputError(f"{name}:{line}: dynamicConfigFile {target} not found")
 
 
-def load_zoocfg(path: str | Path, *, dynamic: bool = False) -> ZooConfig:
+def load_zoocfg(path: str | Path, *, dynamic: bool = False,
+                standalone_enabled: bool = True) -> ZooConfig:
     """Read and check one configuration file (see the module docstring)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return parse_zoocfg(text, str(path), base_dir=path.parent, dynamic=dynamic)
+    return parse_zoocfg(text, str(path), base_dir=path.parent, dynamic=dynamic,
+                        standalone_enabled=standalone_enabled)

@@ -52,3 +52,34 @@ def z3_successors(enc: Encoding, state: tuple) -> dict[str, tuple[tuple, list[bo
         assert a.label not in out, f"two enabled Z3 actions share the label {a.label}"
         out[a.label] = (servers, [bool(_value(x)) for x in post.est])
     return out
+
+
+def _signature(label: str, state: tuple, successor: tuple) -> tuple:
+    """The rule and branch a step took: its verb and which fields of the acting server and
+    of the others changed (e.g. LEADERINFO accepted / answered -1 / rejected)."""
+    words = label.split()
+    actor = int(words[1]) - 1
+    changed = frozenset(
+        (k == actor, i) for k, (a, b) in enumerate(zip(state[0], successor[0], strict=True))
+        for i in range(len(a)) if a[i] != b[i])
+    return words[0], words[-1] == "rejected", changed, state[1] != successor[1]
+
+
+def covering_sample(m: DiscoveryModel, per_branch: int,
+                    max_depth: int | None = None) -> list[tuple]:
+    """Reachable states (in BFS order, to ``max_depth``) that take each rule branch
+    ``per_branch`` times; the scan stops after 3000 states without a new branch."""
+    seen: dict[tuple, int] = {}
+    sample = []
+    quiet = 0
+    for state in reachable(m, max_depth):
+        branches = {_signature(label, state, t) for label, t in m.actions(state)}
+        quiet += 1
+        if any(seen.get(b, 0) < per_branch for b in branches):
+            quiet = 0
+            sample.append(state)
+            for b in branches:
+                seen[b] = seen.get(b, 0) + 1
+        if quiet > 3000:
+            break
+    return sample

@@ -26,7 +26,8 @@ def java_contains_quorum(verifier, sids: frozenset[int]) -> bool:
     totals: dict[int, int] = {}
     for members_gid, members in verifier.groups.items():
         totals[members_gid] = sum(verifier.weights[s] for s in members)
-    num_groups = len(verifier.groups) - sum(1 for w in totals.values() if w == 0)
+    # Java counts group.* keys (group.1 and group.01 are one id but two keys)
+    num_groups = verifier.group_keys - sum(1 for w in totals.values() if w == 0)
     expansion: dict[int, int] = {}
     for sid in sids:
         gid = group_of.get(sid)

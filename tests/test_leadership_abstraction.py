@@ -5,7 +5,8 @@ On every transition s -> t of exhaustively explored explicit runs (and of long r
 with faults where exhaustive search is out of reach), the abstraction of t is the
 abstraction of s (a stutter) or one of its abstract successors; the abstraction of the
 initial state is an abstract initial state (or, for the leader-crash scenario, reachable).
-The tests also count which abstract actions were matched, so that a mapping that sent
+Five servers are checked on seeded random runs with crashes, restarts and timeouts. The
+tests also count which abstract actions were matched, so that a mapping that sent
 everything to stutters could not pass.
 """
 
@@ -23,6 +24,7 @@ from zkcheck.model.fle import FLEModel
 from zkcheck.model.fle_abstraction import abstract_state
 from zkcheck.model.variants import Variant
 
+WALKS_5, STEPS_5, ESTABLISHED_5 = 300, 300, 150  # measured: 75,097 steps, 184 established
 ALL_KINDS = {"lead", "follow", "quit", "followerinfo", "leaderinfo", "ackepoch", "newleader"}
 
 
@@ -98,17 +100,15 @@ def test_three_servers_after_a_leader_crash_exhaustively():
     assert ALL_KINDS <= set(ref.kinds)
 
 
-@pytest.mark.parametrize("variant", [Variant(), Variant(epoch_bump_strict=True)])
-def test_three_servers_random_runs_with_faults(variant):
-    config = ModelConfig.make(3, max_round=4, crashes=2, restarts=2, timeouts=3,
-                              link_failures=1, client_writes=1, variant=variant)
-    m = FLEModel(config)
-    ref = Refinement(m)
-    rng = random.Random(20240611)
+def random_runs(ref: Refinement, seed: int, walks: int, steps: int) -> int:
+    """Seeded random walks over the explicit FLE model, every step checked; returns how
+    many establishments the final states recorded."""
+    m = ref.m
+    rng = random.Random(seed)
     established = 0
-    for _ in range(400):
+    for _ in range(walks):
         s = m.initial_states()[0]
-        for _ in range(150):
+        for _ in range(steps):
             actions = m.actions(s)
             if not actions:
                 break
@@ -116,8 +116,24 @@ def test_three_servers_random_runs_with_faults(variant):
             ref.step(s, label, t)
             s = t
         established += len(s[5])
-    assert established > 100
+    return established
+
+
+@pytest.mark.parametrize("variant", [Variant(), Variant(epoch_bump_strict=True)])
+def test_three_servers_random_runs_with_faults(variant):
+    config = ModelConfig.make(3, max_round=4, crashes=2, restarts=2, timeouts=3,
+                              link_failures=1, client_writes=1, variant=variant)
+    ref = Refinement(FLEModel(config))
+    assert random_runs(ref, 20240611, walks=400, steps=150) > 100
     assert ALL_KINDS <= set(ref.kinds)
+
+
+def test_five_servers_random_runs_with_crashes_and_timeouts():
+    config = ModelConfig.make(5, max_round=3, crashes=2, restarts=2, timeouts=3)
+    ref = Refinement(FLEModel(config))
+    assert random_runs(ref, 5, walks=WALKS_5, steps=STEPS_5) >= ESTABLISHED_5
+    assert ALL_KINDS <= set(ref.kinds)
+    assert ref.transitions > 70_000 and ref.kinds["quit"] > 500
 
 
 def test_a_wrong_abstraction_is_caught():

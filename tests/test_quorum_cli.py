@@ -70,6 +70,8 @@ def test_reconfig_that_keeps_the_joint_rule(capsys):
     assert code == 0
     assert "voters added {4, 5, 6}, removed {1, 2, 3}, kept {}" in out
     assert "without the joint rule the change would break: old quorum" in out
+    assert "leader designate: every joint quorum contains a voter of the new" in out
+    assert "note: with weights >= 0 the joint-rule intersections above follow" in out
     assert "joint rule: HOLDS" in out
 
 
@@ -99,8 +101,50 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
 
 
 def test_subprocess_entry_point():
-    proc = subprocess.run([str(ZKCHECK), "prove", "quorum", str(DATA / "bad_zero_weight.cfg")],
+    """ZooKeeper accepts all-zero weights; no set is then a quorum: a violation, exit 1."""
+    proc = subprocess.run([str(ZKCHECK), "prove", "quorum",
+                           str(DATA / "hier_all_zero_weight.cfg")],
                           capture_output=True, text=True, check=False)
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip().endswith("bad_zero_weight.cfg:3: zero total weight: every group "
-                                        "has total weight 0, so no set of servers is a quorum")
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert "quorum exists: VIOLATED, no set of voters is a quorum" in proc.stdout
+    assert proc.stdout.rstrip().endswith("verdict: VIOLATED (exit 1)")
+
+
+def test_standalone_file_has_nothing_to_prove(capsys):
+    code, out, err = run(capsys, str(DATA / "debian_standalone.cfg"))
+    assert code == 0 and err == ""
+    assert "standalone server (no server.N line): no quorum and no leader election" in out
+    assert out.rstrip().endswith("verdict: STANDALONE (exit 0)")
+    code, out, _ = run(capsys, str(DATA / "debian_standalone.cfg"), "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "standalone"
+    code, _, err = run(capsys, str(DATA / "debian_standalone.cfg"), "--reconfig",
+                       str(DATA / "maj3.cfg"))
+    assert code == 2 and "cannot be reconfigured" in err
+
+
+def test_one_voter_with_standalone_disabled_is_a_quorum_of_one(capsys):
+    code, out, _ = run(capsys, str(DATA / "single_voter_not_standalone.cfg"))
+    assert code == 0 and "voters (1): 1" in out and "observers (1): 2" in out
+
+
+def test_group_id_twice_is_a_config_without_quorum(capsys):
+    code, out, _ = run(capsys, str(DATA / "hier_group_id_twice.cfg"))
+    assert code == 1 and "are both group 1 after number parsing" in out
+    assert "no set of voters is a quorum" in out
+
+
+def test_reconfig_to_one_voter_is_refused_by_zookeeper(capsys, tmp_path):
+    one = tmp_path / "one.cfg"
+    one.write_text("server.1=a:2888:3888\n")
+    code, out, _ = run(capsys, str(DATA / "maj3.cfg"), "--reconfig", str(one))
+    assert code == 1
+    assert ("ZooKeeper refuses this reconfiguration: the new configuration has 1 voter(s); "
+            "with standaloneEnabled=true ZooKeeper requires at least 2") in out
+    assert "joint rule: VIOLATED" in out
+    code, out, _ = run(capsys, str(DATA / "maj3.cfg"), "--reconfig",
+                       str(DATA / "hier_all_zero_weight.cfg"), "--json")
+    rec = json.loads(out)["reconfig"]
+    assert code == 1 and rec["zookeeper_refuses"] == [
+        "no set of voters of the new configuration is a quorum, so no connected and synced "
+        "quorum can exist"]
+    assert rec["intersections_implied_by_nonnegative_weights"] is True

@@ -70,8 +70,6 @@ BAD = {
     "two_groups": "5: group.2: server 2 is already in group.1 (line 4)",
     "observer_in_group": "4: group.1 names server 3, an observer (observers cannot be in a "
                          "group)",
-    "zero_weight": "3: zero total weight: every group has total weight 0, so no set of "
-                   "servers is a quorum",
     "syntax_server": "2: server.1: 'a:2888' is not of the form host:port:port"
                      "[:participant|:observer][;[clientaddr:]clientport]",
     "bad_role": "1: server.1: unknown role 'leader' (participant or observer)",
@@ -81,8 +79,14 @@ BAD = {
     "group_member_not_number": "3: group.1: server id 'two' is not a non-negative integer",
     "no_group": "3: server.3 is a participant in no group (hierarchical quorums need every "
                 "participant in a group)",
-    "no_servers": "2: no server.N lines: a quorum needs at least one participant",
-    "only_observers": "2: only observers: a quorum needs at least one participant",
+    "only_observers": "2: Observers w/o participants is an invalid configuration",
+    "observers_without_quorum": "2: Observers w/o quorum is an invalid configuration (one "
+                                "participant with standaloneEnabled=true, the default)",
+    "server_id_twice": "2: server.01: same server id 1 as server.1 (line 1) after number "
+                       "parsing; which one ZooKeeper keeps depends on hash order",
+    "standalone_value": "1: standaloneEnabled: 'yes' is not true or false",
+    "standalone_disabled_no_voters": "1: standaloneEnabled=false needs at least one "
+                                     "participant",
     "same_ports": "1: server.1: quorum port and election port are both 2888",
     "dup_group": "4: duplicate group.1 (first defined at line 3)",
     "version": "2: version: 'xyz' is not a hexadecimal number",
@@ -134,3 +138,27 @@ def test_oracle_path_is_a_warning():
     cfg = parse_zoocfg("oraclePath=/tmp/oracle\nserver.1=a:1:2\nserver.2=b:1:2\n", "z.cfg")
     assert cfg.warnings == ["z.cfg:1: oraclePath (QuorumOracleMaj) is not modelled; quorums "
                             "are checked as plain majority"]
+
+
+@pytest.mark.parametrize("name, standalone, voters", [
+    ("debian_standalone", True, []), ("standalone_no_servers", True, []),
+    ("single_voter_not_standalone", False, [1]), ("maj3", False, [1, 2, 3])])
+def test_standalone_as_quorum_peer_config_decides(name, standalone, voters):
+    cfg = load_zoocfg(DATA / f"{name}.cfg")
+    assert cfg.standalone == standalone and cfg.participants == voters
+    lone = parse_zoocfg("server.1=a:1:2\n", "z.cfg")
+    assert lone.standalone and lone.standalone_enabled
+
+
+def test_group_ids_compared_after_number_parsing():
+    cfg = load_zoocfg(DATA / "hier_group_id_twice.cfg")
+    verifier = cfg.verifier()
+    assert cfg.groups == {1: (1, 2, 3, 4)} and cfg.group_keys == 2
+    assert verifier.counted_groups == 2
+    assert not any(verifier.is_quorum(s) for s in ({1, 2, 3}, {1, 2, 3, 4}))
+    assert "are both group 1 after number parsing" in cfg.warnings[0]
+
+
+def test_all_zero_weights_are_accepted_like_zookeeper():
+    verifier = load_zoocfg(DATA / "hier_all_zero_weight.cfg").verifier()
+    assert verifier.counted_groups == 0 and not verifier.is_quorum({1, 2})

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
-from zkcheck.errors import InputError
+from zkcheck.errors import InputError, InternalError
 
-EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zkcheck")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an internal error, print the traceback.")
+def cli(debug: bool) -> None:
     """Exhaustive state exploration of ZooKeeper's Fast Leader Election.
 
     Exit codes: 0 all properties hold in what was explored (and witnesses were found),
     1 a property is violated or a witness was not found, 2 bad usage or input,
-    3 a bound stopped the search and --require-complete was given.
+    3 a bound stopped the search and --require-complete was given, 4 internal error (two
+    analyses disagree, or zkcheck itself failed: not a verdict; details with --debug).
     """
 
 
@@ -62,7 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - anything else is a zkcheck bug, not a verdict
+        return _internal(exc, debug="--debug" in args)  # a group option: click checked it
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _internal(exc: Exception, *, debug: bool) -> int:
+    """One line naming the problem (the traceback only with --debug); exit 4."""
+    what = str(exc) if isinstance(exc, InternalError) else \
+        f"unexpected {type(exc).__name__}: {exc}"
+    if debug:
+        traceback.print_exc()
+    click.echo(f"zkcheck: internal error: {what.splitlines()[0] if what else ''} "
+               "(not a verdict; rerun with 'zkcheck --debug' for details)", err=True)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -7,3 +7,11 @@ class InputError(ValueError):
     The message is one line that names what is wrong (and where: file and line number for
     files). The CLI prints it as ``zkcheck: error: <message>`` and exits with code 2.
     """
+
+
+class InternalError(RuntimeError):
+    """Not a verdict: two analyses disagree, or zkcheck itself failed.
+
+    The CLI prints one line ``zkcheck: internal error: <message>`` and exits with code 4
+    (details, such as the traceback, only with ``zkcheck --debug``).
+    """

@@ -3,7 +3,7 @@
 The group is the seam for further proofs: a later ``prove leadership`` is one more
 ``@prove.command`` (or ``prove.add_command``) next to ``quorum``. This module only parses
 options, calls ``zkcheck.invariants.quorum_proofs`` and renders text or JSON; the JSON
-schema is documented in docs/prove-quorum.md.
+schema is documented in README.md and docs/proofs.md.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import click
 
 from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
 from zkcheck.commands.prove_leadership import leadership
+from zkcheck.errors import InputError
 from zkcheck.invariants.quorum_proofs import (
     Intersection,
     QuorumAnalysis,
@@ -30,7 +31,11 @@ SCHEMA = "zkcheck.prove.quorum/1"
 
 @click.group()
 def prove() -> None:
-    """Prove properties with the Z3 SMT solver (exit 0 proven, 1 violated, 2 bad input)."""
+    """Prove properties with the Z3 SMT solver.
+
+    Exit 0 proven (or standalone: nothing to prove), 1 violated or vacuous, 2 bad input,
+    4 internal error (not a verdict; details with zkcheck --debug).
+    """
 
 
 prove.add_command(leadership)
@@ -143,6 +148,15 @@ def _reconfig_lines(rep: ReconfigReport, old: ZooConfig, new: ZooConfig) -> list
         lines += ["  " + x for x in _tolerance_lines(rep.joint_tolerance,
                                                      "joint failure tolerance")]
     lines += ["  " + x for x in _tolerance_lines(rep.new_tolerance, "new failure tolerance")]
+    lines.append("  leader designate: " + (
+        "every joint quorum contains a voter of the new configuration (proven by Z3)"
+        if rep.designate else "VIOLATED: some joint quorum has no voter of the new "
+        "configuration to take over"))
+    lines += [f"  ZooKeeper refuses this reconfiguration: {r}" for r in rep.refusals]
+    if rep.implied:
+        lines.append("  note: with weights >= 0 the joint-rule intersections above follow from "
+                     "each configuration's own intersection; what this change can violate is "
+                     "ZooKeeper's acceptance rules and the leader designate")
     lines.append(f"  joint rule: {'HOLDS' if rep.holds else 'VIOLATED'}")
     return lines
 
@@ -180,6 +194,27 @@ def render_json(info: dict, result: QuorumAnalysis, new_info: dict | None) -> st
     return json.dumps(document, indent=2)
 
 
+def _standalone(cfg: ZooConfig, as_json: bool, *, reconfig: bool) -> int:
+    """ZooKeeper runs this file as one standalone server: no election, nothing to prove."""
+    if reconfig:
+        raise InputError(f"{cfg.name}: a standalone configuration cannot be reconfigured "
+                         "(--reconfig needs a quorum configuration)")
+    voters = cfg.participants
+    why = ("no server.N line" if not cfg.servers else
+           f"one participant (server.{voters[0]}) with standaloneEnabled=true: ZooKeeper "
+           "ignores the line")
+    if as_json:
+        click.echo(json.dumps({"schema": SCHEMA, "command": "prove quorum",
+                               "verdict": "standalone", "exit_code": EXIT_OK,
+                               "file": cfg.name, "reason": why}, indent=2))
+    else:
+        click.echo("\n".join([
+            f"zkcheck prove quorum: {cfg.name}",
+            f"standalone server ({why}): no quorum and no leader election, nothing to prove",
+            f"verdict: STANDALONE (exit {EXIT_OK})"]))
+    return EXIT_OK
+
+
 @prove.command("quorum")
 @click.argument("zoo_cfg", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reconfig", "new_cfg", type=click.Path(dir_okay=False, path_type=Path),
@@ -194,11 +229,18 @@ def quorum(zoo_cfg: Path, new_cfg: Path | None, as_json: bool) -> int:
     intersection (or prints two disjoint quorums), the largest number of voter failures
     that always leaves a quorum (with a failure set one larger that leaves none), whether an
     even-sized ensemble tolerates no more than a one-smaller one, and with --reconfig the
-    joint rule. Exit 0 proven, 1 violated, 2 bad input.
+    joint rule, ZooKeeper's acceptance rules for the new configuration and the leader
+    designate. Files are accepted and refused as QuorumPeerConfig does (standaloneEnabled,
+    observers, ids after number parsing); a standalone file has nothing to prove. Exit 0
+    proven or standalone, 1 violated (including: no set of voters is a quorum), 2 bad
+    input, 4 internal error.
     """
     old = load_zoocfg(zoo_cfg)
     new = load_zoocfg(new_cfg) if new_cfg is not None else None
-    result = analyze(old.verifier(), new.verifier() if new is not None else None)
+    if old.standalone:
+        return _standalone(old, as_json, reconfig=new is not None)
+    result = analyze(old.verifier(), new.verifier() if new is not None else None,
+                     standalone_enabled=old.standalone_enabled)
     info = describe(old)
     if as_json:
         click.echo(render_json(info, result, describe(new) if new is not None else None))
