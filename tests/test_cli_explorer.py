@@ -113,16 +113,21 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_prints_statistics_marked_incomplete() -> None:
+def test_ctrl_c_prints_statistics_marked_incomplete(tmp_path) -> None:
     exe = Path(sys.executable).with_name("zkcheck")
+    marker = tmp_path / "ck"  # the first level's checkpoint: the search is running
     proc = subprocess.Popen([str(exe), "explore", "--model", "grid:5000,5000", "--property",
-                             "InBounds"],
+                             "InBounds", "--checkpoint", str(marker), "--checkpoint-every",
+                             "3600"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             # as from a terminal, even when this run is a background job
                             # (which inherits SIGINT ignored)
                             preexec_fn=_default_sigint)
-    time.sleep(2.5)
+    deadline = time.time() + 120
+    while not (marker / "current").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, err
