@@ -43,7 +43,6 @@ class InProcess:
         self.shards = [Shard(model, k, plan) for k in range(plan.shards)]
         self._done: list[tuple[int, ExpandReport]] = []
         self._received: list[int] = []
-        self.woken: set[int] = set()  # shards given same-level states by an answer
 
     @property
     def count(self) -> int:
@@ -54,7 +53,8 @@ class InProcess:
         self._received.append(report.local_unseen)
         for dest, batch in enumerate(report.batches):
             if batch is not None:
-                self._adopted(self.shards[shard].adopt(self.shards[dest].receive(batch)))
+                self._received.append(
+                    self.shards[shard].adopt(self.shards[dest].receive(batch)))
         report.batches = []
         self._done.append((shard, report))
         return shard
@@ -62,12 +62,6 @@ class InProcess:
     def finished(self) -> list[tuple[int, ExpandReport]]:
         done, self._done = self._done, []
         return done
-
-    def _adopted(self, value: tuple[int, int]) -> None:
-        unseen, woken = value
-        self._received.append(unseen)
-        if woken >= 0:
-            self.woken.add(woken)
 
     def drain(self) -> list[int]:
         got, self._received = self._received, []
@@ -147,7 +141,6 @@ class Processes:
             self._reply(k)
         self._done: list[tuple[int, ExpandReport]] = []
         self._received: list[int] = []
-        self.woken: set[int] = set()  # shards given same-level states by an answer
 
     @property
     def count(self) -> int:
@@ -186,14 +179,12 @@ class Processes:
             if answer is not None:
                 self._send(answer[0], "adopt", ((0, answer),), "adopt")
         elif kind == "adopt":
-            self._adopted(value)
+            self._received.append(value)
         return kind, value
 
     def start_expand(self, shard: int, budget: int, at_bound: bool) -> int:
         self._send(shard, "expand", (budget, at_bound), "expand")
         return shard
-
-    _adopted = InProcess._adopted
 
     def finished(self) -> list[tuple[int, ExpandReport]]:
         """Block until at least one expand call has finished; forwards its batches."""

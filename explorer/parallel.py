@@ -296,19 +296,6 @@ class ParallelSearch(Search):
             if stop is None:
                 stop = self._bound_now()
             self._progress(stored)
-            if self.por_enabled and stop is None:
-                # 0-cost steps may add states to a shard's level after its last expand
-                # call; answers say which shards got some (checked once more at the end:
-                # the level is done only when no shard has any left)
-                if not active:
-                    unseen += sum(backend.drain())
-                woken, backend.woken = backend.woken - active, set()
-                if not active and not woken:
-                    woken = {k for k, left in enumerate(backend.call_all("unread_count"))
-                             if left}
-                for shard in sorted(woken):
-                    backend.start_expand(shard, CHUNK, at_bound)
-                    active.add(shard)
         unseen += sum(backend.drain())
         self._probe_unseen = unseen
         if stop is not None:

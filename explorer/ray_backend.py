@@ -117,7 +117,6 @@ class RayShards:
         ray.get([a.call.remote("end_level") for a in self.actors])
         self._running: dict[Any, tuple[int, list]] = {}
         self._received: list[Any] = []
-        self.woken: set[int] = set()  # shards given same-level states by an answer
 
     @property
     def count(self) -> int:
@@ -152,16 +151,7 @@ class RayShards:
         got, self._received = self._received, []
         refs = [r for r in got if not isinstance(r, int)]
         values = dict(zip(refs, self._get(refs), strict=True)) if refs else {}
-        counts = []
-        for r in got:
-            if isinstance(r, int):
-                counts.append(r)
-                continue
-            unseen, woken = values[r]
-            counts.append(unseen)
-            if woken >= 0:
-                self.woken.add(woken)
-        return counts
+        return [r if isinstance(r, int) else values[r] for r in got]
 
     def _get(self, refs: Any) -> Any:
         try:

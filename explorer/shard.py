@@ -254,24 +254,20 @@ class Shard:
             if "probe" in wire else 0
         return unseen, ((sender, batch, answers) if answers else None)
 
-    def adopt(self, received: tuple[int, tuple | None]) -> tuple[int, int]:
+    def adopt(self, received: tuple[int, tuple | None]) -> int:
         """Keep the states the owner found new (``received`` is what ``receive``
-        returned). Returns its probe count (for backends that chain the two calls) and
-        this shard's id if the answer added states to the level being expanded (a 0-cost
-        step of partial-order reduction: the coordinator must expand this shard again),
-        else -1."""
+        returned); returns its probe count, for backends that chain the two calls."""
         unseen, answer = received
         if answer is None:
-            return unseen, -1
+            return unseen
         _, batch, answers = answer
-        before = self.current.unread
         waiting = self.waiting.pop(batch)
         for kind, status_bytes in answers.items():
             status = np.frombuffer(status_bytes, dtype=np.uint8)
             fps, states = waiting[kind]
             level = self.depth if kind == "same" else self.depth + 1
             self._keep(level, fps, states, np.flatnonzero(status == 1), kind == "same")
-        return unseen, (self.id if self.current.unread > before else -1)
+        return unseen
 
     def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
