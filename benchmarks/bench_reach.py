@@ -108,7 +108,20 @@ def zkcheck(args: list[str], pkg: Path | None = None) -> list[str]:
     return [sys.executable, "-c", code, *args, "--json"]
 
 
-def row(label: str, data: dict, wall: float, peak: int) -> dict:
+FIXED: dict[str, int] = {}
+"""Peak resident memory of a tiny run per configuration: the fixed start-up cost."""
+
+
+def fixed_cost(args: list[str], pkg: Path | None = None) -> int:
+    """Peak RSS of the same command stopped after 100 states (interpreter, imports,
+    workers, tables): what a run costs before it stores anything."""
+    key = " ".join(args) + str(pkg)
+    if key not in FIXED:
+        FIXED[key] = measure(zkcheck([*args, "--max-states", "100"], pkg))[2]
+    return FIXED[key]
+
+
+def row(label: str, data: dict, wall: float, peak: int, fixed: int | None = None) -> dict:
     stats = data["stats"]
     distinct = stats["distinct_states"]
     spill = stats.get("spill_bytes_max", 0)
@@ -123,6 +136,9 @@ def row(label: str, data: dict, wall: float, peak: int) -> dict:
           f"= {figures['bps']:7.1f} B/state  spill {spill / 2**20:7.1f} MiB "
           f"({figures['spill_bps']:.1f} B/spilled state)"
           + ("" if data["complete"] else f"  [{', '.join(figures['bounds'])}]"), flush=True)
+    if fixed is not None:
+        print(f"    start-up {fixed / 2**20:,.0f} MiB; (peak - start-up) / states = "
+              f"{(peak - fixed) / max(distinct, 1):.1f} B/state", flush=True)
     return figures
 
 
@@ -182,8 +198,9 @@ def main() -> None:
             base = row(f"{BASELINE} (one process)", *measure(zkcheck(default, pkg)))
             one = None
             for workers in (w for w in (1, 2, 4, 8, 16) if w <= max(cores, 2)):
-                r = row(f"--workers {workers}", *measure(zkcheck(
-                    [*default, "--workers", str(workers)])))
+                with_workers = [*default, "--workers", str(workers)]
+                r = row(f"--workers {workers}", *measure(zkcheck(with_workers)),
+                        fixed_cost(with_workers))
                 one = one or r
                 print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker, "
                       f"x{r['rate'] / base['rate']:.2f} over {BASELINE}", flush=True)
@@ -206,8 +223,9 @@ def main() -> None:
             for label, args in runs:
                 row(f"{label}: {BASELINE}", *measure(zkcheck(args, pkg)))
                 for workers in (1, 2):
-                    row(f"{label}: --workers {workers}", *measure(zkcheck(
-                        [*args, "--workers", str(workers)])))
+                    with_workers = [*args, "--workers", str(workers)]
+                    row(f"{label}: --workers {workers}", *measure(zkcheck(with_workers)),
+                        fixed_cost(with_workers))
             print("3. 5-server leader crash until LeaderEstablished, 2 workers", flush=True)
             data, wall, peak = measure(zkcheck(
                 ["explore", "--servers", "5", "--scenario", "leader-crash", "--property",
