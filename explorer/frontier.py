@@ -72,14 +72,38 @@ class Level:
         self._file = None
         self.spilled_bytes = 0
         self.spilled_states = 0
+        self._fill: list[tuple[np.ndarray, list]] = []  # a partial block, waiting
+        self._filled = 0
 
     def append(self, fps: np.ndarray, states: list) -> None:
-        for start in range(0, len(fps), BLOCK):
+        """Add states. They are cut into blocks of ``BLOCK`` states; a small append waits
+        in a partial block, so that blocks stay large (a spilled block compresses well
+        only with many siblings in it: marshal writes their shared sub-tuples once)."""
+        if not len(fps):
+            return
+        self.count += len(fps)
+        self._fill.append((fps, states))
+        self._filled += len(fps)
+        if self._filled >= BLOCK:
+            self._flush(whole=True)
+
+    def _flush(self, whole: bool = False) -> None:
+        """Cut the waiting states into blocks (``whole``: full blocks only)."""
+        if not self._fill:
+            return
+        if len(self._fill) == 1:
+            fps, states = self._fill[0]
+        else:
+            fps = np.concatenate([f for f, _ in self._fill])
+            states = [s for _, part in self._fill for s in part]
+        cut = len(fps) // BLOCK * BLOCK if whole else len(fps)
+        for start in range(0, cut, BLOCK):
             self._append(fps[start:start + BLOCK], states[start:start + BLOCK])
+        self._fill = [(fps[cut:], states[cut:])] if cut < len(fps) else []
+        self._filled = len(fps) - cut
 
     def _append(self, fps: np.ndarray, states: list) -> None:
         block = Block(fps, states)
-        self.count += len(fps)
         if self.path is not None and self.in_memory + len(fps) > self.budget:
             self._spill(block)
         else:
@@ -105,17 +129,12 @@ class Level:
         self.spilled_bytes += len(data)
         self.spilled_states += len(block)
 
-    def spill_all(self) -> None:
-        """Write every in-memory block to the spill file (a checkpoint needs them)."""
-        for block in self.blocks[self.read_at:]:
-            if block.states is not None:
-                self.in_memory -= len(block)
-                self._spill(block)
-
     def next_block(self) -> tuple[np.ndarray, list] | None:
         """The next unread block, or None when the level is read to its end."""
         if self.read_at >= len(self.blocks):
-            return None
+            self._flush()
+            if self.read_at >= len(self.blocks):
+                return None
         block = self.blocks[self.read_at]
         self.read_at += 1
         if block.states is not None:
@@ -129,6 +148,7 @@ class Level:
 
     def take_last(self) -> tuple[np.ndarray, list]:
         """Remove the last unread block and return it (for load balancing)."""
+        self._flush()
         block = self.blocks.pop()
         self.count -= len(block)
         if block.states is not None:
@@ -139,7 +159,7 @@ class Level:
 
     @property
     def unread(self) -> int:
-        return sum(len(b) for b in self.blocks[self.read_at:])
+        return sum(len(b) for b in self.blocks[self.read_at:]) + self._filled
 
     def close(self) -> None:
         if self._file is not None:
@@ -151,6 +171,7 @@ class Level:
     # ------------------------------------------------------------------ checkpoints
     def save(self, path: Path) -> None:
         """The unread blocks as one file: fingerprints, then compressed state blocks."""
+        self._flush()
         parts = []
         for block in self.blocks[self.read_at:]:
             states = block.states
