@@ -39,7 +39,7 @@ from zkcheck.explorer.shard import LevelReport, ShardPlan
 from zkcheck.explorer.trace import Trace
 
 CHUNK = 2048  # states one shard expands per call
-MEMORY_STATES = 100_000  # states of a level a shard keeps in memory before spilling
+MEMORY_STATES = 25_000  # states of a level a shard keeps in memory before spilling
 
 __all__ = ["ParallelSearch", "SpillFull", "make_search"]
 
@@ -444,8 +444,12 @@ class ParallelSearch(Search):
             steps.append((label, state))
         return Trace(initial, tuple(steps))
 
+    liveness_reason = ""  # set when a single process would not have recorded the graph
+
     def _result(self, elapsed: float) -> Result:
-        if not self.bounds_hit and not self.bounded:
+        if self.liveness_reason:
+            self.liveness_off = self.liveness_reason
+        elif not self.bounds_hit and not self.bounded:
             self.liveness_off = ("liveness needs the whole state graph in one process; "
                                  "partitioned search keeps none (run with --workers 1)")
         elif self.bounds_hit:
@@ -541,5 +545,13 @@ def make_search(model: Model, *, workers: int = 1, **options: Any) -> Search:
         if workers == 1:
             return probe
     elif probe.record_graph and workers == 1 and not saving:
-        return probe  # liveness on a complete run: the single-process search records it
+        bounds = probe.bounds
+        if bounds.max_states is None and bounds.max_seconds is None:
+            return probe  # liveness on a complete run: the single-process search records it
+        # a state or time bound: the run may well stop before the graph is complete, and the
+        # graph costs hundreds of bytes per state; liveness is then not checked
+        search = ParallelSearch(model, workers=workers, **options)
+        search.liveness_reason = ("liveness is checked only in runs without a depth, state "
+                                  "or time bound (the graph is recorded only then)")
+        return search
     return ParallelSearch(model, workers=workers, **options)

@@ -197,7 +197,7 @@ class Shard:
                 local_unseen += self._take_local(part)
             else:
                 batches[dest] = self._ask(part)
-        more = self.current.read_at < len(self.current.blocks)
+        more = self.current.unread > 0
         return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
 
     # ------------------------------------------------------------------ ownership
