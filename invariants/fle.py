@@ -19,6 +19,11 @@ from typing import TYPE_CHECKING
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, invariant, witness
 from zkcheck.invariants.fle_liveness import LIVENESS_NAMES, liveness_properties
+from zkcheck.invariants.fle_recomputed import (
+    decision_supported_recomputed,
+    elected_is_most_up_to_date,
+    established_by_quorum,
+)
 from zkcheck.model.config import ModelConfig
 from zkcheck.model.state import (
     D_LOOKING,
@@ -29,6 +34,7 @@ from zkcheck.model.state import (
     F_PHASE,
     F_RESULT,
     F_STATE,
+    F_VOTE,
     F_ZAB,
     H_EPOCH,
     H_LEADER,
@@ -36,6 +42,7 @@ from zkcheck.model.state import (
     H_SUMMARY,
     L_SYNC,
     LEADING,
+    P_DECIDED,
     P_DOWN,
     ZR_LEADER,
     vote_leader,
@@ -107,9 +114,11 @@ def leader_established(state: tuple) -> bool:
 
 def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
-    election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
-    rounds = [vote_round(s[F_RESULT]) for s in state[0]
-              if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
+    election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it. The
+    round is the decided result's until Publish, then the published vote's (a scenario's
+    running leader has published without a recorded result)."""
+    rounds = [vote_round(s[F_RESULT] if s[F_PHASE] == P_DECIDED else s[F_VOTE])
+              for s in state[0] if s[F_STATE] == LEADING and s[F_PHASE] != P_DOWN]
     return len(rounds) > 1 and len(set(rounds)) < len(rounds)
 
 
@@ -145,7 +154,8 @@ def _model(config: ModelConfig | FLEModel) -> FLEModel:
 
 
 PROPERTY_NAMES = ("Leadership", "EpochMonotonic", "DecisionSupported",
-                  "EstablishedLeaderUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
+                  "EstablishedLeaderUpToDate", "EstablishedByQuorum",
+                  "ElectedIsMostUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
                   "TwoLeadingSameRound") + LIVENESS_NAMES
 
 
@@ -154,8 +164,12 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
     m = _model(config)
     order_problem = check_vote_order(m)
 
+    recomputed = decision_supported_recomputed(m)
+
     def decision_supported(state: tuple) -> bool:
-        return _decision_supported(m, state)
+        return _decision_supported(m, state) and recomputed(state)
+
+    most_up_to_date = elected_is_most_up_to_date(m)
 
     def vote_order(_state: tuple) -> bool:
         return order_problem is None
@@ -171,7 +185,10 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "quorum of matching FOLLOWING/LEADING votes and, if it decided to lead, a "
             "confirmation from its own current round (catches ZOOKEEPER-1514). Checked on "
             "the evidence recorded at decision time, for as long as the server keeps the "
-            "decision."),
+            "decision, and again from primary state: a server in the finalize wait holds a "
+            "quorum of equal current-round votes in recvset, and every recorded support set "
+            "is a quorum of the configuration's voters (counted without the model's "
+            "tables)."),
         invariant(
             "EstablishedLeaderUpToDate", _established_up_to_date,
             "EstablishedLeaderUpToDate (§8.2): when a leader establishes its epoch, no member "
@@ -179,6 +196,10 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "leader's own at the start of its leadership -- otherwise the new epoch could "
             "drop transactions a quorum member already has. FLE's vote order aims for this; "
             "Zab's ACKEPOCH check enforces it."),
+        invariant("EstablishedByQuorum", established_by_quorum(m),
+                  (established_by_quorum.__doc__ or "").split("\n\n")[0]),
+        invariant("ElectedIsMostUpToDate", most_up_to_date,
+                  (elected_is_most_up_to_date.__doc__ or "").split("\n\n")[0]),
         invariant(
             "VoteOrderIsStrict", vote_order,
             "VoteOrderIsStrict (§8.3 item 3): the vote order is irreflexive, asymmetric, "

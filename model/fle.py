@@ -283,6 +283,12 @@ class FLEModel:
         """Total length of the receive queues: every quiet step shortens one."""
         return sum(len(s[F_QUEUE]) for s in state[0])
 
+    def por_refusal(self, property_names: Sequence[str]) -> str | None:
+        """Why ``ample_for`` declines (None: it does not)."""
+        from zkcheck.model.independence import refusal
+
+        return refusal(self, property_names)
+
     def por_absorbs(self, ample_label: str, other: str) -> bool:
         from zkcheck.model.independence import absorbs
 

@@ -100,7 +100,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
     * discovery -> epoch decided when ``connecting`` contains the leader and is a quorum:
       acceptedEpoch := epoch (L1, ZOOKEEPER-1270);
     * epoch decided -> established when ``electing`` contains the leader and is a quorum:
-      currentEpoch := epoch (L3); a history record is appended;
+      currentEpoch := epoch (L3); a history record is appended (at once under
+      ``Variant.ack_quorum_not_awaited_1191``);
     * established -> broadcast when a quorum acked NEWLEADER: the published vote's peerEpoch
       := epoch (L4, ``updateElectionVote``, unless ``Variant.no_update_election_vote``).
     """
@@ -115,7 +116,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
             sl = sl or list(s)
             persist_epochs(sl, sl[F_CE], epoch)
             phase, mask = L_EPOCH, bit
-        elif phase == L_EPOCH and mask & bit and q[mask]:
+        elif phase == L_EPOCH and (mask & bit and q[mask]
+                                   or m.variant.ack_quorum_not_awaited_1191):
             sl = sl or list(s)
             servers = ns
             summary = (sl[F_CE], sl[F_ZXID])
@@ -253,7 +255,8 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     e decided. Effect: the handler sends LEADERINFO(e); the learner: e > acceptedEpoch ->
     acceptedEpoch := e (persisted) and ACKEPOCH(currentEpoch, lastZxid); e = acceptedEpoch
     -> ACKEPOCH(-1, lastZxid) ("already acked this epoch, do not count me");
-    e < acceptedEpoch -> error, back to LOOKING (and its handler dies)."""
+    e < acceptedEpoch -> error, back to LOOKING (and its handler dies). A counted ACKEPOCH
+    for e = acceptedEpoch under ``Variant.ack_epoch_twice``."""
     servers = st[0]
     s = servers[k]
     e = servers[lk][F_ZAB][2]
@@ -265,7 +268,7 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
         sl[F_ZAB] = (ZR_LEARNER, Z_ACKEPOCH, 0)
         ns[k] = tuple(sl)
     elif e == ae:
-        ns[k] = _set_learner(s, Z_ACKEPOCH, 1)
+        ns[k] = _set_learner(s, Z_ACKEPOCH, 0 if m.variant.ack_epoch_twice else 1)
     else:
         ns[k] = _to_looking(s)
         _drop_learner(ns, lk, k)
