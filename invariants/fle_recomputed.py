@@ -26,12 +26,10 @@ from zkcheck.model.state import (
     H_LEADER,
     LOOKING,
     P_FINAL,
-    P_IDLE,
     P_ROUND,
     VOTE_BITS,
     key_to_vote,
     unpack_key,
-    vote_round,
 )
 
 if TYPE_CHECKING:
@@ -103,7 +101,7 @@ def established_by_quorum(m: FLEModel) -> Callable[[tuple], bool]:
     return check
 
 
-IN_ELECTION = (P_IDLE, P_ROUND, P_FINAL)
+IN_ROUND = (P_ROUND, P_FINAL)
 
 
 def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
@@ -115,10 +113,11 @@ def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
 
     Read from primary state: the supporters are the voters whose recvset vote equals the
     proposal (recomputed, not the recorded mask); their (currentEpoch, lastZxid) is their
-    own persistent state. Exceptions (documented after §8): a supporter that has left the
-    round (other logicalclock, or no longer LOOKING: it may have synced with some leader
-    since it voted) is not compared; under the 3.3 order (``vote_order_zxid_sid``) votes
-    have no epoch, so only zxids are compared."""
+    own persistent state. Exceptions (documented after §8): only a supporter that is still
+    inside the same round and still proposes that leader is compared -- one that left the
+    round may have synced with a leader since it voted, and a vote delivered late (a
+    restart, a re-sent last message) may be older than its sender's state; under the 3.3
+    order (``vote_order_zxid_sid``) votes have no epoch, so only zxids are compared."""
     zxid_only = m.variant.vote_order_zxid_sid
     index = m.index
 
@@ -136,8 +135,8 @@ def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
                 if not support >> j & 1:
                     continue
                 t = servers[j]
-                if (t[F_PHASE] not in IN_ELECTION or t[F_STATE] != LOOKING
-                        or t[F_CLOCK] != clock or vote_round(s[F_RECV][j]) != clock):
+                if (t[F_PHASE] not in IN_ROUND or t[F_STATE] != LOOKING
+                        or t[F_CLOCK] != clock or t[F_PROP] != s[F_PROP]):
                     continue
                 own = (0, t[F_ZXID]) if zxid_only else (t[F_CE], t[F_ZXID])
                 if own > claim:

@@ -76,7 +76,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from zkcheck.model import faults, network
+from zkcheck.model import expiry, faults, network
 from zkcheck.model.state import F_OOE, F_PHASE, F_QUEUE, F_RECV, N_FIELDS, P_FINAL, P_ROUND
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ the guard saw."""
 KNOWN_GENERATORS = frozenset({
     network.gen_transmit, network.gen_deliver, network.gen_connect, network.gen_link_down,
     network.gen_reconnect, faults.gen_crash, faults.gen_restart, faults.gen_boot,
+    expiry.gen_expiry,
 })
 """The channel and fault actions the footprint table covers; a model with others has no
 POR until the table is extended."""

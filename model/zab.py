@@ -53,7 +53,11 @@ from zkcheck.model.state import (
     L_EPOCH,
     L_SYNC,
     LEADING,
+    P_DECIDED,
+    P_FINAL,
+    P_IDLE,
     P_ROLE,
+    P_ROUND,
     Z_ACKED,
     Z_ACKEPOCH,
     Z_CONNECT,
@@ -170,6 +174,18 @@ def _to_looking(s: tuple) -> tuple:
     return tuple(sl)
 
 
+def leader_may_come(ls: tuple) -> bool:
+    """Whether a learner still connecting should keep retrying its leader (state ``ls``):
+    the leader is up and still in its election (LOOKING inside or between rounds) or has
+    decided to lead without having started yet. ZooKeeper's ``connectToLeader`` retries
+    for about initLimit before it gives up, so a follower that decided first does not
+    throw its round away; a leader that is down, or decided for someone else, is lost."""
+    phase = ls[F_PHASE]
+    if phase in (P_IDLE, P_ROUND, P_FINAL):
+        return True
+    return phase == P_DECIDED and ls[F_STATE] == LEADING
+
+
 # ---------------------------------------------------------------------------- dispatch
 
 
@@ -196,6 +212,8 @@ def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
     zph = z[1]
     if ls[F_PHASE] != P_ROLE or ls[F_STATE] != LEADING or (
             zph != Z_CONNECT and not lz[4] >> k & 1):
+        if zph == Z_CONNECT and m.fair_timeouts and leader_may_come(ls):
+            return  # connectToLeader keeps retrying; ``expire`` ends the wait (initLimit)
         out.append((m.lbl_lost[k], learner_lost(m, st, k)))
         return
     if zph == Z_CONNECT:
@@ -373,13 +391,20 @@ def give_up(m: FLEModel, st: tuple, k: int, lk: int | None = None) -> tuple:
     ...; a follower may give up at any time"). Guard: running a role (a learner: with a live
     session) and timeout budget left. Effect: back to LOOKING, one timeout consumed; a
     learner closes its connection, so its leader's handler for it dies."""
+    after = give_up_effect(m, st, k, lk)
+    b = st[3]
+    nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
+    return (after[0], st[1], st[2], nb, st[4], st[5])
+
+
+def give_up_effect(m: FLEModel, st: tuple, k: int, lk: int | None) -> tuple:
+    """State after server ``k`` abandons its role (no budget touched): back to LOOKING; a
+    learner (leader index ``lk``) closes its connection, so the handler for it dies."""
     ns = list(st[0])
     if lk is not None:
         _drop_learner(ns, lk, k)
     ns[k] = _to_looking(ns[k])
-    b = st[3]
-    nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
-    return (tuple(ns), st[1], st[2], nb, st[4], st[5])
+    return (tuple(ns),) + st[1:]
 
 
 def client_write(m: FLEModel, st: tuple, k: int) -> tuple:

@@ -72,3 +72,43 @@ def test_por_covers_reconnects_and_names_its_reason_when_off():
     assert reduced.verdicts["Leadership"].status == full.verdicts["Leadership"].status == "holds"
     assert m.por_refusal(["Leadership", "EventuallyElected"]) == (
         "off: EventuallyElected not covered by the model's independence proof")
+
+
+def test_a_stuck_run_is_not_a_pass_with_fair_timeouts():
+    # item 4: the sid-first order keeps electing 2, whose ACKEPOCH check rejects 1
+    options = dict(DIFFERENT_ZXIDS, fair_timeouts=True)
+    bad = _sid_first(build_model("fle", **options))
+    assert _verdicts(bad, ["EventuallyElected", "BoundStall"]) == {
+        "EventuallyElected": ("violated", 20), "BoundStall": ("witness found", 20)}
+    good = build_model("fle", **options)
+    assert _verdicts(good, ["EventuallyElected", "BoundStall"]) == {
+        "EventuallyElected": ("holds", None), "BoundStall": ("witness not found", None)}
+    # without fair timeouts the same stall is excused (the old behaviour, kept as default)
+    old = _sid_first(build_model("fle", **DIFFERENT_ZXIDS))
+    assert _verdicts(old, ["EventuallyElected"]) == {"EventuallyElected": ("holds", None)}
+
+
+def test_initlimit_ends_the_wait_for_a_restarted_followers_ackepoch():
+    # 5b: without fair timeouts a 34-step lasso waits forever for ACKEPOCH(-1)
+    options = {"servers": 2, "crashes": 1, "restarts": 1}
+    assert _verdicts(build_model("fle", **options), ["EventuallyElected"]) == {
+        "EventuallyElected": ("violated", 34)}
+    fair = build_model("fle", fair_timeouts=True, **options)
+    assert _verdicts(fair, ["EventuallyElected", "BoundStall"]) == {
+        "EventuallyElected": ("holds", None), "BoundStall": ("witness not found", None)}
+
+
+def test_liveness_goal_ignores_a_handler_the_leader_forgot_to_drop():
+    from zkcheck.invariants.fle_liveness import elected
+    from zkcheck.model.faults import down_server
+    from zkcheck.model.state import F_ZAB
+
+    m = model(3, scenario="established", crashes=1)
+    st = next(s for label, s in m.actions(m.initial_states()[0]) if label == "crash 2")
+    assert elected(m, st)  # leader 3 and follower 1 are still a quorum
+    leader = st[0][2]
+    z = leader[F_ZAB]
+    # seeded bookkeeping bug: the leader still lists crashed 2, and 1 is down as well
+    forgot = leader[:F_ZAB] + ((z[0], z[1], z[2], z[3], 0b011),) + leader[F_ZAB + 1:]
+    stuck = ((down_server(m, st[0][0]), st[0][1], forgot),) + st[1:]
+    assert not elected(m, stuck)
