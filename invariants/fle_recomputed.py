@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zkcheck.model.state import (
+    F_AE,
     F_CE,
     F_CLOCK,
     F_DEC,
@@ -23,6 +24,7 @@ from zkcheck.model.state import (
     F_STATE,
     F_ZXID,
     H_ACKED,
+    H_EPOCH,
     H_LEADER,
     LOOKING,
     P_FINAL,
@@ -84,18 +86,25 @@ def decision_supported_recomputed(m: FLEModel) -> Callable[[tuple], bool]:
 
 def established_by_quorum(m: FLEModel) -> Callable[[tuple], bool]:
     """EstablishedByQuorum (§7 L3, §8.2): every establishment in the history was
-    acknowledged by a quorum of the configuration's voters that includes the leader -- the
-    first premise of Leadership. Catches a leader that stops waiting for the ACKEPOCH
-    quorum (ZOOKEEPER-1191/1192) at its first establishment, long before a second leader
+    acknowledged by a quorum of the configuration's voters that includes the leader, and
+    every member of that quorum has accepted the epoch (its persistent acceptedEpoch, which
+    never decreases, is at least the epoch) -- the premises of Leadership. Catches a
+    leader that stops waiting for the ACKEPOCH quorum (ZOOKEEPER-1191/1192) or counts
+    FOLLOWERINFO senders as acks, at its first establishment, long before a second leader
     of the same epoch can appear."""
     is_quorum = config_quorum(m)
     index = m.index
 
     def check(state: tuple) -> bool:
+        servers = state[0]
         for h in state[5]:
             acked = h[H_ACKED]
             if not (acked >> index[h[H_LEADER]] & 1 and is_quorum(acked)):
                 return False
+            epoch = h[H_EPOCH]
+            for k, s in enumerate(servers):
+                if acked >> k & 1 and s[F_AE] < epoch:
+                    return False
         return True
 
     return check
