@@ -87,7 +87,8 @@ def main() -> int:
             continue
         kind, lines = run_mutant(ROOT / rel, old, new, args.specs, args.skip)
         counts[kind] += 1
-        first = lines[0] if lines else ""
+        violated = [line for line in lines if "got 'violated'" in line]
+        first = (violated or lines or [""])[0]
         print(f"{name:36} {kind:9} {first}", flush=True)
     total = sum(counts.values())
     if total:
