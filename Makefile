@@ -4,7 +4,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test system venv lint bench clean
+.PHONY: run test system venv lint bench clean mutate
 
 run: venv
 	$(VENV)/bin/zkcheck explore --servers 3 --depth 20
@@ -43,6 +43,10 @@ $(STAMP): pyproject.toml $(NATIVE_SRC)
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# Mutation testing (not part of `make test`): the specs against each semantic mutant.
+mutate: venv
+	$(PY) mutation/run.py
 
 bench: venv
 	$(PY) benchmarks/bench_explorer.py

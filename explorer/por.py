@@ -201,10 +201,13 @@ def make_reducer(search: Search, check_every: int) -> tuple[Reducer | None, str]
     if ample_for is None:
         return None, f"off: model {search.model.name!r} declares no independence"
     # liveness properties are judged on a recorded full graph (POR is off then) or not at all
-    ample = ample_for([p.name for p in search.properties
-                       if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)])
+    names = [p.name for p in search.properties
+             if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)]
+    ample = ample_for(names)
     if ample is None:
-        return None, "off: a checked property is not covered by the model's independence proof"
+        refusal = getattr(search.model, "por_refusal", None)
+        reason = refusal(names) if refusal is not None else None
+        return None, reason or "off: the model's independence proof does not cover this run"
     return Reducer(search, ample, check_every), ""
 
 

@@ -22,6 +22,11 @@ from typing import TYPE_CHECKING
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, invariant, witness
 from zkcheck.invariants.fle_liveness import LIVENESS_NAMES, liveness_properties
+from zkcheck.invariants.fle_recomputed import (
+    decision_supported_recomputed,
+    elected_is_most_up_to_date,
+    established_by_quorum,
+)
 from zkcheck.model.config import ModelConfig
 from zkcheck.model.state import (
     D_LOOKING,
@@ -32,6 +37,7 @@ from zkcheck.model.state import (
     F_PHASE,
     F_RESULT,
     F_STATE,
+    F_VOTE,
     F_ZAB,
     H_EPOCH,
     H_LEADER,
@@ -39,6 +45,7 @@ from zkcheck.model.state import (
     H_SUMMARY,
     L_SYNC,
     LEADING,
+    P_DECIDED,
     P_DOWN,
     ZR_LEADER,
     vote_leader,
@@ -123,15 +130,17 @@ def leader_established(state: tuple) -> bool:
 
 def two_leading_same_round(state: tuple) -> bool:
     """Witness TwoLeadingSameRound (§8.1): two servers are LEADING, both decided in the same
-    election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it."""
+    election round. Reachable without faults in ZooKeeper; Zab (Leadership) resolves it. The
+    round is the decided result's until Publish, then the published vote's (a scenario's
+    running leader has published without a recorded result)."""
     seen = 0  # bit (round + 1) per LEADING server's round; rounds are -1..62
     servers: tuple = state[0]
     s: tuple
     for s in servers:
         st: int = s[F_STATE]
-        # an injected leader (scenario established) decided in no round
-        if st == LEADING and s[F_PHASE] != P_DOWN and s[F_RESULT] is not None:
-            bit = 1 << (vote_round(s[F_RESULT]) + 1)
+        if st == LEADING and s[F_PHASE] != P_DOWN:
+            word: int = s[F_RESULT] if s[F_PHASE] == P_DECIDED else s[F_VOTE]
+            bit = 1 << (vote_round(word) + 1)
             if seen & bit:
                 return True
             seen |= bit
@@ -170,7 +179,8 @@ def _model(config: ModelConfig | FLEModel) -> FLEModel:
 
 
 PROPERTY_NAMES = ("Leadership", "EpochMonotonic", "DecisionSupported",
-                  "EstablishedLeaderUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
+                  "EstablishedLeaderUpToDate", "EstablishedByQuorum",
+                  "ElectedIsMostUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
                   "TwoLeadingSameRound") + LIVENESS_NAMES
 
 
@@ -179,8 +189,12 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
     m = _model(config)
     order_problem = check_vote_order(m)
 
+    recomputed = decision_supported_recomputed(m)
+
     def decision_supported(state: tuple) -> bool:
-        return _decision_supported(m, state)
+        return _decision_supported(m, state) and recomputed(state)
+
+    most_up_to_date = elected_is_most_up_to_date(m)
 
     def vote_order(_state: tuple) -> bool:
         return order_problem is None
@@ -196,7 +210,10 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "quorum of matching FOLLOWING/LEADING votes and, if it decided to lead, a "
             "confirmation from its own current round (catches ZOOKEEPER-1514). Checked on "
             "the evidence recorded at decision time, for as long as the server keeps the "
-            "decision."),
+            "decision, and again from primary state: a server in the finalize wait holds a "
+            "quorum of equal current-round votes in recvset, and every recorded support set "
+            "is a quorum of the configuration's voters (counted without the model's "
+            "tables)."),
         invariant(
             "EstablishedLeaderUpToDate", _established_up_to_date,
             "EstablishedLeaderUpToDate (§8.2): when a leader establishes its epoch, no member "
@@ -204,6 +221,10 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "leader's own at the start of its leadership -- otherwise the new epoch could "
             "drop transactions a quorum member already has. FLE's vote order aims for this; "
             "Zab's ACKEPOCH check enforces it."),
+        invariant("EstablishedByQuorum", established_by_quorum(m),
+                  (established_by_quorum.__doc__ or "").split("\n\n")[0]),
+        invariant("ElectedIsMostUpToDate", most_up_to_date,
+                  (elected_is_most_up_to_date.__doc__ or "").split("\n\n")[0]),
         invariant(
             "VoteOrderIsStrict", vote_order,
             "VoteOrderIsStrict (§8.3 item 3): the vote order is irreflexive, asymmetric, "

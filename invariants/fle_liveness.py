@@ -14,16 +14,28 @@ reaching the goal ("excused") when
 
     it is a deadlock (no action enabled at all) and some up server is blocked only by a
     bound: LOOKING between rounds at ``max_round``, or polling an empty queue with the
-    timeout budget spent while one of its send queues is free (§5.3, ``haveDelivered``).
+    timeout budget spent while one of its send queues is free (§5.3, ``haveDelivered``),
+    **and**, with ``Bounds.fair_timeouts``, the run took a fault (a budget was used, or
+    there are late starters).
+
+With ``fair_timeouts`` a stuck run is not a pass: without a fault a quorum is up
+throughout, every due timeout fires (``zkcheck.model.expiry``) and a learner waits for a
+leader that is still coming (``zkcheck.model.zab.leader_may_come``), so a correct
+election establishes a leader in the next round; a run the round bound stops without one
+is a violation -- a wrong vote order that keeps electing a server whose ACKEPOCH check
+fails, or a leader stuck in discovery by ZOOKEEPER-1343, is caught this way.
 
 Nothing else is excused: a deadlock in which no bound blocks anyone (e.g. the joiner of
 ZOOKEEPER-2164 whose send queues stay full) is a violation, and so is every fair cycle,
 also one that happens to pass excused-looking states (only deadlocks are excused). Role
-give-ups are faults (unfair, budgeted) and are never excused: a leader stuck in discovery
-for good is a violation (ZOOKEEPER-1343). Whether the excuse was used in a run is visible
-through the witness ``BoundStall``: "witness not found" means the liveness verdict is
-unconditional for the explored configuration; "witness found" means it holds (or is
-violated) for runs the bounds did not cut short, and the trace shows such a cut.
+give-ups at any moment are faults (unfair, budgeted); with ``fair_timeouts`` the
+initLimit/syncLimit and poll timeouts that fire once nothing else moves are not
+(``zkcheck.model.expiry``), so a leader waiting for an ACKEPOCH that never counts gives
+up and the run goes on, while a leader stuck in discovery for good is still a violation
+(ZOOKEEPER-1343). Whether the excuse was used in a run is visible through the witness
+``BoundStall``: "witness not found" means the liveness verdict is unconditional for the
+explored configuration; "witness found" means it holds (or is violated) for runs the
+bounds did not cut short, and the trace shows such a cut.
 """
 
 from __future__ import annotations
@@ -59,14 +71,31 @@ if TYPE_CHECKING:
 LIVENESS_NAMES = ("EventuallyElected", "JoinerEventuallyJoins", "BoundStall")
 
 
+def live_sessions(m: FLEModel, state: tuple, lk: int) -> int:
+    """Index mask of the learners of leader ``lk`` whose session is live on *both* ends:
+    the leader has a handler for it, and the learner itself is up, running as a learner
+    and following ``lk`` -- a handler the leader forgot to drop (after a crash) does not
+    count."""
+    servers = state[0]
+    conn = servers[lk][F_ZAB][4]
+    sid = m.sids[lk]
+    mask = 0
+    for k, s in enumerate(servers):
+        z = s[F_ZAB]
+        if (conn >> k & 1 and s[F_PHASE] == P_ROLE and z is not None and z[0] == ZR_LEARNER
+                and vote_leader(s[F_VOTE]) == sid):
+            mask |= 1 << k
+    return mask
+
+
 def established_leaders(m: FLEModel, state: tuple) -> list[int]:
     """Indices of servers leading an established epoch (§7 L3 done) with a quorum of voters
-    (the leader included) holding a live session with it."""
+    (the leader included) holding a live session with it (``live_sessions``)."""
     out = []
     for k, s in enumerate(state[0]):
         z = s[F_ZAB]
         if (s[F_PHASE] == P_ROLE and z is not None and z[0] == ZR_LEADER and z[1] >= L_SYNC
-                and m.quorum[z[4] | 1 << k]):
+                and m.quorum[live_sessions(m, state, k) | 1 << k]):
             out.append(k)
     return out
 
@@ -102,9 +131,21 @@ def blocked_by_bound(m: FLEModel, state: tuple) -> bool:
     return not m.actions(state)
 
 
+def fault_taken(m: FLEModel, state: tuple) -> bool:
+    """Whether the run took a fault or an environment step (some budget is below its
+    initial value) or has late starters (see ``excused``)."""
+    return state[3] != m.initial_budget or bool(m.config.late)
+
+
+def excused(m: FLEModel, state: tuple) -> bool:
+    """A bound stall counts as reaching a liveness goal only after a fault, which may
+    have used up the rounds (see the module docstring)."""
+    return blocked_by_bound(m, state) and (not m.fair_timeouts or fault_taken(m, state))
+
+
 def elected(m: FLEModel, state: tuple) -> bool:
     """Goal of EventuallyElected (§8.3 item 6)."""
-    return bool(established_leaders(m, state)) or blocked_by_bound(m, state)
+    return bool(established_leaders(m, state)) or excused(m, state)
 
 
 def joined(m: FLEModel, state: tuple) -> bool:
@@ -129,7 +170,7 @@ def joined(m: FLEModel, state: tuple) -> bool:
                 break
         else:
             return True
-    return blocked_by_bound(m, state)
+    return excused(m, state)
 
 
 def liveness_properties(m: FLEModel) -> list[Property]:

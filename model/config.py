@@ -83,6 +83,12 @@ class Bounds:
       judges under fairness instead of stopping at a spent budget (a joiner that keeps
       timing out without ever joining, ZOOKEEPER-1732, is a fair cycle, not a deadlock).
       Role give-ups still use the budget.
+    * ``fair_timeouts``: initLimit/syncLimit and poll timeouts fire, free, once nothing
+      else can move (``zkcheck.model.expiry``), a learner keeps trying to connect to a
+      leader that is still electing (``zab.leader_may_come``), and a run stopped by the
+      round bound counts as a liveness violation unless it took a fault: liveness judged
+      with timeouts fair, so a stuck run is not a pass. Changes the state space, hence
+      off by default for now (see docs/safety-evidence.md).
     """
 
     max_round: int = 2
@@ -91,6 +97,7 @@ class Bounds:
     client_writes: int = 0
     recv_capacity: int = 0
     free_timeouts: bool = False
+    fair_timeouts: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def booted_server(m: FLEModel, s: tuple, k: int) -> tuple:
 
 
 def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
-    """State after server ``k`` crashes (budget not touched)."""
+    """State after server ``k`` crashes (budget not touched); acceptedEpoch falls back to
+    currentEpoch under ``Variant.accepted_epoch_lost_on_crash``."""
     servers, chans = st[0], st[1]
     s = servers[k]
     ns = list(servers)
@@ -70,6 +71,8 @@ def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
         if lz is not None and lz[0] != ZR_LEARNER and lz[4] >> k & 1:
             ns[lk] = ls[:F_ZAB] + ((lz[0], lz[1], lz[2], lz[3], lz[4] & ~(1 << k)),) + \
                 ls[F_ZAB + 1:]
+    if m.variant.accepted_epoch_lost_on_crash:
+        s = s[:F_AE] + (s[F_CE],) + s[F_AE + 1:]
     ns[k] = down_server(m, s)
     nc = list(chans)
     for ci in m.out_chans[k]:

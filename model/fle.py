@@ -36,6 +36,7 @@ label               rule                                   module
 ``crash S``         process crash §4.4 (budget)            faults
 ``restart S``       restart after a crash (budget)         faults
 ``boot S``          first start of a late starter          faults
+``expire S,..``     due timeouts once nothing else moves   expiry
 ==================  =====================================  ==================
 
 Step granularity: one WorkerReceiver step per delivered message (``deliver``), one
@@ -52,7 +53,7 @@ from typing import Any
 import orjson
 
 from zkcheck.explorer.model import Property
-from zkcheck.model import election, faults, network, zab
+from zkcheck.model import election, expiry, faults, network, zab
 from zkcheck.model.config import ZXID_COUNTER_LIMIT, ModelConfig, zxid_text
 from zkcheck.model.fairness import fairness_class
 from zkcheck.model.quorum import QuorumMaj
@@ -118,6 +119,7 @@ class FLEModel:
         self.wire_capacity = config.bounds.wire_capacity
         self.recv_capacity = config.bounds.recv_capacity
         self.free_timeouts = bool(config.bounds.free_timeouts)
+        self.fair_timeouts = bool(config.bounds.fair_timeouts)
         self.zxid_base = ZXID_COUNTER_LIMIT
         self._observer_key = pack_key(-1, -1, -1)
         self.voter_by_leader1 = tuple(
@@ -182,6 +184,8 @@ class FLEModel:
             gens.append(faults.gen_restart)
         if config.late:
             gens.append(faults.gen_boot)
+        if config.bounds.fair_timeouts:
+            gens.append(expiry.gen_expiry)  # last: it looks at every other enabled action
         self._pair_generators = tuple(gens)
         self.encode: Callable[[Any], bytes] = orjson.dumps
         """Canonical bytes of a state: JSON of its nested tuples of ints and None. States hold
@@ -191,6 +195,7 @@ class FLEModel:
         time. An instance attribute, not a class-level ``staticmethod``: compiled with mypyc
         that would hand out the ``staticmethod`` wrapper, an extra call per state."""
         self._initial = initial_state(self)
+        self.initial_budget: tuple = self._initial[3]
         self._properties: list[Property] | None = None
         self._group: list[tuple[int, ...]] | None = None
         self.por_deadlock_only = frozenset({"BoundStall"})  # see model/independence.py
@@ -286,6 +291,12 @@ class FLEModel:
         """Total length of the receive queues: every quiet step shortens one."""
         return sum(len(s[F_QUEUE]) for s in state[0])
 
+    def por_refusal(self, property_names: Sequence[str]) -> str | None:
+        """Why ``ample_for`` declines (None: it does not)."""
+        from zkcheck.model.independence import refusal
+
+        return refusal(self, property_names)
+
     def por_absorbs(self, ample_label: str, other: str) -> bool:
         from zkcheck.model.independence import absorbs
 
@@ -343,6 +354,7 @@ class FLEModel:
                 f"{b.client_writes}"
                 + (f", recv-capacity {b.recv_capacity}" if b.recv_capacity else "")
                 + (", free poll timeouts" if b.free_timeouts else "")
+                + (", fair timeouts" if b.fair_timeouts else "")
                 + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
                 f"link-failures {f.link_failures}"
                 + (f", reconnects {f.reconnects}" if f.reconnects else ""))

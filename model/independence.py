@@ -14,7 +14,8 @@ zab action of learner k    S_k, S_leader                          S_k, S_leader,
 transmit i->j              O_ij, W_ij, L                          O_ij, W_ij
 deliver i->j               W_ij, S_j: state, clock, proposal,     W_ij, S_j.queue, O_ji
                            vote, queue (append)
-connect / linkdown a-b     S_a/S_b phase (down?), O, W, L, B       O, W, L, B
+connect / linkdown /       S_a/S_b phase (down?), O, W, L, B       O, W, L, B
+reconnect a-b
 crash k                    S_k, S_leader(k), everything of k      S_k, O_k*, W_*k, L, B,
                                                                   S_leader(k).zab
 restart / boot k           S_k, late                              S_k, B, late
@@ -75,7 +76,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from zkcheck.model import faults, network
+from zkcheck.model import expiry, faults, network
 from zkcheck.model.state import F_OOE, F_PHASE, F_QUEUE, F_RECV, N_FIELDS, P_FINAL, P_ROUND
 
 if TYPE_CHECKING:
@@ -84,16 +85,24 @@ if TYPE_CHECKING:
 COVERED_PROPERTIES = frozenset({
     "Leadership", "EpochMonotonic", "DecisionSupported", "EstablishedLeaderUpToDate",
     "VoteOrderIsStrict", "LeaderEstablished", "TwoLeadingSameRound", "BoundStall",
+    "ElectedIsMostUpToDate", "EstablishedByQuorum",
 })
 """Properties proven not to read the fields a quiet step writes (queue, recvset,
 outofelection, phase round/finalizing) -- and ``BoundStall``, which does read the queue but
 holds only in deadlock states: persistent sets reach every deadlock state itself (an
 ample action stays enabled until taken, so a path to a deadlock takes it and it can be
-moved to the front), so it needs no invisibility."""
+moved to the front), so it needs no invisibility. DecisionSupported and
+ElectedIsMostUpToDate also read, for a server k in the finalize wait, k's recvset,
+proposal and round, and the phase (only "in election or not"), state, round and
+persistent fields of the voters it heard: a quiet step of k moves k between round and
+finalizing, so the run-time visibility guard decides there; no other action writes k's
+fields (a crash absorbs the step), so the value after any independent path is the value
+the guard saw."""
 
 KNOWN_GENERATORS = frozenset({
     network.gen_transmit, network.gen_deliver, network.gen_connect, network.gen_link_down,
-    faults.gen_crash, faults.gen_restart, faults.gen_boot,
+    network.gen_reconnect, faults.gen_crash, faults.gen_restart, faults.gen_boot,
+    expiry.gen_expiry,
 })
 """The channel and fault actions the footprint table covers; a model with others has no
 POR until the table is extended."""
@@ -104,15 +113,25 @@ _KEEP = tuple(i for i in range(N_FIELDS) if i not in _QUIET_WRITES)
 AmpleFn = Callable[[tuple, Sequence[tuple[str, tuple]]], "int | None"]
 
 
-def ample_for(m: FLEModel, property_names: Sequence[str]) -> AmpleFn | None:
-    """The ample-set function for these properties, or None if the proof does not cover
-    them (or the model has actions or fields the footprint table does not know)."""
-    if not set(property_names) <= COVERED_PROPERTIES:
-        return None
-    if not set(m._pair_generators) <= KNOWN_GENERATORS:
-        return None
+def refusal(m: FLEModel, property_names: Sequence[str]) -> str | None:
+    """Why the proof does not cover this model and these properties (None: it does)."""
+    uncovered = sorted(set(property_names) - COVERED_PROPERTIES)
+    if uncovered:
+        return f"off: {', '.join(uncovered)} not covered by the model's independence proof"
+    unknown = sorted(g.__name__ for g in set(m._pair_generators) - KNOWN_GENERATORS)
+    if unknown:
+        return f"off: actions {', '.join(unknown)} not in the independence proof"
     initial = m.initial_states()[0]
     if len(initial) != 6 or any(len(s) != N_FIELDS for s in initial[0]):
+        return "off: the state layout is not the one the independence proof covers"
+    return None
+
+
+def ample_for(m: FLEModel, property_names: Sequence[str]) -> AmpleFn | None:
+    """The ample-set function for these properties, or None if the proof does not cover
+    them (or the model has actions or fields the footprint table does not know; the
+    reason is ``refusal``)."""
+    if refusal(m, property_names) is not None:
         return None
     process = {label: k for k, label in enumerate(m.lbl_process)}
     drain = {label: k for k, label in enumerate(m.lbl_drain)}

@@ -75,6 +75,22 @@ class Variant:
     compares (zxid, id) only and ignores peerEpoch. Not a bug by itself (3.3 had no
     currentEpoch), but the 3.3 rule. Default: lexicographic (peerEpoch, zxid, id) (§3.3)."""
 
+    ack_quorum_not_awaited_1191: bool = False
+    """ZOOKEEPER-1191/1192 (trunk before 3.4.0): the wait for the ACKEPOCH quorum ends
+    without re-checking it (a wake-up or timeout proceeds as if a quorum had acked), so the
+    leader is established as soon as its epoch is decided. Default: the leader waits until
+    ``electing`` holds itself and a quorum (§7 L3)."""
+
+    ack_epoch_twice: bool = False
+    """Seeded (no release had it): a learner answers LEADERINFO(e) with e = acceptedEpoch by
+    a counted ACKEPOCH instead of ACKEPOCH(-1), acknowledging one epoch twice. Default: -1,
+    "already acked this epoch, do not count me" (§7 f3)."""
+
+    accepted_epoch_lost_on_crash: bool = False
+    """Seeded (the acceptedEpoch file of ZOOKEEPER-335/1082 not written): acceptedEpoch is
+    kept only in memory, so a restart reads it back as currentEpoch and the server may
+    accept (and acknowledge) an epoch a second time. Default: persisted (§2.1)."""
+
     def flags(self) -> list[str]:
         """Names of the flags that differ from ZooKeeper 3.8."""
         return [f.name for f in fields(self) if getattr(self, f.name)]

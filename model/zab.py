@@ -53,7 +53,11 @@ from zkcheck.model.state import (
     L_EPOCH,
     L_SYNC,
     LEADING,
+    P_DECIDED,
+    P_FINAL,
+    P_IDLE,
     P_ROLE,
+    P_ROUND,
     Z_ACKED,
     Z_ACKEPOCH,
     Z_CONNECT,
@@ -100,7 +104,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
     * discovery -> epoch decided when ``connecting`` contains the leader and is a quorum:
       acceptedEpoch := epoch (L1, ZOOKEEPER-1270);
     * epoch decided -> established when ``electing`` contains the leader and is a quorum:
-      currentEpoch := epoch (L3); a history record is appended;
+      currentEpoch := epoch (L3); a history record is appended (at once under
+      ``Variant.ack_quorum_not_awaited_1191``);
     * established -> broadcast when a quorum acked NEWLEADER: the published vote's peerEpoch
       := epoch (L4, ``updateElectionVote``, unless ``Variant.no_update_election_vote``).
     """
@@ -115,7 +120,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
             sl = sl or list(s)
             persist_epochs(sl, sl[F_CE], epoch)
             phase, mask = L_EPOCH, bit
-        elif phase == L_EPOCH and mask & bit and q[mask]:
+        elif phase == L_EPOCH and (mask & bit and q[mask]
+                                   or m.variant.ack_quorum_not_awaited_1191):
             sl = sl or list(s)
             servers = ns
             summary = (sl[F_CE], sl[F_ZXID])
@@ -168,6 +174,18 @@ def _to_looking(s: tuple) -> tuple:
     return tuple(sl)
 
 
+def leader_may_come(ls: tuple) -> bool:
+    """Whether a learner still connecting should keep retrying its leader (state ``ls``):
+    the leader is up and still in its election (LOOKING inside or between rounds) or has
+    decided to lead without having started yet. ZooKeeper's ``connectToLeader`` retries
+    for about initLimit before it gives up, so a follower that decided first does not
+    throw its round away; a leader that is down, or decided for someone else, is lost."""
+    phase = ls[F_PHASE]
+    if phase in (P_IDLE, P_ROUND, P_FINAL):
+        return True
+    return phase == P_DECIDED and ls[F_STATE] == LEADING
+
+
 # ---------------------------------------------------------------------------- dispatch
 
 
@@ -194,6 +212,8 @@ def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
     zph = z[1]
     if ls[F_PHASE] != P_ROLE or ls[F_STATE] != LEADING or (
             zph != Z_CONNECT and not lz[4] >> k & 1):
+        if zph == Z_CONNECT and m.fair_timeouts and leader_may_come(ls):
+            return  # connectToLeader keeps retrying; ``expire`` ends the wait (initLimit)
         out.append((m.lbl_lost[k], learner_lost(m, st, k)))
         return
     if zph == Z_CONNECT:
@@ -253,7 +273,8 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     e decided. Effect: the handler sends LEADERINFO(e); the learner: e > acceptedEpoch ->
     acceptedEpoch := e (persisted) and ACKEPOCH(currentEpoch, lastZxid); e = acceptedEpoch
     -> ACKEPOCH(-1, lastZxid) ("already acked this epoch, do not count me");
-    e < acceptedEpoch -> error, back to LOOKING (and its handler dies)."""
+    e < acceptedEpoch -> error, back to LOOKING (and its handler dies). A counted ACKEPOCH
+    for e = acceptedEpoch under ``Variant.ack_epoch_twice``."""
     servers = st[0]
     s = servers[k]
     e = servers[lk][F_ZAB][2]
@@ -265,7 +286,7 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
         sl[F_ZAB] = (ZR_LEARNER, Z_ACKEPOCH, 0)
         ns[k] = tuple(sl)
     elif e == ae:
-        ns[k] = _set_learner(s, Z_ACKEPOCH, 1)
+        ns[k] = _set_learner(s, Z_ACKEPOCH, 0 if m.variant.ack_epoch_twice else 1)
     else:
         ns[k] = _to_looking(s)
         _drop_learner(ns, lk, k)
@@ -370,13 +391,20 @@ def give_up(m: FLEModel, st: tuple, k: int, lk: int | None = None) -> tuple:
     ...; a follower may give up at any time"). Guard: running a role (a learner: with a live
     session) and timeout budget left. Effect: back to LOOKING, one timeout consumed; a
     learner closes its connection, so its leader's handler for it dies."""
+    after = give_up_effect(m, st, k, lk)
+    b = st[3]
+    nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
+    return (after[0], st[1], st[2], nb, st[4], st[5])
+
+
+def give_up_effect(m: FLEModel, st: tuple, k: int, lk: int | None) -> tuple:
+    """State after server ``k`` abandons its role (no budget touched): back to LOOKING; a
+    learner (leader index ``lk``) closes its connection, so the handler for it dies."""
     ns = list(st[0])
     if lk is not None:
         _drop_learner(ns, lk, k)
     ns[k] = _to_looking(ns[k])
-    b = st[3]
-    nb = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
-    return (tuple(ns), st[1], st[2], nb, st[4], st[5])
+    return (tuple(ns),) + st[1:]
 
 
 def client_write(m: FLEModel, st: tuple, k: int) -> tuple:

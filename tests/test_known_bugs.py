@@ -273,3 +273,52 @@ def test_presets_are_the_release_rules() -> None:
     assert PRESETS["3.5.4"].connect_back_fails and not PRESETS["3.4.5"].connect_back_fails
     for version, variant in PRESETS.items():
         assert variant.name == version
+
+
+# ---------------------------------------------------------------- issue 16: discovery flags
+
+
+def _to_followerinfo(m: FLEModel) -> tuple:
+    """Two servers: the shortest election of 2 up to 1's FOLLOWERINFO (epoch decided)."""
+    from zkcheck.model.state import F_ZAB, L_EPOCH
+
+    trace = Search(m, properties=["LeaderEstablished"]).run().verdicts[
+        "LeaderEstablished"].trace
+    state = m.initial_states()[0]
+    for label, _ in trace.steps:
+        state = next(s for lbl, s in m.actions(state) if lbl == label)
+        if label == "followerinfo 1":
+            assert state[0][1][F_ZAB][1] == L_EPOCH
+            return state
+    raise AssertionError("no FOLLOWERINFO on the shortest election")
+
+
+def test_ack_quorum_not_awaited_1191_establishes_without_acks():
+    bug = verdicts({"servers": 2}, ["EstablishedByQuorum", "Leadership"],
+                   variant_flags=["ack_quorum_not_awaited_1191"])
+    assert bug == {"EstablishedByQuorum": ("violated", 16), "Leadership": ("holds", None)}
+    assert verdicts({"servers": 2}, ["EstablishedByQuorum"]) == {
+        "EstablishedByQuorum": ("holds", None)}
+
+
+def test_ack_epoch_twice_counts_an_ack_for_an_accepted_epoch():
+    from zkcheck.model.state import F_AE, F_HWM, F_ZAB, L_SYNC
+
+    for flags, established in (([], False), (["ack_epoch_twice"], True)):
+        m = build_fle_model(servers=2, variant_flags=flags)
+        st = _to_followerinfo(m)
+        s1 = st[0][0]
+        # server 1 already accepted epoch 1 (from an earlier leader that never finished)
+        s1 = s1[:F_AE] + (1,) + s1[F_AE + 1:F_HWM] + ((0, 1),) + s1[F_HWM + 1:]
+        st = ((s1, st[0][1]),) + st[1:]
+        for label in ("leaderinfo 1", "ackepoch 1"):
+            st = next(s for lbl, s in m.actions(st) if lbl == label)
+        assert (st[0][1][F_ZAB][1] >= L_SYNC) == established
+
+
+def test_accepted_epoch_lost_on_crash_breaks_epoch_monotonic():
+    options = {"scenario": "leader-crash", "epoch": ["1=1:2"], "crashes": 1}
+    bug = verdicts(options, ["EpochMonotonic"], variant_flags=["accepted_epoch_lost_on_crash"])
+    assert bug == {"EpochMonotonic": ("violated", 1)}
+    assert verdicts(options, ["EpochMonotonic"], depth=6) == {
+        "EpochMonotonic": ("holds within bounds", None)}

@@ -71,6 +71,10 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--free-timeouts", is_flag=True, default=False,
                      help="Election poll timeouts (re-broadcasts) fire forever without using "
                           "the --timeouts budget (for liveness; see also --recv-capacity)."),
+        click.option("--fair-timeouts", is_flag=True, default=False,
+                     help="initLimit/syncLimit/poll timeouts fire once nothing else moves, "
+                          "and a run the round bound stops without a fault and without a "
+                          "leader violates EventuallyElected (a stuck run is not a pass)."),
         click.option("--round", "rounds", multiple=True, metavar="SID=R",
                      help="logicalclock of up server SID at the start: established/leader-"
                           "crash members the round they decided in (default 1); a LOOKING "
@@ -153,6 +157,7 @@ def build_config(
     client_writes: int = _BOUNDS.client_writes,
     recv_capacity: int = _BOUNDS.recv_capacity,
     free_timeouts: bool = False,
+    fair_timeouts: bool = False,
     rounds: Iterable[str] = (),
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
@@ -200,7 +205,8 @@ def build_config(
         leader=leader,
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
                       client_writes=client_writes, recv_capacity=recv_capacity,
-                      free_timeouts=bool(free_timeouts)),
+                      free_timeouts=bool(free_timeouts),
+                      fair_timeouts=bool(fair_timeouts)),
         rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures,
                       reconnects=reconnects),
