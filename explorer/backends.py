@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from zkcheck.explorer.frontier import SpillFull
+from zkcheck.explorer.por import PorError
 from zkcheck.explorer.shard import ExpandReport, Shard, ShardPlan
 
 
@@ -100,6 +101,8 @@ def _worker(conn: Connection, model: Any, shard_id: int, plan: ShardPlan) -> Non
             conn.send(("ok", getattr(shard, method)(*args)))
         except SpillFull as exc:
             conn.send(("spillfull", str(exc)))
+        except PorError as exc:
+            conn.send(("porerror", str(exc)))
         except BaseException:  # noqa: BLE001 - reported to the coordinator
             conn.send(("error", traceback.format_exc()))
     shard.close()
@@ -158,6 +161,8 @@ class Processes:
             raise BackendError(f"shard {shard} died (exit code {code})") from None
         if status == "spillfull":
             raise SpillFull(28, value)
+        if status == "porerror":
+            raise PorError(value)
         if status == "error":
             raise BackendError(f"shard {shard} failed:\n{value}")
         return value

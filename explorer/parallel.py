@@ -84,6 +84,7 @@ class ParallelSearch(Search):
                              "pictures need one process)")
         options.pop("liveness", None)
         por = options.pop("por", False)
+        self.check_every = options.get("check_independence", 0)  # POR debug mode, per shard
         super().__init__(model, **options)
         self.liveness_off = ("liveness is checked only in runs without a depth bound "
                              "(the graph is recorded only then)")
@@ -130,8 +131,8 @@ class ParallelSearch(Search):
     def _plan(self, spill_dir: str | None) -> ShardPlan:
         names = tuple(p.name for p in self.properties
                       if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS))
-        return ShardPlan(self.workers, names, self.symmetry, self.por_enabled, 0, spill_dir,
-                         self.memory_states)
+        return ShardPlan(self.workers, names, self.symmetry, self.por_enabled,
+                         self.check_every, spill_dir, self.memory_states)
 
     def _make_backend(self, plan: ShardPlan) -> Any:
         kind = self.backend_kind

@@ -154,3 +154,13 @@ def test_por_with_a_depth_bound_and_a_violation_partitioned() -> None:
     for workers in (1, 2):
         por = ParallelSearch(m, workers=workers, por=True, **options).run()
         assert summary(por)[2] == summary(full)[2] == {"DecisionSupported": ("violated", 10)}
+
+
+def test_independence_checks_run_in_every_shard() -> None:
+    # the POR debug mode (--check-independence) is not lost when the search is partitioned
+    m = model(2, crashes=1, restarts=1)
+    reference = Search(m, por=True, check_independence=3).run()
+    for workers in (1, 2):
+        result = ParallelSearch(m, workers=workers, por=True, check_independence=3).run()
+        assert result.stats.distinct == reference.stats.distinct == 10364
+        assert result.extra["por"]["independence_checks"] > 0
