@@ -29,7 +29,6 @@ from typing import Any
 
 from zkcheck.explorer import checkpoint as ckpt
 from zkcheck.explorer.backends import InProcess, Processes
-from zkcheck.explorer.fingerprint import collision_probability
 from zkcheck.explorer.frontier import BLOCK, SpillFull, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP
 from zkcheck.explorer.model import Model, PropertyKind
@@ -193,10 +192,7 @@ class ParallelSearch(Search):
             self.extra["checkpoint"] = {"dir": str(self.checkpoint_dir),
                                         "written": self.checkpoints_written}
         elapsed = time.perf_counter() - self._started + self._elapsed_before
-        result = self._result(elapsed)
-        result.stats.collision_probability = collision_probability(self.store.count,
-                                                                   self.generated)
-        return result
+        return self._result(elapsed)
 
     def _search(self) -> None:
         backend = self.backend
@@ -345,7 +341,6 @@ class ParallelSearch(Search):
         self.spill_bytes = sum(r.spill_bytes for r in reports)
         self.spill_peak = max(self.spill_peak, self.spill_bytes)
         self.deadlocks = sum(r.deadlocks for r in reports)
-        self.generated = max(self.generated, 0)
         kinds = {p.name: p.kind for p in self.properties}
         best: dict[str, tuple[int, int]] = {}
         for r in reports:
