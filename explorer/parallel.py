@@ -260,7 +260,6 @@ class ParallelSearch(Search):
             roots.append((self._fp_one(state), number, state))
         self.backend.call_all("seed", roots)
         self._finish_level()
-        self._refresh_frontier()
 
     def _refresh_frontier(self) -> None:
         """After ``begin_level``: every shard's frontier is its current level."""
@@ -296,12 +295,8 @@ class ParallelSearch(Search):
         unseen += sum(backend.drain())
         self._probe_unseen = unseen
         if stop is not None:
-            reports = backend.call_all("end_level")
-            self.reports = reports
-            self._absorb(reports)
-            left = sum(r.frontier for r in reports)
-            self._levels_from(reports)
-            stop = BoundHit(stop.bound, stop.limit, left)
+            self._finish_level()
+            stop = BoundHit(stop.bound, stop.limit, sum(r.frontier for r in self.reports))
             self.bounds_hit.append(stop)
             if self.checkpoint_dir is not None:
                 self._write_checkpoint(mid_level=True)
@@ -379,8 +374,7 @@ class ParallelSearch(Search):
                 detail = f"{unseen} distinct states lie one step beyond it"
             else:
                 detail = "unexplored states lie one step beyond it"
-            self.bounds_hit.append(BoundHit("depth", self.bounds.max_depth,
-                                            left or self.levels[-1], detail))
+            self.bounds_hit.append(BoundHit("depth", self.bounds.max_depth, left, detail))
 
     def _progress(self, stored: dict[int, int]) -> None:
         if self.progress is None:
@@ -495,9 +489,7 @@ class ParallelSearch(Search):
         self._elapsed_before = counters["elapsed"]
         key = counters["deadlock"]
         self._deadlock_key = tuple(key) if key is not None else None
-        self._refresh_frontier()
-        self._absorb(self.reports)
-        self._levels_from(self.reports)
+        self._finish_level()
 
 
 def _sum_por(reports: Sequence[LevelReport]) -> dict[str, Any]:
