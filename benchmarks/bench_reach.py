@@ -7,14 +7,16 @@ there), as the issues ask:
 1. the default ``--servers 3 --depth 20`` run: distinct states/s and peak resident memory
    with 1, 2 (and 4, 8, 16 where the machine has the cores) workers, and on a local
    two-node Ray cluster with 2 workers;
-2. resident bytes/state (peak RSS of the whole process tree / distinct states) and spilled
+2. resident bytes/state (peak PSS summed over the whole process tree / distinct states) and spilled
    bytes/state for the 3-server default, the 5-server leader crash and the 3-server startup
    with ``--crashes 1 --restarts 1`` to depth 20 (the last two stopped at 3 million states);
 3. the 5-server leader crash with 2 workers until the ``LeaderEstablished`` witness or the
    time bound, with its projection.
 
-Peak RSS is sampled from /proc every 0.1 s over the process and all its descendants
-(workers, Ray processes), so it is the memory the whole run holds, not one process's.
+Peak memory is sampled from /proc every 0.1 s over the process and all its descendants
+(workers, Ray processes) as the sum of their proportional set sizes (PSS: a page the
+forked workers share with the coordinator counts once, not once per process), so it is
+the memory the whole run holds, not one process's and not the shared pages many times.
 Run: ``.venv/bin/python benchmarks/bench_reach.py [--quick] [--seconds S]``.
 """
 
@@ -36,31 +38,43 @@ BASELINE = "ef93e5d"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def _memory(pid: int) -> int:
+    """Proportional set size of one process (a page shared after fork counts once across
+    the processes sharing it); its RSS where smaps_rollup is not readable."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
 def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and every process below it."""
+    """Memory held by ``pid`` and every process below it (sum of proportional set sizes:
+    the forked workers' shared pages are not counted twice)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            statm = (entry / "statm").read_text()
         except OSError:
             continue
-        p = int(entry.name)
-        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(p)
-        rss[p] = int(statm.split()[1]) * PAGE
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total += _memory(p)
         todo.extend(children.get(p, []))
     return total
 
 
 def measure(cmd: list[str], env: dict | None = None) -> tuple[dict, float, int]:
-    """Run ``cmd`` (a ``zkcheck explore ... --json``); its JSON, wall seconds, peak RSS."""
+    """Run ``cmd`` (a ``zkcheck explore ... --json``); its JSON, wall seconds, peak memory (PSS)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
@@ -113,7 +127,7 @@ FIXED: dict[str, int] = {}
 
 
 def fixed_cost(args: list[str], pkg: Path | None = None) -> int:
-    """Peak RSS of the same command stopped after 100 states (interpreter, imports,
+    """Peak memory (PSS) of the same command stopped after 100 states (interpreter, imports,
     workers, tables): what a run costs before it stores anything."""
     key = " ".join(args) + str(pkg)
     if key not in FIXED:
@@ -132,7 +146,7 @@ def row(label: str, data: dict, wall: float, peak: int, fixed: int | None = None
                "complete": data["complete"],
                "bounds": [b["bound"] for b in data["bounds_hit"]]}
     print(f"  {label:<44} {distinct:>11,} states {stats['elapsed_seconds']:8.1f}s "
-          f"{figures['rate']:>9,.0f}/s  peak RSS {peak / 2**20:8.1f} MiB "
+          f"{figures['rate']:>9,.0f}/s  peak PSS {peak / 2**20:8.1f} MiB "
           f"= {figures['bps']:7.1f} B/state  spill {spill / 2**20:7.1f} MiB "
           f"({figures['spill_bps']:.1f} B/spilled state)"
           + ("" if data["complete"] else f"  [{', '.join(figures['bounds'])}]"), flush=True)
@@ -221,7 +235,7 @@ def part_one(default: list[str], pkg: Path, cores: int) -> None:
     try:
         r = row("Ray, local 2-node cluster, 2 workers", *ray_cluster_run(default))
         print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker (the cluster's "
-              "processes are not in the peak RSS)", flush=True)
+              "processes are not in the peak memory)", flush=True)
     except ImportError:
         print("  Ray is not installed: no Ray figure", flush=True)
 

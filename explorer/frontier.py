@@ -197,7 +197,17 @@ class Level:
 
 
 def resident_bytes() -> int:
-    """Resident memory of this process now (Linux ``/proc/self/statm``; 0 elsewhere)."""
+    """Memory this process holds now: its proportional set size (Linux
+    ``/proc/self/smaps_rollup``), where a page shared with forked workers counts once
+    across them, so that the shards' figures add up to what the run really holds; the
+    resident set (``/proc/self/statm``) where PSS is not available; 0 elsewhere."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -216,7 +216,7 @@ class ParallelSearch(Search):
                 return
             if self._should_stop():
                 left = sum(r.frontier for r in self.reports)
-                self.bounds_hit.append(BoundHit("stopped at first violation", None, left))
+                self.bounds_hit.append(BoundHit(self._stop_label(), None, left))
                 return
             decided = sorted(self._decided())
             moved = b"".join(r.extra.get("moved", b"") for r in self.reports)
@@ -362,6 +362,8 @@ class ParallelSearch(Search):
         pending = {p.name for p in self.properties
                    if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)}
         if self._stop_when_decided and pending <= self._decided():
+            return True
+        if self.stop_at_witness and self.stop_at_witness <= set(self.witnesses):
             return True
         return self.stop_at_first and bool(self.violations)
 
@@ -534,12 +536,14 @@ def make_search(model: Model, *, workers: int = 1, **options: Any) -> Search:
             return probe
     elif probe.record_graph and workers == 1 and not saving:
         bounds = probe.bounds
-        if bounds.max_states is None and bounds.max_seconds is None:
+        if bounds.max_states is None and bounds.max_seconds is None \
+                and not probe.stop_at_witness:
             return probe  # liveness on a complete run: the single-process search records it
-        # a state or time bound: the run may well stop before the graph is complete, and the
-        # graph costs hundreds of bytes per state; liveness is then not checked
+        # a state, time or witness bound: the run may well stop before the graph is
+        # complete, and the graph costs hundreds of bytes per state; liveness is then not
+        # checked
         search = ParallelSearch(model, workers=workers, **options)
-        search.liveness_reason = ("liveness is checked only in runs without a depth, state "
-                                  "or time bound (the graph is recorded only then)")
+        search.liveness_reason = ("liveness is checked only in runs without a depth, state, "
+                                  "time or witness bound (the graph is recorded only then)")
         return search
     return ParallelSearch(model, workers=workers, **options)

@@ -39,7 +39,7 @@ class Bounds:
 class BoundHit:
     """A bound that stopped (part of) the search, and what was left unexplored."""
 
-    bound: str  # "depth" | "states" | "time" | "interrupted" | "stopped at first violation"
+    bound: str  # "depth" | "states" | "time" | "interrupted" | "stopped ..." (stop options)
     limit: float | int | None
     frontier: int  # states reached but not expanded
     detail: str = ""
@@ -47,7 +47,7 @@ class BoundHit:
     def describe(self) -> str:
         limit = "" if self.limit is None else f" {self.limit}"
         text = f"{self.bound} bound{limit} hit: {self.frontier} states left on the frontier"
-        if self.bound in ("interrupted", "stopped at first violation"):
+        if self.bound == "interrupted" or self.bound.startswith("stopped"):
             text = f"{self.bound}: {self.frontier} states left on the frontier"
         if self.bound == "sampled":
             return f"sampled, not explored: {self.detail}"

@@ -103,6 +103,7 @@ class Search:
         properties: Sequence[str] | None = None,
         check_deadlock: bool = False,
         stop_at_first: bool = False,
+        stop_at_witness: Sequence[str] = (),
         record_graph: bool = False,
         liveness: LivenessChecker | None = None,
         progress: ProgressCallback | None = None,
@@ -117,6 +118,7 @@ class Search:
         self.bounds = bounds or Bounds()
         self.check_deadlock = check_deadlock
         self.stop_at_first = stop_at_first
+        self.stop_at_witness = frozenset(stop_at_witness)
         self.progress = progress
         self.liveness = liveness
         self.properties = _select(model.properties(), properties)
@@ -198,7 +200,15 @@ class Search:
     def _should_stop(self) -> bool:
         if self._stop_when_decided and not self._pending_inv and not self._pending_wit:
             return True
+        if self.stop_at_witness and self.stop_at_witness <= set(self.witnesses):
+            return True
         return self.stop_at_first and bool(self.violations)
+
+    def _stop_label(self) -> str:
+        """Why ``_should_stop`` stopped the run, for the bounds line."""
+        if self.stop_at_first and self.violations:
+            return "stopped at first violation"
+        return "stopped: witness found (" + ", ".join(sorted(self.stop_at_witness)) + ")"
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and time.perf_counter() >= self._deadline
@@ -356,7 +366,7 @@ class Search:
                 if self._should_stop():
                     left = len(frontier) - pos + len(following)
                     self.bounds_hit.append(
-                        BoundHit("stopped at first violation", None, left)
+                        BoundHit(self._stop_label(), None, left)
                     )
                     return
                 if max_states is not None and store.count >= max_states:
@@ -455,7 +465,7 @@ class Search:
                     self.bounds_hit.append(BoundHit("time", self.bounds.max_seconds, len(stack)))
                     return
             if self._should_stop():
-                self.bounds_hit.append(BoundHit("stopped at first violation", None, len(stack)))
+                self.bounds_hit.append(BoundHit(self._stop_label(), None, len(stack)))
                 return
             if max_states is not None and store.count >= max_states:
                 self.bounds_hit.append(BoundHit("states", max_states, len(stack)))

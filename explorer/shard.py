@@ -122,7 +122,12 @@ class Shard:
         self.probe_unseen = np.zeros(0, dtype=np.uint64)
         self.spilled = (0, 0)  # states and bytes of closed levels that were spilled
         self.asked = 0  # batches sent to owners
-        self.waiting: dict[int, dict[str, tuple]] = {}  # their states, until answered
+        self.waiting: dict[int, tuple] = {}  # their states, until answered
+        # the new states of one expansion call, put into the next level in the order they
+        # were generated once every owner has answered (siblings stay together: a spilled
+        # block shares their common parts): chunk -> [answers outstanding, pieces]
+        self.chunks: dict[int, list] = {}
+        self.chunk_seq = 0
         self.moved_now: list[np.ndarray] = []  # states this owner moved a level up (POR)
         self.skip = np.zeros(0, dtype=np.uint64)  # moved states: skip their old copies
         self.expanded_now: set[int] = set()  # POR: states this shard expanded this level
@@ -192,11 +197,16 @@ class Shard:
         self.generated += generated
         self.expanded += done
         batches: list[bytes | None] = [None] * n
-        for dest, part in out.parts():
+        parts = out.parts()
+        self.chunk_seq += 1
+        chunk = self.chunk_seq
+        self.chunks[chunk] = [sum(1 for d, p in parts if d != self.id and "next" in p), []]
+        for dest, part in parts:
             if dest == self.id:
-                local_unseen += self._take_local(part)
+                local_unseen += self._take_local(part, chunk=chunk)
             else:
-                batches[dest] = self._ask(part)
+                batches[dest] = self._ask(part, chunk)
+        self._settle(chunk)
         more = self.current.unread > 0
         return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
 
@@ -207,29 +217,30 @@ class Shard:
     # levels and checks them (``adopt``). States never travel between shards while a level
     # is expanded; which shard expands a state does not change what is found.
 
-    def _take_local(self, part: dict[str, tuple], at: int | None = None) -> int:
+    def _take_local(self, part: dict[str, tuple], at: int | None = None,
+                    chunk: int | None = None) -> int:
         """Successors this shard owns itself (``at``: their level, for the roots)."""
         for kind in ("same", "next"):
             if kind in part:
-                fps, parents, pos, states, _ = part[kind]
+                fps, parents, pos, states, index = part[kind]
                 level = at if at is not None else (
                     self.depth if kind == "same" else self.depth + 1)
                 fresh, _ = self._offer(level, fps, parents, pos)
-                self._keep(level, fps, states, fresh, kind == "same")
+                self._keep(level, fps, states, fresh, kind == "same", chunk, index)
         return self._probe(part["probe"][0]) if "probe" in part else 0
 
-    def _ask(self, part: dict[str, tuple]) -> bytes:
+    def _ask(self, part: dict[str, tuple], chunk: int) -> bytes:
         """The batch for another shard: fingerprints and links; the states wait here."""
         self.asked += 1
         wire, waiting = {}, {}
-        for kind, (fps, parents, pos, states, _) in part.items():
+        for kind, (fps, parents, pos, states, index) in part.items():
             if kind == "probe":
                 wire[kind] = (fps.tobytes(),)
                 continue
-            waiting[kind] = (fps, states)
+            waiting[kind] = (fps, states, index)
             wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes())
         if waiting:
-            self.waiting[self.asked] = waiting
+            self.waiting[self.asked] = (chunk, waiting)
         return marshal.dumps((self.id, self.asked, wire))
 
     def receive(self, data: bytes) -> tuple[int, tuple | None]:
@@ -261,12 +272,16 @@ class Shard:
         if answer is None:
             return unseen
         _, batch, answers = answer
-        waiting = self.waiting.pop(batch)
+        chunk, waiting = self.waiting.pop(batch)
         for kind, status_bytes in answers.items():
             status = np.frombuffer(status_bytes, dtype=np.uint8)
-            fps, states = waiting[kind]
+            fps, states, index = waiting[kind]
             level = self.depth if kind == "same" else self.depth + 1
-            self._keep(level, fps, states, np.flatnonzero(status == 1), kind == "same")
+            self._keep(level, fps, states, np.flatnonzero(status == 1), kind == "same",
+                       chunk, index)
+        if "next" in answers:
+            self.chunks[chunk][0] -= 1
+            self._settle(chunk)
         return unseen
 
     def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray
@@ -282,15 +297,39 @@ class Shard:
         return fresh, moved
 
     def _keep(self, level: int, fps: np.ndarray, states: list, fresh: np.ndarray,
-              same: bool) -> None:
+              same: bool, chunk: int | None = None, index: np.ndarray | None = None
+              ) -> None:
         """Check the new states and put them into the next level (states of the level being
-        expanded, reached by 0-cost steps, were expanded when they were reached)."""
+        expanded, reached by 0-cost steps, were expanded when they were reached); those of
+        an expansion ``chunk`` wait for the chunk's other parts (``index``: their
+        positions in it)."""
         if fresh.size:
             new_states = [states[i] for i in fresh.tolist()]
             self._check(level, fps[fresh], new_states)
-            if not same:
+            if same:
+                return
+            if chunk is not None and index is not None:
+                self.chunks[chunk][1].append((index[fresh], fps[fresh], new_states))
+            else:
                 (self.current if level == self.depth else self.next).append(
                     fps[fresh], new_states)
+
+    def _settle(self, chunk: int) -> None:
+        """Once every owner has answered: the chunk's new states, in generation order."""
+        outstanding, pieces = self.chunks[chunk]
+        if outstanding:
+            return
+        del self.chunks[chunk]
+        if len(pieces) == 1:
+            _, fps, states = pieces[0]
+        elif pieces:
+            order = np.argsort(np.concatenate([p[0] for p in pieces]), kind="stable")
+            fps = np.concatenate([p[1] for p in pieces])[order]
+            merged = [s for p in pieces for s in p[2]]
+            states = [merged[i] for i in order.tolist()]
+        else:
+            return
+        self.next.append(fps, states)
 
     def _probe(self, fps: np.ndarray) -> int:
         fps = np.unique(fps)
@@ -505,11 +544,14 @@ class _Outbox:
             order = np.lexsort((pos, parents, fps))
             keep = np.ones(len(order), dtype=bool)
             keep[1:] = fps[order][1:] != fps[order][:-1]
-            best = order[keep]
+            # back in the order of generation: siblings stay together in the levels,
+            # where a spilled block shares their common parts (fingerprint order would
+            # scatter them and triple the bytes per spilled state)
+            best = np.sort(order[keep])
             owners = fps[best] % np.uint64(self.n)
             for dest in range(self.n):
                 sel = best[owners == dest]
                 if sel.size:
                     per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
-                                            [states[i] for i in sel.tolist()], None)
+                                            [states[i] for i in sel.tolist()], sel)
         return [(d, p) for d, p in enumerate(per_dest) if p]

@@ -130,7 +130,7 @@ def _line(p: Progress, max_depth: int | None = None) -> Text:
                   f"balance x{high / low:.2f})" if low else f"  workers {p.workers}")
     memory = ""
     if p.rss_bytes:
-        memory = f"  RSS {_size(p.rss_bytes)}  spill {_size(p.spill_bytes)}"
+        memory = f"  memory {_size(p.rss_bytes)}  spill {_size(p.spill_bytes)}"
     return Text(
         f"states {p.distinct:,}  generated {p.generated:,}  {rate:,.0f} states/s  "
         f"depth {p.depth}  frontier {p.frontier:,}  {p.elapsed:,.1f}s{growth}{eta_text}"
@@ -138,12 +138,28 @@ def _line(p: Progress, max_depth: int | None = None) -> Text:
     )
 
 
+LOG_EVERY = 60.0
+"""Seconds between two progress lines when stderr is a file or a pipe (a batch run)."""
+
+
 @contextmanager
 def progress_line(enabled: bool, max_depth: int | None = None) -> Iterator[object]:
-    """Yield a progress callback (or None when disabled or stderr is not a terminal)."""
+    """Yield a progress callback (or None when disabled). On a terminal the line is
+    redrawn in place; in a log (stderr not a terminal) a plain line is written once per
+    ``LOG_EVERY`` seconds, as TLC does, so a long batch run shows it is alive."""
     console = Console(file=sys.stderr)
-    if not enabled or not console.is_terminal:
+    if not enabled:
         yield None
+        return
+    if not console.is_terminal:
+        last = [0.0]
+
+        def log(p: Progress) -> None:
+            if p.elapsed - last[0] >= LOG_EVERY:
+                last[0] = p.elapsed
+                print(f"progress: {_line(p, max_depth).plain}", file=sys.stderr, flush=True)
+
+        yield log
         return
     with Live(Text(""), console=console, transient=True, refresh_per_second=4) as live:
         yield lambda p: live.update(_line(p, max_depth))

@@ -45,6 +45,9 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
               help="Check only this property (repeatable). Default: all of the model's.")
 @click.option("--check-deadlock", is_flag=True, help="Report states without enabled actions.")
 @click.option("--stop-at-first", is_flag=True, help="Stop at the first violated invariant.")
+@click.option("--stop-at-witness", "stop_witnesses", multiple=True, metavar="NAME",
+              help="Stop at the end of the breadth-first level in which this witness (and "
+                   "every other one named so) is found, e.g. LeaderEstablished (repeatable).")
 @click.option("--require-complete", is_flag=True,
               help="Exit 3 when a bound stopped the search before every state was explored.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
@@ -81,6 +84,7 @@ def explore(
     properties: tuple[str, ...],
     check_deadlock: bool,
     stop_at_first: bool,
+    stop_witnesses: tuple[str, ...],
     require_complete: bool,
     as_json: bool,
     out_dir: Path | None,
@@ -119,6 +123,9 @@ def explore(
         check_writable(out_dir)
     model = build_model(model_spec, **options)
     wanted = witness_names(model, witnesses)
+    stop_at_witness = witness_names(model, stop_witnesses, "--stop-at-witness")
+    if properties and stop_at_witness:
+        properties = tuple(dict.fromkeys(properties + tuple(stop_at_witness)))
     if properties and wanted:
         properties = tuple(dict.fromkeys(properties + tuple(wanted)))
     if symmetry != "none":
@@ -141,6 +148,7 @@ def explore(
             checkpoint_every=checkpoint_every, resume_dir=resume_dir, identity=identity,
             search=search, bounds=bounds, properties=properties or None,
             check_deadlock=check_deadlock, stop_at_first=stop_at_first,
+            stop_at_witness=stop_at_witness,
             liveness=check_liveness, por=por_on, check_independence=check_independence,
             symmetry=symmetry != "none")
     except KeyError as exc:

@@ -26,9 +26,9 @@ SUFFIX_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".h
 FORMATS = ("dot", "svg", "png", "html", "txt", "json")
 
 
-def witness_names(model: Model, names: Iterable[str]) -> list[str]:
-    """Validate ``--witness NAME`` values: each must be a witness property of the model
-    (``all`` = every one). InputError (one line) otherwise."""
+def witness_names(model: Model, names: Iterable[str], option: str = "--witness") -> list[str]:
+    """Validate ``--witness NAME`` (or ``option``) values: each must be a witness property
+    of the model (``all`` = every one). InputError (one line) otherwise."""
     witnesses = [p.name for p in model.properties() if p.kind is PropertyKind.WITNESS]
     chosen: list[str] = []
     for name in names:
@@ -38,7 +38,7 @@ def witness_names(model: Model, names: Iterable[str]) -> list[str]:
             chosen.append(name)
         else:
             known = ", ".join(witnesses) or "none"
-            raise InputError(f"--witness {name}: not a witness property of this model "
+            raise InputError(f"{option} {name}: not a witness property of this model "
                              f"(witnesses: {known})")
     return list(dict.fromkeys(chosen))
 
