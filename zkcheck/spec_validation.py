@@ -14,16 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from zkcheck.errors import InputError
-from zkcheck.explorer import (
-    HOLDS,
-    HOLDS_WITHIN_BOUNDS,
-    NOT_CHECKED,
-    VIOLATED,
-    WITNESS_FOUND,
-    WITNESS_NOT_FOUND,
-)
+from zkcheck.explorer import result
 
-STATUSES = (HOLDS, HOLDS_WITHIN_BOUNDS, VIOLATED, WITNESS_FOUND, WITNESS_NOT_FOUND, NOT_CHECKED)
+STATUSES = (result.HOLDS, result.HOLDS_WITHIN_BOUNDS, result.VIOLATED, result.WITNESS_FOUND,
+            result.WITNESS_NOT_FOUND, result.NOT_CHECKED)
 TOP_KEYS = {"description", "model", "options", "search", "expect"}
 SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
                "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}
