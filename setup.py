@@ -1,6 +1,7 @@
 """Build hook: compile the FLE model's hot modules with mypyc, or fall back to pure Python.
 
-Everything else about the package is declared in pyproject.toml. The sources stay plain
+Everything else about the package is declared in pyproject.toml; the package list is
+found here, from pyproject's package-dir mapping and the directories on disk. The sources stay plain
 Python with type hints; mypyc turns the modules in ``NATIVE_MODULES`` into C extensions
 that are imported instead of the ``.py`` files (an editable install puts the ``.so`` files
 next to the sources). If mypyc is missing, rejects a module or the C compiler fails, the
@@ -16,15 +17,28 @@ import json
 import os
 import shutil
 import sys
+import tomllib
 import traceback
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-PACKAGE_DIRS = {"zkcheck": "zkcheck", "zkcheck.model": "model",
-                "zkcheck.invariants": "invariants", "zkcheck.explorer": "explorer"}
+# the mapping is declared once, in pyproject.toml: model/ is installed as zkcheck.model ...
+PACKAGE_DIRS: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text())[
+    "tool"]["setuptools"]["package-dir"]
+
+
+def packages() -> list[str]:
+    """Every package to install: each mapped directory and all its subpackages, found on
+    disk (a new subpackage needs no entry anywhere)."""
+    found = []
+    for package, directory in PACKAGE_DIRS.items():
+        found.append(package)
+        found += [f"{package}.{sub}" for sub in find_packages(str(ROOT / directory))]
+    return sorted(set(found))
+
 sys.path.insert(0, str(ROOT / "zkcheck"))
 from _native import MANIFEST, NATIVE_MODULES  # noqa: E402
 
@@ -116,4 +130,5 @@ class OptionalBuildExt(build_ext):
             write_manifest()
 
 
-setup(ext_modules=native_extensions(), cmdclass={"build_ext": OptionalBuildExt})
+setup(packages=packages(), ext_modules=native_extensions(),
+      cmdclass={"build_ext": OptionalBuildExt})

@@ -69,6 +69,7 @@ def test_render_bad_input(capsys, tmp_path: Path, mutex_trace: Path) -> None:
         ["render", "--graph", "--model", "grid:2,2", "-o", str(tmp_path / "g.html")],
         ["render", str(mutex_trace), "--model", "mutex"],
     ]
+    capsys.readouterr()  # the fixture's "wrote ..." lines
     for args in cases:
         code, _, err = run(capsys, *args)
         assert code == 2, args

@@ -55,7 +55,7 @@ def test_count_drift_fails_and_update_counts_records(specs: Path, capsys) -> Non
 def test_bad_specs_are_input_errors(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.toml"
     for text, message in [
-        ("model = \n", "bad.toml: "),
+        ("model = \n", "bad.toml:1: "),
         ('model = "mutex"\n', "[expect.verdicts] is empty"),
         ('model = "mutex"\nfoo = 1\n', "unknown key 'foo'"),
         ('model = "mutex"\n[search]\nstrategy = "x"\n[expect.verdicts]\nA = "holds"\n',

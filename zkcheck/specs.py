@@ -50,12 +50,11 @@ from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import make_search
 from zkcheck.explorer.schedulers import SCHEDULERS
 from zkcheck.explorer.walks import WalkSettings
+from zkcheck.outpaths import announce
+from zkcheck.spec_validation import SpecProblem, check_model, check_properties, check_structure
 
-_SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
-                "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}
 _SIMULATE_KEYS = {"walks", "seed", "scheduler", "change_points", "swarm"}
 _SIMULATE_EXPECTS = ("violated", "witness found")
-_TOP_KEYS = {"description", "model", "options", "search", "expect"}
 
 
 @dataclass
@@ -95,26 +94,22 @@ class Outcome:
 def load_spec(path: Path) -> Spec:
     """Parse and validate one spec; InputError with the file name on any problem."""
     try:
-        data = tomllib.loads(path.read_text())
+        text = path.read_text()
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{path}:{at.group(1)}" if at else str(path)
+        raise InputError(f"{where}: {str(exc).replace(at.group(0), '').strip() if at else exc}"
+                         ) from None
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r}")
+    problem = SpecProblem(path, text)
+    check_structure(problem, data)
     search = data.get("search", {})
-    if set(search) - _SEARCH_KEYS:
-        raise InputError(f"{path}: unknown [search] key {sorted(set(search) - _SEARCH_KEYS)[0]!r}")
     expect = data.get("expect", {})
-    verdicts: dict[str, tuple[str, int | None]] = {}
-    for prop, value in expect.get("verdicts", {}).items():
-        if isinstance(value, str):
-            verdicts[prop] = (value, None)
-        elif isinstance(value, dict) and "status" in value:
-            verdicts[prop] = (value["status"], value.get("length"))
-        else:
-            raise InputError(f"{path}: expect.verdicts.{prop} must be a status or a table")
+    verdicts: dict[str, tuple[str, int | None]] = {
+        prop: (value, None) if isinstance(value, str) else (value["status"], value.get("length"))
+        for prop, value in expect.get("verdicts", {}).items()}
     if not verdicts:
         raise InputError(f"{path}: [expect.verdicts] is empty: a spec must expect something")
     try:
@@ -135,6 +130,8 @@ def load_spec(path: Path) -> Spec:
     por = search.get("por", False)
     if not isinstance(por, bool):
         raise InputError(f"{path}: search.por must be true or false")
+    model = check_model(problem, data)
+    check_properties(problem, {p.name for p in model.properties()}, data)
     return Spec(
         path=path,
         description=data.get("description", ""),
@@ -259,3 +256,4 @@ def record_count(spec: Spec, count: int) -> None:
     else:
         text = text.rstrip("\n") + f"\n\n[expect]\ndistinct_states = {count}\n"
     spec.path.write_text(text)
+    announce(spec.path)

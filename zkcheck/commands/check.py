@@ -11,6 +11,7 @@ from rich.table import Table
 
 from zkcheck.cli import EXIT_OK, EXIT_VIOLATION
 from zkcheck.errors import InputError
+from zkcheck.outpaths import announce, check_output_file
 from zkcheck.specs import Outcome, find_specs, record_count, run_spec
 
 
@@ -67,6 +68,8 @@ def check(paths: tuple[Path, ...], junit: Path | None, update_counts: bool,
     """
     if workers is not None and workers < 0:
         raise InputError(f"--workers must be >= 0, got {workers}")
+    if junit is not None:
+        check_output_file(junit, "--junit")
     specs = find_specs(list(paths) or [Path("specs")])
     if match:
         specs = [s for s in specs if match in s.name]
@@ -95,4 +98,5 @@ def check(paths: tuple[Path, ...], junit: Path | None, update_counts: bool,
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     if junit is not None:
         _junit(outcomes, junit)
+        announce(junit)
     return EXIT_VIOLATION if failed else EXIT_OK

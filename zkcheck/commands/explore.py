@@ -18,16 +18,22 @@ from zkcheck.explorer.parallel import SpillFull
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
 from zkcheck.fle_options import fle_options, model_options
+from zkcheck.outpaths import announce, check_output_dir
 from zkcheck.progress import progress_line
 from zkcheck.reach_options import build_search, checkpoint_identity, reach_options
-from zkcheck.render.outputs import check_writable, witness_names, write_outputs
+from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.report import result_text, to_json
 
 
 def _bounds(depth: int | None, max_states: int | None, seconds: float | None) -> Bounds:
-    for name, value in (("--depth", depth), ("--max-states", max_states), ("--time", seconds)):
-        if value is not None and value < 0:
-            raise InputError(f"{name} must be >= 0, got {value}")
+    """The search bounds; a bound that would stop the search before it starts is bad input
+    (``--depth 0`` is not: it checks the initial states)."""
+    if depth is not None and depth < 0:
+        raise InputError(f"--depth must be >= 0, got {depth}")
+    if max_states is not None and max_states < 1:
+        raise InputError(f"--max-states must be >= 1, got {max_states}")
+    if seconds is not None and seconds <= 0:
+        raise InputError(f"--time must be > 0 seconds, got {seconds}")
     return Bounds(max_depth=depth, max_states=max_states, max_seconds=seconds)
 
 
@@ -119,8 +125,12 @@ def explore(
             depth = recorded.get("depth")
     bounds = _bounds(depth, max_states, seconds)
     options = model_options(model_spec, fle)
-    if out_dir is not None:
-        check_writable(out_dir)
+    for option, directory in (("--out", out_dir), ("--checkpoint", checkpoint_dir),
+                              ("--spill", spill)):
+        if directory is not None:
+            check_output_dir(directory, option)
+    if check_independence < 0:
+        raise InputError(f"--check-independence must be >= 0, got {check_independence}")
     model = build_model(model_spec, **options)
     wanted = witness_names(model, witnesses)
     stop_at_witness = witness_names(model, stop_witnesses, "--stop-at-witness")
@@ -175,6 +185,9 @@ def explore(
     if out_dir is not None:
         write_outputs(model, result, out_dir, model_spec, options, wanted,
                       command="zkcheck " + " ".join(sys.argv[1:]))
+    if getattr(runner, "checkpoints_written", 0):
+        resume = "" if result.complete else f"; continue with --resume {runner.checkpoint_dir}"
+        announce(f"{runner.checkpoint_dir}/ (checkpoint of the last completed level{resume})")
     if not result.ok:
         return EXIT_VIOLATION
     if not result.complete and (require_complete or any(

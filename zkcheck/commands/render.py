@@ -11,6 +11,7 @@ import click
 from zkcheck.api import build_model
 from zkcheck.errors import InputError
 from zkcheck.explorer import Bounds, ReplayError, replay
+from zkcheck.outpaths import announce, check_output_file
 from zkcheck.render.outputs import FORMATS, SUFFIX_FORMATS, render_story
 from zkcheck.render.sequence import render_bytes
 from zkcheck.render.stategraph import MAX_NODES, explored_graph, graph_dot, trace_neighbourhood
@@ -36,7 +37,7 @@ def _write(output: Path | None, data: bytes) -> None:
         sys.stdout.flush()
     else:
         output.write_bytes(data)
-        click.echo(f"wrote {output}", err=True)
+        announce(output)
 
 
 @click.command()
@@ -68,6 +69,8 @@ def render(trace_file: Path | None, output: Path | None, fmt: str | None, graph:
     replays is an error (exit 2) naming the first bad step (skip with --no-check).
     """
     form = _format(output, fmt, graph)
+    if output is not None and str(output) != "-":
+        check_output_file(output, "-o")
     if graph:
         return _graph(trace_file, output, form, model_spec, depth, radius, max_nodes)
     if trace_file is None:

@@ -17,6 +17,7 @@ from zkcheck.explorer.schedulers import SCHEDULERS
 from zkcheck.explorer.simulate import SimulationRun
 from zkcheck.explorer.walks import WalkSettings
 from zkcheck.fle_options import fle_options, model_options
+from zkcheck.outpaths import check_output_dir
 from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.render.text import trace_view
 from zkcheck.report import result_to_dict
@@ -172,6 +173,8 @@ def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | No
     _check_inputs(walks, depth, seconds, workers, change_points, seed, walk, coverage_cap,
                   shorten_states)
     options = model_options(model_spec, fle)
+    if out_dir is not None:
+        check_output_dir(out_dir, "--out")
     if seed is None:
         seed = secrets.randbits(32)
     if walks is None and seconds is None:

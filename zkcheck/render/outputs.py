@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from zkcheck.errors import InputError
 from zkcheck.explorer import VIOLATED, WITNESS_FOUND, Result, Trace
 from zkcheck.explorer.model import Model, PropertyKind
+from zkcheck.outpaths import announce
 from zkcheck.render.html import html_report
 from zkcheck.render.sequence import render_bytes, sequence_chart
 from zkcheck.render.story import Story, story_of
@@ -83,6 +83,8 @@ def write_trace_outputs(model: Model, trace: Trace, directory: Path, model_spec:
         page = html_report(story, None, run, command)
     (directory / "report.html").write_text(page)
     written.append(directory / "report.html")
+    for path in written:
+        announce(path)
     return written
 
 
@@ -117,16 +119,3 @@ def write_outputs(model: Model, result: Result, out_dir: Path, model_spec: str,
         dirs.append(directory)
     return dirs
 
-
-def check_writable(out_dir: Path) -> None:
-    """Refuse an output directory that cannot be written, before any search runs (nothing
-    is created here)."""
-    probe = out_dir
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise InputError(f"--out {out_dir}: {probe} is not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"--out {out_dir}: {probe} is not writable")
