@@ -42,6 +42,17 @@ def test_static_bound_uses_the_sid_tie_break():
     assert static_bound(Episode(3, ZERO3, frozenset({1, 2}))) == {2}
 
 
+def test_static_bound_leaves_observers_out():
+    # voters 1, 2 and observer 4 up: 2 voters of 3 are a quorum and 2 is the best voter;
+    # counting the observer as a voter (4 voters, quorum 3) would allow only 4
+    ep = Episode(4, _same(4, 0, 0), frozenset({1, 2, 4}), observers=frozenset({4}))
+    assert static_bound(ep) == {2}
+    assert static_bound(Episode(4, _same(4, 0, 0), frozenset({1, 2, 4}))) == {4}
+    # voter 1 and the observer are no quorum
+    assert static_bound(Episode(4, _same(4, 0, 0), frozenset({1, 4}),
+                                observers=frozenset({4}))) == set()
+
+
 def test_fresh_start_is_exact_when_walks_meet_the_bound():
     # millions of states (the exhaustive search cannot finish), but the walks reach 2 and
     # 3 and the static bound excludes 1: the set is exact
@@ -74,7 +85,8 @@ def test_join_keeps_the_leader():
 
 def test_at_least_twenty_scenarios_and_selection():
     assert len(SCENARIOS) >= 20
-    assert {s.n for s in SCENARIOS} == {3, 5}
+    assert {s.n for s in SCENARIOS} == {3, 4, 5}
+    assert [s.name for s in SCENARIOS if s.observers] == ["observer-3+1"]
     assert [s.name for s in select(["crash3-equal-zxid"])] == ["crash3-equal-zxid"]
     with pytest.raises(InputError):
         select(["no-such-scenario"])
@@ -121,6 +133,15 @@ EXACT = {
                                   frozenset({3}), frozenset({1})), {1}),
     # equal zxids, 3 (the old leader, now LOOKING) has the highest sid
     "quorum-loss-3": (Episode(3, _same(3, 1, E1 + 2), frozenset({3}), frozenset({2})), {3}),
+    # the reverse restart after a failover without writes: 2 (epoch 2, zxid (1, 5) from its
+    # dataDir) boots into 3 (epoch 1), 1 joins; srvr had said (2, 0) for the down 2
+    "restart-all-reverse-3": (Episode(3, ((1, 2, 2, E1 + 5), (2, 2, 2, E1 + 5),
+                                          (3, 1, 1, E1 + 5)),
+                                      frozenset({3}), frozenset({2}), (1,)), {2}),
+    # the paused leader 3 takes no step in the episode: its followers' election is the
+    # leader-crash one
+    "paused-leader-3": (Episode(3, _same(3, 1, E1 + 5), frozenset({1, 2}), crashed=3,
+                                paused=frozenset({3})), {2}),
 }
 
 
@@ -160,6 +181,18 @@ def test_joiner_semantics_of_the_walks():
     joined = exhaustive_leaders(episode, m, joins=True)
     assert joined.complete and joined.leaders == {2}
     assert set(random_walks(episode, walks=50, model=m).leaders) <= joined.leaders
+
+
+def test_observer_episode_is_exact_by_the_bound():
+    # observer-3+1: observer 4 (the highest sid) and voter 1 wait for a voter; 2 boots and
+    # leads, 3 joins. The walks reach 2, the only voter the bound allows (the exhaustive
+    # search, with the observer's extra interleavings, does not finish in 150000 states)
+    ep = Episode(4, _same(4, 0, 0), frozenset({1, 4}), frozenset({2}), (3,),
+                 observers=frozenset({4}))
+    p = predict(ep, walks=100, search=False)
+    assert p.possible == p.bound == {2} and p.exact and p.bound_met
+    assert p.verdict(4) == "DISAGREE" and "4:observer up" in ep.describe()
+    assert ep.config().observers == frozenset({4})
 
 
 def test_five_server_crash_is_exact_by_the_bound():

@@ -44,6 +44,7 @@ from zkcheck.model.state import (
     FOLLOWING,
     L_BROADCAST,
     LEADING,
+    OBSERVING,
     P_DOWN,
     P_ROLE,
     T_HIST,
@@ -73,7 +74,9 @@ class Episode:
     boots_any: frozenset[int] = frozenset()
     boots_join: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
-    crashed: int | None = None  # the leader whose crash opened the episode
+    crashed: int | None = None  # the leader whose crash (or pause) opened the episode
+    observers: frozenset[int] = frozenset()
+    paused: frozenset[int] = frozenset()  # frozen (SIGSTOP) for the episode: as if down
 
     def leader_crash_fits(self) -> bool:
         """The model's leader-crash scenario, with the real crashed leader as its explicit
@@ -100,7 +103,8 @@ class Episode:
         if self.crashed in self.boots_join:  # the crashed leader comes back
             bounds.setdefault("restarts", 1)
         return ModelConfig.make(self.n, initial=self._initial(), late=late,
-                                leader=self.crashed, scenario="leader-crash", **bounds)
+                                leader=self.crashed, scenario="leader-crash",
+                                observers=self.observers, **bounds)
 
     @property
     def participants(self) -> frozenset[int]:
@@ -116,20 +120,23 @@ class Episode:
         if self.leader_crash_fits():
             return self._crash_config(**bounds)
         late = frozenset(range(1, self.n + 1)) - self.up
-        return ModelConfig.make(self.n, initial=self._initial(), late=late, **bounds)
+        return ModelConfig.make(self.n, initial=self._initial(), late=late,
+                                observers=self.observers, **bounds)
 
     def describe(self) -> str:
         parts = []
         for sid, ce, _ae, z in self.inputs:
             where = ("up" if sid in self.up else "boots" if sid in self.boots_any
-                     else "joins" if sid in self.boots_join else "down")
-            parts.append(f"{sid}:{where} e{ce} z{z:#x}")
+                     else "joins" if sid in self.boots_join
+                     else "paused" if sid in self.paused else "down")
+            role = "observer " if sid in self.observers else ""
+            parts.append(f"{sid}:{role}{where} e{ce} z{z:#x}")
         return ", ".join(parts)
 
 
 def stable_leader(m: FLEModel, st: tuple) -> int | None:
     """The leader if every running server is in its role: one leader in broadcast, every
-    other running server a serving learner of it; else None."""
+    other running server a serving learner of it (a follower, or an observer); else None."""
     servers = st[T_SERVERS]
     leader = None
     for k, s in enumerate(servers):
@@ -147,7 +154,7 @@ def stable_leader(m: FLEModel, st: tuple) -> int | None:
         if s[F_PHASE] == P_DOWN or s[F_STATE] == LEADING:
             continue
         z = s[F_ZAB]
-        if s[F_STATE] != FOLLOWING or z[0] != ZR_LEARNER or z[1] != Z_SERVING \
+        if s[F_STATE] not in (FOLLOWING, OBSERVING) or z[0] != ZR_LEARNER or z[1] != Z_SERVING \
                 or vote_leader(s[F_VOTE]) != leader:
             return None
     return leader
@@ -258,10 +265,11 @@ def static_bound(episode: Episode, majority: int | None = None) -> set[int]:
 
     This is the ACKEPOCH bound (a quorum whose (currentEpoch, lastZxid) is not newer than
     L's) sharpened by the sid tie-break. Joiners are left out (the ensemble is stable when
-    they boot).
+    they boot). Observers (§5.6) are neither leaders nor quorum members: only the
+    participating voters count, against a majority of all voters.
     """
-    parts = sorted(episode.participants)
-    need = majority or episode.n // 2 + 1
+    parts = sorted(episode.participants - episode.observers)
+    need = majority or (episode.n - len(episode.observers)) // 2 + 1
 
     def key(sid: int) -> tuple[int, int, int]:
         ce, _ae, zxid = episode.init_of(sid)
