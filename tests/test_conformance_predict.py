@@ -1,6 +1,8 @@
 """Model-side conformance pieces that need no ZooKeeper: inputs, bounds, witnesses, and
 the exact leader sets of the episode kinds small enough for exhaustive search."""
 
+from dataclasses import replace
+
 import pytest
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
@@ -184,11 +186,12 @@ def test_joiner_semantics_of_the_walks():
 
 
 def test_observer_episode_is_exact_by_the_bound():
-    # observer-3+1: observer 4 (the highest sid) and voter 1 wait for a voter; 2 boots and
-    # leads, 3 joins. The walks reach 2, the only voter the bound allows (the exhaustive
-    # search, with the observer's extra interleavings, does not finish in 150000 states)
-    ep = Episode(4, _same(4, 0, 0), frozenset({1, 4}), frozenset({2}), (3,),
+    # observer-3+1: observer 4 (the highest sid) waits alone; 1 and 2 boot, 2 leads, 3
+    # joins. The walks reach 2, the only voter the bound allows (counting 4 as a voter, the
+    # bound would allow only 4)
+    ep = Episode(4, _same(4, 0, 0), frozenset({4}), frozenset({1, 2}), (3,),
                  observers=frozenset({4}))
+    assert static_bound(replace(ep, observers=frozenset())) == {4}
     p = predict(ep, walks=100, search=False)
     assert p.possible == p.bound == {2} and p.exact and p.bound_met
     assert p.verdict(4) == "DISAGREE" and "4:observer up" in ep.describe()

@@ -143,8 +143,10 @@ SCENARIOS: tuple[Scenario, ...] = (
              (start(1, 2, 3), pause(1), resume(1), kill("leader")),
              "SIGSTOP a follower past syncLimit: no election; after SIGCONT it rejoins"),
     Scenario("observer-3+1", 4,
-             (start(1, 4, wait="looking"), start(2), start(3), kill("leader")),
-             "observer 4 (highest sid) and voter 1 are no quorum; 2 makes one; 4 never leads",
+             (start(4, wait="looking"), start(1, 2), start(3), kill("leader")),
+             "observer 4 (the highest sid) waits alone, voters 1 and 2 elect 2 (counted as a "
+             "voter, 4 would be the only leader a 4-voter quorum allows), 3 joins; then a "
+             "leader crash with the observer up",
              observers=frozenset({4})),
 )
 
