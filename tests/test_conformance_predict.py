@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
+from zkcheck.conformance.paused import acts
 from zkcheck.conformance.predict import (
     Episode,
     episode_model,
@@ -207,3 +208,23 @@ def test_five_server_crash_is_exact_by_the_bound():
     # the exhaustive search alone cannot finish it
     ex = exhaustive_leaders(ep, episode_model(ep), max_states=3000)
     assert not ex.complete and ex.stopped_by == "states 3000"
+
+
+def test_paused_leader_direct_model_gives_the_same_set():
+    # paused-leader-3 #2: the established ensemble under 3 with every step of 3 blocked
+    # and one give-up per follower finds exactly the leader-crash episode's set
+    episode, expected = EXACT["paused-leader-3"]
+    p = predict(episode, walks=100)
+    assert p.possible == expected == {2} and p.exact
+    assert p.paused_check == "paused-leader model: {2} exhaustive, 4000 states"
+    assert p.search_text().endswith("; " + p.paused_check)
+    # a crashed (not paused) leader is not cross-checked
+    assert predict(replace(episode, paused=frozenset()), walks=100).paused_check == ""
+
+
+def test_a_paused_server_takes_no_step():
+    assert acts("deliver 1->3", 3) and not acts("deliver 3->1", 3)
+    assert acts("transmit 3->1", 3) and not acts("transmit 1->3", 3)
+    assert acts("connect 3-1", 3) and acts("reconnect 2-3", 3) and not acts("connect 2-1", 3)
+    assert acts("giveup 3", 3) and acts("lost-quorum 3", 3) and not acts("giveup 1", 3)
+    assert acts("expire 1,3", 3) and not acts("expire 1,2", 3) and not acts("start 13", 3)

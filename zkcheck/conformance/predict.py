@@ -34,6 +34,7 @@ import random
 from dataclasses import dataclass, field
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
+from zkcheck.conformance.paused import frozen_leader_leaders
 from zkcheck.model.config import ModelConfig, ServerInit
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
@@ -94,7 +95,7 @@ class Episode:
             return False
         return True
 
-    def _initial(self) -> dict[int, ServerInit]:
+    def initial(self) -> dict[int, ServerInit]:
         return {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
                 for sid, ce, ae, z in self.inputs}
 
@@ -102,7 +103,7 @@ class Episode:
         late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
         if self.crashed in self.boots_join:  # the crashed leader comes back
             bounds.setdefault("restarts", 1)
-        return ModelConfig.make(self.n, initial=self._initial(), late=late,
+        return ModelConfig.make(self.n, initial=self.initial(), late=late,
                                 leader=self.crashed, scenario="leader-crash",
                                 observers=self.observers, **bounds)
 
@@ -120,7 +121,7 @@ class Episode:
         if self.leader_crash_fits():
             return self._crash_config(**bounds)
         late = frozenset(range(1, self.n + 1)) - self.up
-        return ModelConfig.make(self.n, initial=self._initial(), late=late,
+        return ModelConfig.make(self.n, initial=self.initial(), late=late,
                                 observers=self.observers, **bounds)
 
     def describe(self) -> str:
@@ -294,6 +295,7 @@ class Prediction:
     search_seconds: float = 0.0
     stopped_by: str = ""  # the budget that stopped an incomplete search: "states 150000"
     bound_met: bool = False
+    paused_check: str = ""  # a paused leader's direct model, compared (``paused.py``)
 
     @property
     def unknown(self) -> set[int]:
@@ -316,6 +318,9 @@ class Prediction:
 
     def search_text(self) -> str:
         """How the set was obtained, for reports."""
+        return self._how() + (f"; {self.paused_check}" if self.paused_check else "")
+
+    def _how(self) -> str:
         if self.bound_met:
             return "exact: model runs reach every server of the static bound"
         if self.exact:
@@ -336,6 +341,33 @@ def episode_model(episode: Episode) -> FLEModel:
 
 def predict(episode: Episode, walks: int = 300, seed: int = 8, max_states: int = 150_000,
             max_seconds: float = 15.0, search: bool = True) -> Prediction:
+    """The episode's leader set (``_predict``); for a paused leader, cross-checked against
+    the paused leader's direct model (``paused.py``): when that search completes its set
+    must lie within the static bound and equal an exact set, else this raises."""
+    p = _predict(episode, walks, seed, max_states, max_seconds, search)
+    if episode.crashed is None or episode.crashed not in episode.paused:
+        return p
+    fz = frozen_leader_leaders(episode, MODEL_BOUNDS["max_round"])
+    _must_lie_within(fz.leaders, p.bound, "the static bound (paused-leader model)", episode)
+    if not fz.complete:
+        p.paused_check = (f"paused-leader model: {_set(fz.leaders)} found, search stopped by "
+                          f"its {fz.stopped_by} bound")
+        return p
+    if p.exact and fz.leaders != p.possible:
+        raise RuntimeError(f"the paused-leader model's set {_set(fz.leaders)} differs from "
+                           f"the leader-crash episode's {_set(p.possible)} "
+                           f"({episode.describe()})")
+    p.paused_check = (f"paused-leader model: {_set(fz.leaders)} exhaustive, {fz.states} "
+                      "states")
+    return p
+
+
+def _set(sids: set[int]) -> str:
+    return "{" + ",".join(map(str, sorted(sids))) + "}"
+
+
+def _predict(episode: Episode, walks: int, seed: int, max_states: int, max_seconds: float,
+             search: bool) -> Prediction:
     """The episode's leader set. Exact when the walks reach every server of the sound
     static bound (the model's set lies between them), else when the exhaustive search
     completes within ``max_states``/``max_seconds``; otherwise the bracket (walks and the
