@@ -74,7 +74,7 @@ def _check_all(run) -> None:
         assert all(after == er.leader for _joiner, after in er.joined), er.joined
         v = validate(er.episode, er.leader, run.events, er.t0, er.t_stable, run.journal,
                      max_states=40_000)
-        assert _explained(v), (er.episode.describe(), v.text())
+        assert _explained(v), (str(run.run_dir), er.episode.describe(), v.text())
 
 
 def test_down_servers_vote_with_their_data_dir_zxid():
