@@ -100,9 +100,10 @@ def test_down_servers_vote_with_their_data_dir_zxid():
 def test_paused_leader_is_replaced_and_rejoins():
     run = run_scenario(BY_NAME["paused-leader-3"])
     first, paused = run.episodes
-    assert first.leader == 3 and paused.episode.crashed == 3
-    assert paused.episode.paused == {3} and paused.episode.up == {1, 2}
-    assert paused.leader == 2 and paused.joined == [(3, 2)]
+    old = first.leader  # 3, or 2 when 3's JVM started last (a simultaneous start)
+    assert old in (2, 3) and paused.episode.crashed == old
+    assert paused.episode.paused == {old} and paused.episode.up == {1, 2, 3} - {old}
+    assert paused.leader == max({2, 3} - {old}) and paused.joined == [(old, paused.leader)]
     assert [j.kind for j in run.journal if j.kind in ("pause", "resume")] == ["pause", "resume"]
     _check_all(run)
 
@@ -110,9 +111,9 @@ def test_paused_leader_is_replaced_and_rejoins():
 def test_paused_follower_rejoins_without_an_election():
     run = run_scenario(BY_NAME["paused-follower-3"])
     first, crash = run.episodes
-    assert first.leader == 3 and first.joined == [(1, 3)]
-    # the resumed 1 rejoined by SNAP, taking zxid (1, 0), above 2's (0, 0): 1 can win
-    assert crash.episode.crashed == 3 and crash.episode.up == {1, 2}
+    assert first.leader in (2, 3) and first.joined == [(1, first.leader)]
+    assert crash.episode.crashed == first.leader
+    assert crash.episode.up == {1, 2, 3} - {first.leader}
     _check_all(run)
 
 

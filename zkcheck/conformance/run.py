@@ -27,6 +27,7 @@ from zkcheck.conformance.fle_log import Event, parse_file
 from zkcheck.conformance.harness import Ensemble, HarnessError
 from zkcheck.conformance.predict import Episode
 from zkcheck.conformance.scenarios import Scenario, Step
+from zkcheck.conformance.validate import window_start
 
 
 @dataclass
@@ -194,7 +195,12 @@ class _Runner:
         """SIGCONT a paused server; it must return to LOOKING and rejoin the leader in
         place (checked like a joiner's, against the open episode's leader)."""
         ens = self.ens
-        sid = int(step.sids[0])
+        if step.sids[0] != "paused":
+            sid = int(step.sids[0])
+        elif len(ens.paused) == 1:
+            sid = next(iter(ens.paused))
+        else:
+            raise ValueError(f"resume: {len(ens.paused)} servers are paused, name one")
         since = time.time()
         ens.resume(sid)
         wait_relooking(ens, sid, since)
@@ -216,14 +222,18 @@ def wait_relooking(ens: Ensemble, sid: int, since: float, timeout: float = 10.0)
     raise HarnessError(f"server {sid} did not go LOOKING within {timeout} s of its resume")
 
 
-def _correct_inputs(run: EpisodeRun, events: list[Event], t_end: float) -> None:
-    """Use each participant's first logged "New election" zxid in the episode window."""
+def _correct_inputs(run: EpisodeRun, events: list[Event], t_end: float,
+                    journal: list) -> None:
+    """Use each participant's first logged "New election" zxid in the episode window,
+    which starts no earlier than the harness action that opened it (``window_start``: a
+    resumed follower's rejoin election just before a kill is not this episode's)."""
     ep = run.episode
+    lo = window_start(run.t0, journal)
     inputs = {sid: (ce, ae, z) for sid, ce, ae, z in ep.inputs}
     notes = list(ep.notes)
     for sid in sorted((ep.participants | set(ep.boots_join)) - ep.observers):
         first = next((e for e in events if e.sid == sid and e.kind == "new_election"
-                      and run.t0 - 0.05 <= e.time <= t_end), None)
+                      and lo <= e.time <= t_end), None)
         if first is None:
             continue
         ce, ae, z = inputs[sid]
@@ -251,5 +261,5 @@ def run_scenario(scenario: Scenario, run_dir: Path | None = None) -> ScenarioRun
     events.sort(key=lambda e: e.time)
     ends = [r.t0 for r in runner.episodes[1:]] + [time.time()]
     for r, t_end in zip(runner.episodes, ends, strict=True):
-        _correct_inputs(r, events, t_end)
+        _correct_inputs(r, events, t_end, journal)
     return ScenarioRun(scenario, runner.episodes, events, time.monotonic() - t, base, journal)

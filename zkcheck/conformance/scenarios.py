@@ -10,8 +10,9 @@ Steps (``ensemble`` picks a server with ``"leader"``):
   servers that are down.
 * ``pause(sid_or_leader)`` -- SIGSTOP: a paused leader's followers give up after syncLimit
   ticks and elect among themselves (wait stable); a paused follower is held until the
-  leader has dropped it. ``resume(sid)`` -- SIGCONT, then wait until the server went
-  LOOKING and the ensemble is stable again; it must rejoin under the leader in place.
+  leader has dropped it. ``resume(sid_or_paused)`` -- SIGCONT (``"paused"``: the one
+  paused server), then wait until the server went LOOKING and the ensemble is stable
+  again; it must rejoin under the leader in place.
 
 A scenario may name ``observers`` (``peerType=observer``): they vote in no quorum and
 must end OBSERVING.
@@ -51,7 +52,7 @@ def pause(sid: int | str = "leader") -> Step:
     return Step("pause", (sid,))
 
 
-def resume(sid: int) -> Step:
+def resume(sid: int | str = "paused") -> Step:
     return Step("resume", (sid,))
 
 
@@ -136,11 +137,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              "a failover without writes leaves ex-leader 2 down with srvr zxid 2<<32 (its "
              "dataDir has 1:5); the whole ensemble is restarted from sid 3 down"),
     Scenario("paused-leader-3", 3,
-             (start(1, 2, 3), write(3), pause("leader"), resume(3)),
+             (start(1, 2, 3), write(3), pause("leader"), resume()),
              "SIGSTOP the leader: its followers give up after syncLimit and elect; after "
              "SIGCONT it must rejoin as a follower"),
     Scenario("paused-follower-3", 3,
-             (start(1, 2, 3), pause(1), resume(1), kill("leader")),
+             (start(1, 2, 3), pause(1), resume(), kill("leader")),
              "SIGSTOP a follower past syncLimit: no election; after SIGCONT it rejoins"),
     Scenario("observer-3+1", 4,
              (start(4, wait="looking"), start(1, 2), start(3), kill("leader")),
