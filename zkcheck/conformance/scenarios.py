@@ -132,8 +132,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("failover5-repeated", 5, _failovers(5, 4),
              "leader killed and restarted 4 times, 5 servers"),
     Scenario("restart-all-reverse-3", 3,
-             (start(1, 2, 3), write(3), kill("leader"), kill(1, wait="none"),
-              kill(2, wait="none"), start(3, wait="looking"), start(2), start(1)),
+             (start(1, 3), start(2), write(3), kill("leader"),
+              kill(1, wait="none"), kill(2, wait="none"), start(3, wait="looking"), start(2),
+              start(1)),
              "a failover without writes leaves ex-leader 2 down with srvr zxid 2<<32 (its "
              "dataDir has 1:5); the whole ensemble is restarted from sid 3 down"),
     Scenario("paused-leader-3", 3,
