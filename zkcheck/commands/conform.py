@@ -137,17 +137,20 @@ def _fmt(s: set) -> str:
 @click.option("--search-states", default=150_000, show_default=True,
               type=click.IntRange(0, 100_000_000),
               help="State budget of the exhaustive leader-set search per episode.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the scenarios and the summary.")
 def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
             search_states: int, as_json: bool) -> int:
     """Check the model against a real ZooKeeper 3.8 ensemble on 127.0.0.1.
 
-    NAMES selects scenarios (default: all). Ends with a summary: episode runs agreed
-    (real leader in the model's set), explained (election log replayed by a model path),
-    inconclusive and disagreed, and why the exit code is what it is. Exit 0 when every real
-    leader is a model leader and every election log is explained, 1 on a disagreement, 3
-    when a bound or a known modelling limit left a check inconclusive, 2 on bad input.
-    With --json, one object: {"scenarios": [...], "summary": {...}}.
+    NAMES selects scenarios (default: all; an unknown name lists them; see
+    docs/conformance.md: crashes, restarts, paused servers, observers). Ends with a
+    summary: episode runs agreed (real leader in the model's set), explained (election log
+    replayed by a model path), inconclusive and disagreed, and why the exit code is what it
+    is. Exit 0 when every real leader is a model leader and every election log is
+    explained, 1 on a disagreement, 3 when a bound or a known modelling limit left a check
+    inconclusive, 2 on bad input. With --json, one object: {"scenarios": [...],
+    "summary": {...}}.
     """
     scenarios = select(names)
     if missing := missing_install():
