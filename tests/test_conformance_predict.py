@@ -1,9 +1,12 @@
 """Model-side conformance pieces that need no ZooKeeper: inputs, bounds, witnesses, and
 the exact leader sets of the episode kinds small enough for exhaustive search."""
 
+from dataclasses import replace
+
 import pytest
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
+from zkcheck.conformance.paused import acts
 from zkcheck.conformance.predict import (
     Episode,
     episode_model,
@@ -42,6 +45,17 @@ def test_static_bound_uses_the_sid_tie_break():
     assert static_bound(Episode(3, ZERO3, frozenset({1, 2}))) == {2}
 
 
+def test_static_bound_leaves_observers_out():
+    # voters 1, 2 and observer 4 up: 2 voters of 3 are a quorum and 2 is the best voter;
+    # counting the observer as a voter (4 voters, quorum 3) would allow only 4
+    ep = Episode(4, _same(4, 0, 0), frozenset({1, 2, 4}), observers=frozenset({4}))
+    assert static_bound(ep) == {2}
+    assert static_bound(Episode(4, _same(4, 0, 0), frozenset({1, 2, 4}))) == {4}
+    # voter 1 and the observer are no quorum
+    assert static_bound(Episode(4, _same(4, 0, 0), frozenset({1, 4}),
+                                observers=frozenset({4}))) == set()
+
+
 def test_fresh_start_is_exact_when_walks_meet_the_bound():
     # millions of states (the exhaustive search cannot finish), but the walks reach 2 and
     # 3 and the static bound excludes 1: the set is exact
@@ -74,7 +88,8 @@ def test_join_keeps_the_leader():
 
 def test_at_least_twenty_scenarios_and_selection():
     assert len(SCENARIOS) >= 20
-    assert {s.n for s in SCENARIOS} == {3, 5}
+    assert {s.n for s in SCENARIOS} == {3, 4, 5}
+    assert [s.name for s in SCENARIOS if s.observers] == ["observer-3+1"]
     assert [s.name for s in select(["crash3-equal-zxid"])] == ["crash3-equal-zxid"]
     with pytest.raises(InputError):
         select(["no-such-scenario"])
@@ -121,6 +136,15 @@ EXACT = {
                                   frozenset({3}), frozenset({1})), {1}),
     # equal zxids, 3 (the old leader, now LOOKING) has the highest sid
     "quorum-loss-3": (Episode(3, _same(3, 1, E1 + 2), frozenset({3}), frozenset({2})), {3}),
+    # the reverse restart after a failover without writes: 2 (epoch 2, zxid (1, 5) from its
+    # dataDir) boots into 3 (epoch 1), 1 joins; srvr had said (2, 0) for the down 2
+    "restart-all-reverse-3": (Episode(3, ((1, 2, 2, E1 + 5), (2, 2, 2, E1 + 5),
+                                          (3, 1, 1, E1 + 5)),
+                                      frozenset({3}), frozenset({2}), (1,)), {2}),
+    # the paused leader 3 takes no step in the episode: its followers' election is the
+    # leader-crash one
+    "paused-leader-3": (Episode(3, _same(3, 1, E1 + 5), frozenset({1, 2}), crashed=3,
+                                paused=frozenset({3})), {2}),
 }
 
 
@@ -162,6 +186,19 @@ def test_joiner_semantics_of_the_walks():
     assert set(random_walks(episode, walks=50, model=m).leaders) <= joined.leaders
 
 
+def test_observer_episode_is_exact_by_the_bound():
+    # observer-3+1: observer 4 (the highest sid) waits alone; 1 and 2 boot, 2 leads, 3
+    # joins. The walks reach 2, the only voter the bound allows (counting 4 as a voter, the
+    # bound would allow only 4)
+    ep = Episode(4, _same(4, 0, 0), frozenset({4}), frozenset({1, 2}), (3,),
+                 observers=frozenset({4}))
+    assert static_bound(replace(ep, observers=frozenset())) == {4}
+    p = predict(ep, walks=100, search=False)
+    assert p.possible == p.bound == {2} and p.exact and p.bound_met
+    assert p.verdict(4) == "DISAGREE" and "4:observer up" in ep.describe()
+    assert ep.config().observers == frozenset({4})
+
+
 def test_five_server_crash_is_exact_by_the_bound():
     # 1 and 2 are stale, 5 crashed: 4 has the quorum {1, 3, 4} below it, 3 only {1, 3}
     ep = Episode(5, ((1, 1, 1, E1), (2, 1, 1, E1)) + tuple((s, 1, 1, E1 + 5) for s in (3, 4, 5)),
@@ -171,3 +208,23 @@ def test_five_server_crash_is_exact_by_the_bound():
     # the exhaustive search alone cannot finish it
     ex = exhaustive_leaders(ep, episode_model(ep), max_states=3000)
     assert not ex.complete and ex.stopped_by == "states 3000"
+
+
+def test_paused_leader_direct_model_gives_the_same_set():
+    # paused-leader-3 #2: the established ensemble under 3 with every step of 3 blocked
+    # and one give-up per follower finds exactly the leader-crash episode's set
+    episode, expected = EXACT["paused-leader-3"]
+    p = predict(episode, walks=100)
+    assert p.possible == expected == {2} and p.exact
+    assert p.paused_check == "paused-leader model: {2} exhaustive, 4000 states"
+    assert p.search_text().endswith("; " + p.paused_check)
+    # a crashed (not paused) leader is not cross-checked
+    assert predict(replace(episode, paused=frozenset()), walks=100).paused_check == ""
+
+
+def test_a_paused_server_takes_no_step():
+    assert acts("deliver 1->3", 3) and not acts("deliver 3->1", 3)
+    assert acts("transmit 3->1", 3) and not acts("transmit 1->3", 3)
+    assert acts("connect 3-1", 3) and acts("reconnect 2-3", 3) and not acts("connect 2-1", 3)
+    assert acts("giveup 3", 3) and acts("lost-quorum 3", 3) and not acts("giveup 1", 3)
+    assert acts("expire 1,3", 3) and not acts("expire 1,2", 3) and not acts("start 13", 3)

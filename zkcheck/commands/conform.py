@@ -32,13 +32,14 @@ def check_scenario(scenario, runs: int, walks: int, validate_states: int,
                                         "unknown": set(), "real": Counter(), "verdicts": [],
                                         "validation": [], "notes": set(), "exact": True,
                                         "search": set()})
-            if er.leader is None:
+            if er.leader is None:  # no quorum was meant to form: nothing to compare
                 continue
             try:
                 p = predict(er.episode, walks=walks, max_states=search_states)
             except RuntimeError as contradiction:  # two model analyses disagree: a finding
                 row["notes"].add(f"internal contradiction: {contradiction}")
                 row["verdicts"].append("DISAGREE")
+                row["validation"].append("not run (internal contradiction)")
                 continue
             v = validate(er.episode, er.leader, run.events, er.t0, er.t_stable, run.journal,
                          max_states=validate_states)
@@ -62,21 +63,62 @@ def check_scenario(scenario, runs: int, walks: int, validate_states: int,
             row["validation"].append(v.text())
             row["notes"] |= set(er.episode.notes)
     seconds = time.monotonic() - t
-    return {"scenario": scenario.name, "seconds": seconds,
+    return {"scenario": scenario.name, "seconds": seconds, "runs": runs,
             "episodes": [rows[i] for i in sorted(rows)]}
 
 
-def _status(result: dict) -> int:
-    code = EXIT_OK
-    for row in result["episodes"]:
-        if "DISAGREE" in row["verdicts"] or any("no matching model step" in v
-                                               for v in row["validation"]) or \
-                any("outside the exact set" in n for n in row["notes"]):
-            return EXIT_VIOLATION
-        if "inconclusive" in row["verdicts"] or any(v.startswith("NOT") for v in
-                                                     row["validation"]):
-            code = EXIT_INCOMPLETE
-    return code
+def _check_problems(row: dict, run: int) -> tuple[list[str], list[str]]:
+    """(disagreements, inconclusive reasons) of one run of one episode row."""
+    verdict, validation = row["verdicts"][run], row["validation"][run]
+    bad, open_ = [], []
+    if verdict == "DISAGREE":
+        bad.append("real leader outside the model's set" + "".join(
+            f" ({n})" for n in sorted(row["notes"]) if "joiner" in n or "contradiction" in n))
+    elif verdict == "inconclusive":
+        open_.append("real leader in the bracket's unknown part "
+                     f"{_fmt(row['unknown'])}: neither found nor excluded")
+    if "no matching model step" in validation:
+        bad.append("election log not explained (no model path)")
+    elif validation.startswith("NOT"):
+        open_.append("election log " + validation.split(":", 1)[0].removeprefix("NOT ")
+                     .replace("explained after", "not explained after"))
+    bad += [n for n in sorted(row["notes"]) if "outside the exact set" in n]
+    return bad, open_
+
+
+def summarize(results: list[dict]) -> dict:
+    """The closing summary: episode runs agreed (real leader in the model's set), explained
+    (log replayed by a model path), inconclusive, disagreed; the exit code and why."""
+    counts = {"checked": 0, "agreed": 0, "explained": 0, "inconclusive": 0, "disagreed": 0,
+              "not_checked": 0}
+    disagreements: list[str] = []
+    inconclusive: list[str] = []
+    for result in results:
+        for row in result["episodes"]:
+            where = f"{row['scenario']} #{row['episode']}"
+            counts["not_checked"] += result["runs"] - len(row["verdicts"])
+            for run in range(len(row["verdicts"])):
+                counts["checked"] += 1
+                counts["agreed"] += row["verdicts"][run] == "agree"
+                counts["explained"] += row["validation"][run].startswith("explained")
+                bad, open_ = _check_problems(row, run)
+                disagreements += [f"{where}: {b}" for b in bad]
+                inconclusive += [f"{where}: {o}" for o in open_]
+                counts["disagreed"] += bool(bad)
+                counts["inconclusive"] += bool(open_) and not bad
+    if disagreements:
+        code = EXIT_VIOLATION
+        why = (f"exit {code}: {counts['disagreed']} episode run(s) disagree with the model")
+    elif inconclusive:
+        code = EXIT_INCOMPLETE
+        why = (f"exit {code}: no disagreement, but {counts['inconclusive']} episode run(s) "
+               "are inconclusive (a bound or a known modelling limit left a check open)")
+    else:
+        code = EXIT_OK
+        why = (f"exit {code}: every real leader is one the model can establish and every "
+               "election log is explained by a model path")
+    return {**counts, "exit_code": code, "why": why, "disagreements": disagreements,
+            "inconclusive_reasons": inconclusive}
 
 
 def _fmt(s: set) -> str:
@@ -95,14 +137,20 @@ def _fmt(s: set) -> str:
 @click.option("--search-states", default=150_000, show_default=True,
               type=click.IntRange(0, 100_000_000),
               help="State budget of the exhaustive leader-set search per episode.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the scenarios and the summary.")
 def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
             search_states: int, as_json: bool) -> int:
     """Check the model against a real ZooKeeper 3.8 ensemble on 127.0.0.1.
 
-    NAMES selects scenarios (default: all). Exit 0 when every real leader is a model
-    leader and every election log is explained, 1 on a disagreement, 3 when a bound left a
-    check inconclusive, 2 on bad input.
+    NAMES selects scenarios (default: all; an unknown name lists them; see
+    docs/conformance.md: crashes, restarts, paused servers, observers). Ends with a
+    summary: episode runs agreed (real leader in the model's set), explained (election log
+    replayed by a model path), inconclusive and disagreed, and why the exit code is what it
+    is. Exit 0 when every real leader is a model leader and every election log is
+    explained, 1 on a disagreement, 3 when a bound or a known modelling limit left a check
+    inconclusive, 2 on bad input. With --json, one object: {"scenarios": [...],
+    "summary": {...}}.
     """
     scenarios = select(names)
     if missing := missing_install():
@@ -127,12 +175,23 @@ def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
                 for note in sorted(row["notes"]):
                     click.echo(f"{'':<27}note: {note}")
             click.echo(f"{'':<27}({result['seconds']:.1f} s)")
+    summary = summarize(results)
     if as_json:
         for result in results:
             for row in result["episodes"]:
                 for key in ("predicted", "unknown", "notes", "search"):
                     row[key] = sorted(row[key])
                 row["real"] = dict(row["real"])
-        click.echo(json.dumps(results, indent=2))
-    codes = [_status(r) for r in results]
-    return max(codes, default=EXIT_OK) if EXIT_VIOLATION not in codes else EXIT_VIOLATION
+        click.echo(json.dumps({"scenarios": results, "summary": summary}, indent=2))
+        return summary["exit_code"]
+    click.echo(f"summary: {summary['checked']} episode run(s) checked: {summary['agreed']} "
+               f"agreed, {summary['explained']} explained, {summary['inconclusive']} "
+               f"inconclusive, {summary['disagreed']} disagreed"
+               + (f" ({summary['not_checked']} without a leader, not compared)"
+                  if summary["not_checked"] else ""))
+    for line in summary["disagreements"]:
+        click.echo(f"  disagreement: {line}")
+    for line in summary["inconclusive_reasons"]:
+        click.echo(f"  inconclusive: {line}")
+    click.echo(summary["why"])
+    return summary["exit_code"]

@@ -149,8 +149,13 @@ def exhaustive_leaders(episode: Episode, model: FLEModel, max_states: int = 150_
                        joins: bool = False) -> Exhaustive:
     """Every leader the episode's model can end with, if the search completes within the
     budget; else the leaders found so far (each a real model path) and the bound hit."""
+    return search_leaders(EpisodeModel(episode, model, joins), max_states, max_seconds, por)
+
+
+def search_leaders(wrapped: EpisodeModel, max_states: int, max_seconds: float,
+                   por: bool) -> Exhaustive:
+    """Breadth-first search of an episode model for its outcomes (one witness each)."""
     t = time.perf_counter()
-    wrapped = EpisodeModel(episode, model, joins)
     search = Search(wrapped, search="bfs", por=por,
                     bounds=Bounds(max_states=max_states, max_seconds=max_seconds))
     result = search.run()

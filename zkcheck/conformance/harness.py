@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zkcheck.conformance.datadir import epoch_file, last_logged_zxid
+
 JAVA = "/usr/bin/java"
 JARS = ("/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-log4j12.jar",
         "/usr/share/java/log4j-1.2.jar")
@@ -29,6 +31,7 @@ JVM_FLAGS = ("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"
              "-XX:ReservedCodeCacheSize=32m", "-XX:MaxMetaspaceSize=96m")
 PORT_LOW, PORT_HIGH = 20000, 32000  # below the ephemeral range (32768-60999)
 POLL = 0.05
+INIT_LIMIT, SYNC_LIMIT = 10, 5  # ticks
 
 LOG4J = """\
 log4j.rootLogger=INFO, OUT
@@ -152,14 +155,15 @@ class JournalEntry:
     """One harness action (the observable faults and client activity), with wall time."""
 
     time: float
-    kind: str  # start | kill | write | stop (all servers, at the end)
+    kind: str  # start | kill | pause | resume | write | stop (all servers, at the end)
     sid: int
     detail: str = ""
 
 
 @dataclass
 class Ensemble:
-    """N servers with per-run ports and data dirs under ``run_dir``.
+    """N servers with per-run ports and data dirs under ``run_dir``; the sids in
+    ``observers`` are non-voting observers (``peerType=observer``).
 
     Use as a context manager; every JVM is SIGKILLed by PID on exit, on error, and at
     interpreter exit. Each incarnation of a server logs to its own file, so that a restart
@@ -174,10 +178,15 @@ class Ensemble:
     procs: dict[int, subprocess.Popen] = field(default_factory=dict)
     incarnations: dict[int, int] = field(default_factory=dict)
     last_zxid_seen: dict[int, int] = field(default_factory=dict)
+    observers: frozenset[int] = frozenset()
+    paused: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ValueError("an ensemble needs at least one server")
+        self.observers = frozenset(self.observers)
+        if not self.observers <= set(self.sids) or self.observers == set(self.sids):
+            raise ValueError("observers must be servers of the ensemble, and not all of them")
         self.run_dir = Path(self.run_dir)
         if self.base_port is None:
             self.base_port = free_port_block(3 * self.n)
@@ -212,8 +221,8 @@ class Ensemble:
         """Fresh config, myid and empty dataDir for every server (stale dirs change votes)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "log4j.properties").write_text(LOG4J)
-        servers = "".join(f"server.{s}=127.0.0.1:{self._quorum_port(s)}:{self._election_port(s)}\n"
-                          for s in self.sids)
+        servers = "".join(f"server.{s}=127.0.0.1:{self._quorum_port(s)}:{self._election_port(s)}"
+                          + (":observer\n" if s in self.observers else "\n") for s in self.sids)
         for sid in self.sids:
             data = self.data_dir(sid)
             if data.exists():
@@ -222,10 +231,11 @@ class Ensemble:
             data.mkdir(parents=True, exist_ok=True)
             (data / "myid").write_text(f"{sid}\n")
             (self.server_dir(sid) / "zoo.cfg").write_text(
-                f"tickTime={self.tick_ms}\ninitLimit=10\nsyncLimit=5\n"
+                f"tickTime={self.tick_ms}\ninitLimit={INIT_LIMIT}\nsyncLimit={SYNC_LIMIT}\n"
                 f"dataDir={data}\nclientPort={self.client_port(sid)}\n"
                 "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
-                "4lw.commands.whitelist=*\n" + servers)
+                "4lw.commands.whitelist=*\n"
+                + ("peerType=observer\n" if sid in self.observers else "") + servers)
 
     # ----------------------------------------------------------------- processes
 
@@ -253,6 +263,11 @@ class Ensemble:
         with (self.run_dir / "pids.txt").open("a") as f:
             f.write(f"{sid} {proc.pid}\n")
 
+    def sync_timeout(self) -> float:
+        """Seconds after which a leader drops a silent follower and a follower gives up a
+        silent leader (syncLimit ticks)."""
+        return SYNC_LIMIT * self.tick_ms / 1000
+
     def kill(self, sid: int) -> None:
         """Crash server ``sid``: SIGKILL by PID (exits in ~10 ms, frees its ports at once)."""
         proc = self.procs.pop(sid, None)
@@ -262,20 +277,47 @@ class Ensemble:
         if status.zxid is not None:
             self.last_zxid_seen[sid] = status.zxid
         self.journal.append(JournalEntry(time.time(), "kill", sid))
+        self.paused.discard(sid)
         _kill_pid(proc.pid)
+
+    def pause(self, sid: int) -> None:
+        """Freeze server ``sid`` (SIGSTOP by PID): its sockets stay open, its peers' messages
+        wait in its buffers, and it takes no step until ``resume``."""
+        self._signal(sid, signal.SIGSTOP, "pause")
+        self.paused.add(sid)
+
+    def resume(self, sid: int) -> None:
+        """Thaw a paused server (SIGCONT by PID)."""
+        if sid not in self.paused:
+            raise HarnessError(f"server {sid} is not paused")
+        self._signal(sid, signal.SIGCONT, "resume")
+        self.paused.discard(sid)
+
+    def _signal(self, sid: int, sig: signal.Signals, kind: str) -> None:
+        proc = self.procs.get(sid)
+        if proc is None or proc.poll() is not None:
+            raise HarnessError(f"server {sid} is not running")
+        if kind == "pause":  # the last srvr answer before it stops answering
+            status = self.status(sid)
+            if status.zxid is not None:
+                self.last_zxid_seen[sid] = status.zxid
+        self.journal.append(JournalEntry(time.time(), kind, sid))
+        os.kill(proc.pid, sig)
 
     def is_running(self, sid: int) -> bool:
         proc = self.procs.get(sid)
         return proc is not None and proc.poll() is None
 
     def running(self) -> tuple[int, ...]:
-        return tuple(s for s in self.sids if self.is_running(s))
+        """Servers that are alive and not paused (a paused one answers nothing)."""
+        return tuple(s for s in self.sids if self.is_running(s) and s not in self.paused)
 
     def close(self) -> None:
         """Kill every running server; journaled like a kill, since the survivors' reaction
         (back to LOOKING) must not be read as part of the last episode."""
         if self.procs:
             self.journal.append(JournalEntry(time.time(), "stop", 0))
+        self.paused.clear()  # SIGKILL ends a stopped process too
         for sid in list(self.procs):
             proc = self.procs.pop(sid)
             _kill_pid(proc.pid)
@@ -301,7 +343,8 @@ class Ensemble:
                                    f"{proc.returncode}; log tail:\n{tail}")
 
     def wait_stable(self, timeout: float = 20.0) -> int:
-        """Poll ``srvr`` until exactly one running server leads and the rest follow.
+        """Poll ``srvr`` until exactly one running server leads and the rest follow (or,
+        observers, observe). Paused servers are left out.
 
         Returns the leader's sid. A server still starting answers "down" and keeps the
         ensemble unstable, so a late launch is always included.
@@ -313,8 +356,9 @@ class Ensemble:
             self._check_alive(up)
             modes = {s: self.status(s) for s in up}
             leaders = [s for s, st in modes.items() if st.mode == "leader"]
-            if len(leaders) == 1 and all(st.mode in ("leader", "follower")
-                                         for st in modes.values()):
+            if len(leaders) == 1 and all(
+                    st.mode == ("observer" if s in self.observers else "follower")
+                    for s, st in modes.items() if s != leaders[0]):
                 for s, st in modes.items():
                     if st.zxid is not None:
                         self.last_zxid_seen[s] = st.zxid
@@ -338,15 +382,14 @@ class Ensemble:
 
     def persistent(self, sid: int) -> Persistent:
         """currentEpoch/acceptedEpoch from the dataDir files (0 when not yet written) and
-        the last zxid seen by ``srvr`` (a follower's last processed zxid)."""
+        the last zxid: for a server that is down, the one it reloads from its dataDir
+        (``datadir.last_logged_zxid``); for a live one, the last ``srvr`` value (a
+        follower's last processed zxid; the runner checks it against the logs)."""
         version2 = self.data_dir(sid) / "version-2"
-
-        def epoch(name: str) -> int:
-            path = version2 / name
-            return int(path.read_text().strip()) if path.exists() else 0
-
-        return Persistent(epoch("currentEpoch"), epoch("acceptedEpoch"),
-                          self.last_zxid_seen.get(sid, 0))
+        zxid = (last_logged_zxid(version2) if not self.is_running(sid)
+                else self.last_zxid_seen.get(sid, 0))
+        return Persistent(epoch_file(version2, "currentEpoch"),
+                          epoch_file(version2, "acceptedEpoch"), zxid)
 
     # ----------------------------------------------------------------- clients
 

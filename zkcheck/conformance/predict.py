@@ -34,6 +34,7 @@ import random
 from dataclasses import dataclass, field
 
 from zkcheck.conformance.exhaustive import exhaustive_leaders
+from zkcheck.conformance.paused import frozen_leader_leaders
 from zkcheck.model.config import ModelConfig, ServerInit
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
@@ -44,6 +45,7 @@ from zkcheck.model.state import (
     FOLLOWING,
     L_BROADCAST,
     LEADING,
+    OBSERVING,
     P_DOWN,
     P_ROLE,
     T_HIST,
@@ -73,7 +75,9 @@ class Episode:
     boots_any: frozenset[int] = frozenset()
     boots_join: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
-    crashed: int | None = None  # the leader whose crash opened the episode
+    crashed: int | None = None  # the leader whose crash (or pause) opened the episode
+    observers: frozenset[int] = frozenset()
+    paused: frozenset[int] = frozenset()  # frozen (SIGSTOP) for the episode: as if down
 
     def leader_crash_fits(self) -> bool:
         """The model's leader-crash scenario, with the real crashed leader as its explicit
@@ -91,7 +95,7 @@ class Episode:
             return False
         return True
 
-    def _initial(self) -> dict[int, ServerInit]:
+    def initial(self) -> dict[int, ServerInit]:
         return {sid: ServerInit(ce, max(ae, ce), model_zxid(z))
                 for sid, ce, ae, z in self.inputs}
 
@@ -99,8 +103,9 @@ class Episode:
         late = frozenset(range(1, self.n + 1)) - self.up - {self.crashed}
         if self.crashed in self.boots_join:  # the crashed leader comes back
             bounds.setdefault("restarts", 1)
-        return ModelConfig.make(self.n, initial=self._initial(), late=late,
-                                leader=self.crashed, scenario="leader-crash", **bounds)
+        return ModelConfig.make(self.n, initial=self.initial(), late=late,
+                                leader=self.crashed, scenario="leader-crash",
+                                observers=self.observers, **bounds)
 
     @property
     def participants(self) -> frozenset[int]:
@@ -116,20 +121,23 @@ class Episode:
         if self.leader_crash_fits():
             return self._crash_config(**bounds)
         late = frozenset(range(1, self.n + 1)) - self.up
-        return ModelConfig.make(self.n, initial=self._initial(), late=late, **bounds)
+        return ModelConfig.make(self.n, initial=self.initial(), late=late,
+                                observers=self.observers, **bounds)
 
     def describe(self) -> str:
         parts = []
         for sid, ce, _ae, z in self.inputs:
             where = ("up" if sid in self.up else "boots" if sid in self.boots_any
-                     else "joins" if sid in self.boots_join else "down")
-            parts.append(f"{sid}:{where} e{ce} z{z:#x}")
+                     else "joins" if sid in self.boots_join
+                     else "paused" if sid in self.paused else "down")
+            role = "observer " if sid in self.observers else ""
+            parts.append(f"{sid}:{role}{where} e{ce} z{z:#x}")
         return ", ".join(parts)
 
 
 def stable_leader(m: FLEModel, st: tuple) -> int | None:
     """The leader if every running server is in its role: one leader in broadcast, every
-    other running server a serving learner of it; else None."""
+    other running server a serving learner of it (a follower, or an observer); else None."""
     servers = st[T_SERVERS]
     leader = None
     for k, s in enumerate(servers):
@@ -147,7 +155,7 @@ def stable_leader(m: FLEModel, st: tuple) -> int | None:
         if s[F_PHASE] == P_DOWN or s[F_STATE] == LEADING:
             continue
         z = s[F_ZAB]
-        if s[F_STATE] != FOLLOWING or z[0] != ZR_LEARNER or z[1] != Z_SERVING \
+        if s[F_STATE] not in (FOLLOWING, OBSERVING) or z[0] != ZR_LEARNER or z[1] != Z_SERVING \
                 or vote_leader(s[F_VOTE]) != leader:
             return None
     return leader
@@ -258,10 +266,11 @@ def static_bound(episode: Episode, majority: int | None = None) -> set[int]:
 
     This is the ACKEPOCH bound (a quorum whose (currentEpoch, lastZxid) is not newer than
     L's) sharpened by the sid tie-break. Joiners are left out (the ensemble is stable when
-    they boot).
+    they boot). Observers (§5.6) are neither leaders nor quorum members: only the
+    participating voters count, against a majority of all voters.
     """
-    parts = sorted(episode.participants)
-    need = majority or episode.n // 2 + 1
+    parts = sorted(episode.participants - episode.observers)
+    need = majority or (episode.n - len(episode.observers)) // 2 + 1
 
     def key(sid: int) -> tuple[int, int, int]:
         ce, _ae, zxid = episode.init_of(sid)
@@ -286,6 +295,7 @@ class Prediction:
     search_seconds: float = 0.0
     stopped_by: str = ""  # the budget that stopped an incomplete search: "states 150000"
     bound_met: bool = False
+    paused_check: str = ""  # a paused leader's direct model, compared (``paused.py``)
 
     @property
     def unknown(self) -> set[int]:
@@ -308,6 +318,9 @@ class Prediction:
 
     def search_text(self) -> str:
         """How the set was obtained, for reports."""
+        return self._how() + (f"; {self.paused_check}" if self.paused_check else "")
+
+    def _how(self) -> str:
         if self.bound_met:
             return "exact: model runs reach every server of the static bound"
         if self.exact:
@@ -328,6 +341,33 @@ def episode_model(episode: Episode) -> FLEModel:
 
 def predict(episode: Episode, walks: int = 300, seed: int = 8, max_states: int = 150_000,
             max_seconds: float = 15.0, search: bool = True) -> Prediction:
+    """The episode's leader set (``_predict``); for a paused leader, cross-checked against
+    the paused leader's direct model (``paused.py``): when that search completes its set
+    must lie within the static bound and equal an exact set, else this raises."""
+    p = _predict(episode, walks, seed, max_states, max_seconds, search)
+    if episode.crashed is None or episode.crashed not in episode.paused:
+        return p
+    fz = frozen_leader_leaders(episode, MODEL_BOUNDS["max_round"])
+    _must_lie_within(fz.leaders, p.bound, "the static bound (paused-leader model)", episode)
+    if not fz.complete:
+        p.paused_check = (f"paused-leader model: {_set(fz.leaders)} found, search stopped by "
+                          f"its {fz.stopped_by} bound")
+        return p
+    if p.exact and fz.leaders != p.possible:
+        raise RuntimeError(f"the paused-leader model's set {_set(fz.leaders)} differs from "
+                           f"the leader-crash episode's {_set(p.possible)} "
+                           f"({episode.describe()})")
+    p.paused_check = (f"paused-leader model: {_set(fz.leaders)} exhaustive, {fz.states} "
+                      "states")
+    return p
+
+
+def _set(sids: set[int]) -> str:
+    return "{" + ",".join(map(str, sorted(sids))) + "}"
+
+
+def _predict(episode: Episode, walks: int, seed: int, max_states: int, max_seconds: float,
+             search: bool) -> Prediction:
     """The episode's leader set. Exact when the walks reach every server of the sound
     static bound (the model's set lies between them), else when the exhaustive search
     completes within ``max_states``/``max_seconds``; otherwise the bracket (walks and the

@@ -1,11 +1,19 @@
 """Run one scenario on a real ensemble and cut it into election episodes.
 
-An episode opens when the running servers are LOOKING (fresh start, leader killed, quorum
-lost) and records its model inputs at that moment: currentEpoch/acceptedEpoch from the
-dataDir files and the last zxid ``srvr`` reported. After the run each participant's input
-zxid is checked against the ``New election ... proposed zxid`` line it logged -- the value
-FLE really used -- and replaced by it (with a note) when they differ (real-zookeeper.md
-§5.8: zxids move in ways that are easy to mis-read).
+An episode opens when the running servers are LOOKING (fresh start, leader killed or
+paused, quorum lost) and records its model inputs at that moment: currentEpoch/
+acceptedEpoch from the dataDir files, and the last zxid -- read from the dataDir for a
+server that is down (what it reloads when it comes back; a down ex-leader's last ``srvr``
+value is its next-zxid counter, not its vote), else the last value ``srvr`` reported.
+After the run each participant's input zxid is checked against the ``New election ...
+proposed zxid`` line it logged -- the value FLE really used -- and replaced by it (with a
+note) when they differ (real-zookeeper.md §5.8: zxids move in ways that are easy to
+mis-read). An observer's vote carries no zxid (the minimum), so its input is left alone.
+
+A paused leader (SIGSTOP) opens an episode like a crashed one: its followers give up
+after syncLimit ticks and elect among themselves while it takes no step; when it is
+resumed it must rejoin under the leader in place, as a joiner must (docs/conformance.md,
+"Paused servers").
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zkcheck.conformance.fle_log import Event, parse_file
-from zkcheck.conformance.harness import Ensemble
+from zkcheck.conformance.harness import Ensemble, HarnessError
 from zkcheck.conformance.predict import Episode
 from zkcheck.conformance.scenarios import Scenario, Step
+from zkcheck.conformance.validate import window_start
 
 
 @dataclass
@@ -56,16 +65,26 @@ class _Runner:
         self.last_killed: int | None = None
         self.leader: int | None = None
 
-    def _inputs(self) -> tuple[tuple[int, int, int, int], ...]:
-        out = []
+    def _inputs(self) -> tuple[tuple[tuple[int, int, int, int], ...], tuple[str, ...]]:
+        out, notes = [], []
         for sid in self.ens.sids:
             p = self.ens.persistent(sid)
+            seen = self.ens.last_zxid_seen.get(sid)
+            if not self.ens.is_running(sid) and seen is not None and seen != p.last_zxid:
+                notes.append(f"server {sid} (down): srvr zxid {seen:#x}, dataDir "
+                             f"{p.last_zxid:#x}")
             out.append((sid, p.current_epoch, p.accepted_epoch, p.last_zxid))
-        return tuple(out)
+        return tuple(out), tuple(notes)
 
     def _open(self, up: set[int], crashed: int | None = None) -> EpisodeRun:
-        ep = Episode(self.ens.n, self._inputs(), frozenset(up), crashed=crashed)
-        self.open = EpisodeRun(ep, time.time())
+        if set(self.ens.paused) - {crashed}:
+            raise ValueError("an election with a paused server other than the old leader is "
+                             "not an episode this runner can predict")
+        t0 = time.time()  # before the inputs are read: the election is already under way
+        inputs, notes = self._inputs()
+        ep = Episode(self.ens.n, inputs, frozenset(up), crashed=crashed, notes=notes,
+                     observers=self.ens.observers, paused=frozenset(self.ens.paused))
+        self.open = EpisodeRun(ep, t0)
         self.episodes.append(self.open)
         return self.open
 
@@ -84,8 +103,18 @@ class _Runner:
             self.ens.wait_looking(self.ens.running())
         return None
 
+    def _target(self, target: int | str) -> int:
+        if target != "leader":
+            return int(target)
+        if self.leader is None:
+            raise ValueError("no leader is known at this point")
+        return self.leader
+
     def step(self, step: Step) -> None:
         ens = self.ens
+        if step.op in ("pause", "resume"):
+            self._pause(step) if step.op == "pause" else self._resume(step)
+            return
         if step.op == "restart-killed":
             step = Step("start", (self.last_killed,), "stable")
         if step.op == "start":
@@ -145,15 +174,66 @@ class _Runner:
             return
         raise ValueError(f"unknown step {step.op!r}")
 
+    def _pause(self, step: Step) -> None:
+        """SIGSTOP a server. A paused leader opens an episode (its followers give up after
+        syncLimit ticks and elect); a paused follower is held long enough for the leader
+        to drop it, and the others stay stable."""
+        ens = self.ens
+        sid = self._target(step.sids[0])
+        was_leader = sid == self.leader
+        self._close_joins()
+        ens.pause(sid)
+        if was_leader:
+            ep = self._open(set(ens.running()), sid)
+            leader = self._wait("stable")
+            ep.leader, ep.t_stable = leader, time.time()
+            return
+        time.sleep(ens.sync_timeout() + 0.5)
+        self._wait("stable")
 
-def _correct_inputs(run: EpisodeRun, events: list[Event], t_end: float) -> None:
-    """Use each participant's first logged "New election" zxid in the episode window."""
+    def _resume(self, step: Step) -> None:
+        """SIGCONT a paused server; it must return to LOOKING and rejoin the leader in
+        place (checked like a joiner's, against the open episode's leader)."""
+        ens = self.ens
+        if step.sids[0] != "paused":
+            sid = int(step.sids[0])
+        elif len(ens.paused) == 1:
+            sid = next(iter(ens.paused))
+        else:
+            raise ValueError(f"resume: {len(ens.paused)} servers are paused, name one")
+        since = time.time()
+        ens.resume(sid)
+        wait_relooking(ens, sid, since)
+        leader = self._wait("stable")
+        if self.open is not None:
+            self.open.joined.append((sid, leader))
+
+
+def wait_relooking(ens: Ensemble, sid: int, since: float, timeout: float = 10.0) -> None:
+    """Wait until ``sid``'s current log shows it went LOOKING after ``since`` (a resumed
+    server first answers ``srvr`` in its old role, before it notices it was dropped)."""
+    path = ens.log_paths(sid)[-1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e.kind == "state" and e.my_state == "LOOKING" and e.time >= since - 0.002
+               for e in parse_file(path, sid)):
+            return
+        time.sleep(0.05)
+    raise HarnessError(f"server {sid} did not go LOOKING within {timeout} s of its resume")
+
+
+def _correct_inputs(run: EpisodeRun, events: list[Event], t_end: float,
+                    journal: list) -> None:
+    """Use each participant's first logged "New election" zxid in the episode window,
+    which starts no earlier than the harness action that opened it (``window_start``: a
+    resumed follower's rejoin election just before a kill is not this episode's)."""
     ep = run.episode
+    lo = window_start(run.t0, journal)
     inputs = {sid: (ce, ae, z) for sid, ce, ae, z in ep.inputs}
     notes = list(ep.notes)
-    for sid in sorted(ep.participants | set(ep.boots_join)):
+    for sid in sorted((ep.participants | set(ep.boots_join)) - ep.observers):
         first = next((e for e in events if e.sid == sid and e.kind == "new_election"
-                      and run.t0 - 0.05 <= e.time <= t_end), None)
+                      and lo <= e.time <= t_end), None)
         if first is None:
             continue
         ce, ae, z = inputs[sid]
@@ -168,7 +248,7 @@ def run_scenario(scenario: Scenario, run_dir: Path | None = None) -> ScenarioRun
     """Run ``scenario`` on a fresh ensemble (stopped by PID whatever happens)."""
     base = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix=f"zkc-{scenario.name}-"))
     t = time.monotonic()
-    with Ensemble(scenario.n, base) as ens:
+    with Ensemble(scenario.n, base, observers=scenario.observers) as ens:
         runner = _Runner(ens)
         for step in scenario.steps:
             runner.step(step)
@@ -181,5 +261,5 @@ def run_scenario(scenario: Scenario, run_dir: Path | None = None) -> ScenarioRun
     events.sort(key=lambda e: e.time)
     ends = [r.t0 for r in runner.episodes[1:]] + [time.time()]
     for r, t_end in zip(runner.episodes, ends, strict=True):
-        _correct_inputs(r, events, t_end)
+        _correct_inputs(r, events, t_end, journal)
     return ScenarioRun(scenario, runner.episodes, events, time.monotonic() - t, base, journal)

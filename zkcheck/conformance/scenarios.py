@@ -8,6 +8,14 @@ Steps (``ensemble`` picks a server with ``"leader"``):
 * ``kill(sid_or_leader, wait=...)`` -- SIGKILL (crash semantics), then wait likewise.
 * ``write(count, via="leader")`` -- client creates through kazoo, so zxids diverge from
   servers that are down.
+* ``pause(sid_or_leader)`` -- SIGSTOP: a paused leader's followers give up after syncLimit
+  ticks and elect among themselves (wait stable); a paused follower is held until the
+  leader has dropped it. ``resume(sid_or_paused)`` -- SIGCONT (``"paused"``: the one
+  paused server), then wait until the server went LOOKING and the ensemble is stable
+  again; it must rejoin under the leader in place.
+
+A scenario may name ``observers`` (``peerType=observer``): they vote in no quorum and
+must end OBSERVING.
 
 Each scenario names what it is meant to exercise; the expected leader is never written
 here -- the model predicts it and the real ensemble decides it.
@@ -22,7 +30,7 @@ from zkcheck.errors import InputError
 
 @dataclass(frozen=True)
 class Step:
-    op: str  # start | kill | write
+    op: str  # start | kill | write | pause | resume | restart-killed
     sids: tuple[int | str, ...] = ()
     wait: str = "stable"
     count: int = 0
@@ -40,12 +48,21 @@ def write(count: int, via: int | str = "leader") -> Step:
     return Step("write", (via,), "none", count)
 
 
+def pause(sid: int | str = "leader") -> Step:
+    return Step("pause", (sid,))
+
+
+def resume(sid: int | str = "paused") -> Step:
+    return Step("resume", (sid,))
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     n: int
     steps: tuple[Step, ...]
     about: str
+    observers: frozenset[int] = frozenset()
 
 
 def _failovers(n: int, times: int) -> tuple[Step, ...]:
@@ -114,6 +131,25 @@ SCENARIOS: tuple[Scenario, ...] = (
              "leader killed and restarted 4 times"),
     Scenario("failover5-repeated", 5, _failovers(5, 4),
              "leader killed and restarted 4 times, 5 servers"),
+    Scenario("restart-all-reverse-3", 3,
+             (start(1, 3), start(2), write(3), kill("leader"),
+              kill(1, wait="none"), kill(2, wait="none"), start(3, wait="looking"), start(2),
+              start(1)),
+             "a failover without writes leaves ex-leader 2 down with srvr zxid 2<<32 (its "
+             "dataDir has 1:5); the whole ensemble is restarted from sid 3 down"),
+    Scenario("paused-leader-3", 3,
+             (start(1, 2, 3), write(3), pause("leader"), resume()),
+             "SIGSTOP the leader: its followers give up after syncLimit and elect; after "
+             "SIGCONT it must rejoin as a follower"),
+    Scenario("paused-follower-3", 3,
+             (start(1, 2, 3), pause(1), resume(), kill("leader")),
+             "SIGSTOP a follower past syncLimit: no election; after SIGCONT it rejoins"),
+    Scenario("observer-3+1", 4,
+             (start(4, wait="looking"), start(1, 2), start(3), kill("leader")),
+             "observer 4 (the highest sid) waits alone, voters 1 and 2 elect 2 (counted as a "
+             "voter, 4 would be the only leader a 4-voter quorum allows), 3 joins; then a "
+             "leader crash with the observer up",
+             observers=frozenset({4})),
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

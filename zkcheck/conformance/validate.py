@@ -99,7 +99,19 @@ class Validation:
                 f"({self.reason}): {self.first_unexplained}")
 
 
+LONG_MIN = 1 << 63
+"""An observer's vote is Long.MIN_VALUE in all three fields; the log prints it as
+-9223372036854775808 (leader) or 0x8000000000000000 (zxid, peerEpoch)."""
+
+
+def _min(value: int) -> int:
+    """A logged leader or peerEpoch; the observer's minimum as the model's -1."""
+    return -1 if abs(value) == LONG_MIN else value
+
+
 def _enc(zxid: int) -> int:
+    if zxid == LONG_MIN:
+        return -1
     epoch, counter = model_zxid(zxid)
     return epoch * ZXID_COUNTER_LIMIT + counter
 
@@ -170,7 +182,7 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
         if e.thread == PEER and e.kind == "send":
             # sendNotifications logs one line per voter (itself included): one broadcast
             key = (e.sid, PEER)
-            data = (e.leader, _enc(e.zxid), e.round, e.peer_epoch)
+            data = (_min(e.leader), _enc(e.zxid), e.round, _min(e.peer_epoch))
             obs = streams.setdefault(key, [])
             seen = group.get(e.sid)
             if seen is None or e.recipient in seen or not obs or obs[-1].data != data:
@@ -186,7 +198,8 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             if e.sender not in parts:
                 skipped.append(e.short())
                 continue
-            msg = (STATE_CODE[e.state], e.leader, _enc(e.zxid), e.round, e.peer_epoch)
+            msg = (STATE_CODE[e.state], _min(e.leader), _enc(e.zxid), e.round,
+                   _min(e.peer_epoch))
             key = (e.sid, RECEIVER)
             streams.setdefault(key, []).append(
                 Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state])))
@@ -239,10 +252,12 @@ def model_observations(m: FLEModel, label: str, pre: tuple, post: tuple) -> list
         a, b = (int(x) for x in arg.split("->"))
         i, j = m.index[a], m.index[b]
         msg = unpack_vote(pre[T_CHANS][i * m.n + j][1][0])
-        out.append(Obs((b, RECEIVER), "recv", (a, msg, pre[T_SERVERS][j][F_STATE])))
-    elif word == "start":
+        if m.voter[i] or not m.voter[j]:  # a voter answers an observer without logging it
+            out.append(Obs((b, RECEIVER), "recv", (a, msg, pre[T_SERVERS][j][F_STATE])))
+    elif word == "start":  # the log names the proposal's zxid: an observer's is the minimum
         k = m.index[int(arg)]
-        out.append(Obs((int(arg), PEER), "new_election", (post[T_SERVERS][k][F_ZXID],)))
+        zxid = post[T_SERVERS][k][F_ZXID] if m.voter[k] else -1
+        out.append(Obs((int(arg), PEER), "new_election", (zxid,)))
     elif word == "timeout":
         out.append(Obs((int(arg), PEER), "timeout", ()))
     elif word == "boot":
@@ -426,6 +441,8 @@ class _Search:
         is one B logs)."""
         a, b = (int(x) for x in label.rpartition(" ")[2].split("->"))
         m = self.m
+        if not m.voter[m.index[a]]:  # voters do not log an observer's notifications
+            return True, True
         wire = st[T_CHANS][m.index[a] * m.n + m.index[b]][1]
         n = self.slot.get((b, RECEIVER))
         p = pos[n] if n is not None else 0
