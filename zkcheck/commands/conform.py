@@ -17,6 +17,7 @@ from zkcheck.conformance.run import run_scenario
 from zkcheck.conformance.scenarios import select
 from zkcheck.conformance.validate import validate
 from zkcheck.errors import InputError
+from zkcheck.schema import envelope
 
 
 def check_scenario(scenario, runs: int, walks: int, validate_states: int,
@@ -127,12 +128,13 @@ def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
                 for note in sorted(row["notes"]):
                     click.echo(f"{'':<27}note: {note}")
             click.echo(f"{'':<27}({result['seconds']:.1f} s)")
+    codes = [_status(r) for r in results]
+    code = max(codes, default=EXIT_OK) if EXIT_VIOLATION not in codes else EXIT_VIOLATION
     if as_json:
         for result in results:
             for row in result["episodes"]:
                 for key in ("predicted", "unknown", "notes", "search"):
                     row[key] = sorted(row[key])
                 row["real"] = dict(row["real"])
-        click.echo(json.dumps(results, indent=2))
-    codes = [_status(r) for r in results]
-    return max(codes, default=EXIT_OK) if EXIT_VIOLATION not in codes else EXIT_VIOLATION
+        click.echo(json.dumps(envelope("conform", code, scenarios=results), indent=2))
+    return code
