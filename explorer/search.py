@@ -36,7 +36,7 @@ import numpy as np
 from zkcheck.explorer.compact_store import CompactStore
 from zkcheck.explorer.coverage import action_coverage
 from zkcheck.explorer.fingerprint import collision_probability, fingerprint
-from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind, explanation_of
 from zkcheck.explorer.result import (
     HOLDS,
     HOLDS_WITHIN_BOUNDS,
@@ -613,6 +613,7 @@ class Search:
                 verdict = self.liveness(self.model, prop, self)
             if prop.name in self._notes:
                 verdict.note = "; ".join(x for x in (verdict.note, self._notes[prop.name]) if x)
+            verdict.explanation = explanation_of(prop, verdict.trace)
             verdicts[prop.name] = verdict
         levels = self.levels
         if self.search == "dfs" and self.store.count:
