@@ -95,7 +95,7 @@ def test_conform_document_shape() -> None:
     checked here on the envelope the command builds."""
     from zkcheck.schema import envelope
 
-    doc = envelope("conform", 1, scenarios=[{"name": "x", "episodes": [{"episode": 0}]}])
+    doc = envelope("conform", 1, scenarios=[{"scenario": "x", "episodes": [{"episode": 1}]}])
     VALIDATOR.validate(doc)
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(envelope("conform", 0, scenarios="none"))

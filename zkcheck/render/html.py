@@ -95,11 +95,18 @@ def _run_section(run: dict[str, Any]) -> str:
     kv = [("search", run.get("search", "")), ("bounds", limits), ("coverage", coverage),
           ("distinct states", f"{s.get('distinct_states', 0):,}"),
           ("generated states", f"{s.get('generated_states', 0):,}"),
-          ("max depth", s.get("max_depth", "")),
+          ("max depth", f"{s.get('max_depth', '')}" + (
+              f" ({s['depth_measure']})" if s.get("depth_measure") else "")),
           ("time", f"{s.get('elapsed_seconds', 0)} s ({s.get('states_per_second', 0):,} "
                    "states/s)")]
     if s.get("deadlocks") is not None:
         kv.append(("deadlocked states", s["deadlocks"]))
+    fired = (run.get("coverage") or {}).get("transitions_per_action_kind")
+    if fired:
+        kv.append(("actions fired", ", ".join(f"{k} {v:,}" for k, v in fired.items())))
+        never = run["coverage"].get("never_fired")
+        if never is not None:
+            kv.append(("actions never fired", ", ".join(never) or "none"))
     parts.append("<table class='kv'>" + "".join(
         f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in kv) + "</table>")
     levels = s.get("levels") or []
