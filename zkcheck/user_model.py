@@ -120,6 +120,8 @@ class ExtendedModel:
         return list(self._model.properties()) + self._extra
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_model":  # not set yet (e.g. while unpickling): no recursion
+            raise AttributeError(name)
         return getattr(self._model, name)
 
 

@@ -191,8 +191,10 @@ def story_of(model: Model, trace: Trace, prop: str = "", status: str = "") -> St
 
 def explain(story: Story, model: Model, trace: Trace) -> None:
     """Add the property's statement and explanation to ``story`` (when it has them)."""
-    prop = next((p for p in model.properties() if p.name == story.prop), None) \
-        if story.prop else None
+    properties = getattr(model, "properties", None)  # a trace view may have none
+    if not story.prop or properties is None:
+        return
+    prop = next((p for p in properties() if p.name == story.prop), None)
     if prop is None:
         return
     story.statement = " ".join(prop.description.split())
