@@ -99,3 +99,13 @@ def test_conform_document_shape() -> None:
     VALIDATOR.validate(doc)
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(envelope("conform", 0, scenarios="none"))
+
+
+def test_check_shows_per_spec_progress_on_stderr(capsys) -> None:
+    code = main(["check", str(ROOT / "specs" / "r3-1514-buggy.toml")])
+    captured = capsys.readouterr()
+    assert code == 0 and "1 passed, 0 failed" in captured.out
+    lines = captured.err.splitlines()
+    assert lines[0] == ("zkcheck check [1/1] r3-1514-buggy: running (bfs, depth 13, "
+                        "31,162 states expected)")
+    assert lines[1].startswith("zkcheck check [1/1] r3-1514-buggy: ok, 31,162 states, ")
