@@ -9,7 +9,7 @@ cap, then by a HyperLogLog sketch (Apache DataSketches), and the report says whi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +99,27 @@ class Coverage:
         for name, walk in other.witnesses.items():
             self.witnesses.setdefault(name, walk)
         distinct.add_many(other.fingerprints.tolist())
+
+
+def action_kind_function(model: Any) -> Callable[[str], str]:
+    """The model's ``action_kind`` hook, or the default: the label's first word."""
+    hook = getattr(model, "action_kind", None)
+    return hook if hook is not None else (lambda label: label.split(" ", 1)[0])
+
+
+def action_coverage(model: Any, fired: Counter) -> dict[str, Any]:
+    """Transitions generated per action kind in an exhaustive search (TLC's coverage), and
+    the kinds the model declares (``action_kinds()``) that never fired; ``None`` when the
+    model declares none (then nothing can be said to be missing)."""
+    kind = action_kind_function(model)
+    per_kind: Counter = Counter()
+    for label, count in fired.items():
+        per_kind[kind(label)] += count
+    declared = getattr(model, "action_kinds", None)
+    kinds = list(declared()) if declared is not None else None
+    return {"transitions_per_action_kind": dict(sorted(per_kind.items())),
+            "never_fired": [k for k in kinds if not per_kind.get(k)] if kinds is not None
+            else None}
 
 
 def never_taken(coverage: Coverage, kinds: Sequence[str]) -> list[str]:

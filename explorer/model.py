@@ -8,7 +8,11 @@ In the spirit of Stateright's ``Model`` trait and a TLA+ ``Init``/``Next`` pair:
   stored as labels and replayed by re-executing them;
 * ``encode(state)`` -- a canonical byte encoding: equal states give equal bytes on every
   run and process (fingerprints are hashed from it, never from Python's salted ``hash()``);
-* ``properties()`` -- named invariants, witnesses and liveness properties.
+* ``properties()`` -- named invariants, witnesses and liveness properties; each may carry
+  ``explain(trace)``, which says in terms of the trace why its last step (or its loop)
+  breaks or witnesses the property -- data (``Explanation``), which renderers show;
+* ``constraint(state)`` (optional) -- TLC's state constraint: successors outside it are
+  counted as generated, not stored, and do not make their parent a deadlock.
 
 States must be immutable and hashable (tuples of small ints, or frozen dataclasses that
 reduce to them). A readable view is derived when rendering (``describe``), never stored.
@@ -33,19 +37,28 @@ class PropertyKind(StrEnum):
     LIVENESS = "liveness"  # "eventually goal" under fairness; checked on complete graphs
 
 
+Explanation = dict[str, Any]
+"""Why a trace breaks (or witnesses) a property: ``text`` (one or two sentences about the
+trace: which server, which step, which values), ``step`` (the state index to mark, 0 =
+initial), ``servers`` (the actors to mark: the model's ids, e.g. sids) and optionally
+``detail`` (typed values behind the text, e.g. the two votes)."""
+
+
 @dataclass(frozen=True)
 class Property(Generic[S]):
     """A named predicate over states.
 
     For an invariant the predicate says "this state is fine"; for a witness "this state is
     the one we are looking for"; for a liveness property it is the goal that every fair run
-    must eventually reach.
+    must eventually reach. ``description`` is the property's statement (one paragraph);
+    ``explain(trace)`` (optional) returns an ``Explanation`` of a trace of this property.
     """
 
     name: str
     kind: PropertyKind
     predicate: Callable[[S], bool]
     description: str = ""
+    explain: Callable[[Any], Explanation | None] | None = None
 
 
 def invariant(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
@@ -82,6 +95,13 @@ def encode_tuple(state: Any) -> bytes:
     not on which sub-objects happen to be shared in memory (versions >= 3 would).
     """
     return marshal.dumps(state, 2)
+
+
+def explanation_of(prop: Property, trace: Any) -> Explanation | None:
+    """The property's explanation of ``trace`` (None without an explainer or a trace)."""
+    if prop.explain is None or trace is None:
+        return None
+    return prop.explain(trace)
 
 
 def describe(model: Model, state: Any) -> Any:

@@ -23,12 +23,14 @@ import signal
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from zkcheck.explorer import checkpoint as ckpt
 from zkcheck.explorer.backends import InProcess, Processes
+from zkcheck.explorer.coverage import action_coverage
 from zkcheck.explorer.frontier import BLOCK, SpillFull, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP
 from zkcheck.explorer.model import Model, PropertyKind
@@ -187,6 +189,8 @@ class ParallelSearch(Search):
             exact_traces(self)
         elif self.por_note:
             self.extra["por"] = {"enabled": False, "note": self.por_note}
+        self.fired = self._fired_total()
+        self.extra["coverage"] = action_coverage(self.model, self.fired)
         self.extra["workers"] = self._worker_stats()
         if self.checkpoint_dir is not None:
             self.extra["checkpoint"] = {"dir": str(self.checkpoint_dir),
@@ -257,7 +261,9 @@ class ParallelSearch(Search):
     def _seed(self) -> None:
         roots = []
         for number, state in enumerate(self.model.initial_states()):
-            roots.append((self._fp_one(state), number, state))
+            self.generated += 1  # as TLC: initial states count as generated
+            if self.constraint is None or self.constraint(state):
+                roots.append((self._fp_one(state), number, state))
         self.backend.call_all("seed", roots)
         self._finish_level()
 
@@ -354,6 +360,13 @@ class ParallelSearch(Search):
             self.deadlock_index = self._deadlock_key[1]
         self.rss_bytes = _rss_total(reports)
         self.rss_peak = max(self.rss_peak, self.rss_bytes)
+
+    def _fired_total(self) -> Counter:
+        """Transitions generated per label, summed over the shards."""
+        total: Counter = Counter()
+        for r in self.reports:
+            total.update(r.extra.get("fired", {}))
+        return total
 
     def _decided(self) -> set[str]:
         return set(self.violations) | set(self.witnesses)
@@ -476,6 +489,7 @@ class ParallelSearch(Search):
         counters = {"depth": self.depth, "decided": sorted(self._decided()),
                     "levels": self.levels, "generated": self.generated,
                     "violations": self.violations, "witnesses": self.witnesses,
+                    "fired": dict(self._fired_total()),
                     "deadlock": self._deadlock_key, "deadlocks": self.deadlocks,
                     "elapsed": time.perf_counter() - self._started + self._elapsed_before,
                     "mid_level": mid_level}

@@ -200,6 +200,8 @@ def make_reducer(search: Search, check_every: int) -> tuple[Reducer | None, str]
         return None, "off: deadlock counts are those of the full graph"
     if ample_for is None:
         return None, f"off: model {search.model.name!r} declares no independence"
+    if getattr(search.model, "constraint", None) is not None:
+        return None, "off: the model has a state constraint (its independence proof ignores it)"
     # liveness properties are judged on a recorded full graph (POR is off then) or not at all
     names = [p.name for p in search.properties
              if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)]

@@ -65,6 +65,7 @@ class Verdict:
     description: str = ""
     note: str = ""
     required: bool = True  # a witness that was not asked for does not fail the run
+    explanation: dict[str, Any] | None = None  # why the trace's last step breaks it
 
     @property
     def ok(self) -> bool:

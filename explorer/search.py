@@ -7,6 +7,11 @@ counterexample. Depth-first search is iterative (an explicit stack, no recursion
 with a depth bound it re-expands a state reached again by a shorter path, so that it
 explores exactly the states within the bound, like breadth-first search.
 
+A model may define ``constraint(state) -> bool`` (TLC's state constraint): a successor
+outside it is counted as generated but neither checked nor stored, and its parent is not a
+deadlock. "generated" counts initial states too, as TLC does. Per action kind the search
+counts the transitions generated (``extra["coverage"]``, like TLC's coverage).
+
 Reductions (both optional, both off unless asked for): partial-order reduction
 (``por=True``, breadth-first only; ``zkcheck.explorer.por``) and symmetry (``symmetry=True``:
 fingerprints of ``model.canonical(state)``, ``zkcheck.explorer.symmetry``). Traces always
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -28,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from zkcheck.explorer.compact_store import CompactStore
+from zkcheck.explorer.coverage import action_coverage
 from zkcheck.explorer.fingerprint import collision_probability, fingerprint
-from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind, explanation_of
 from zkcheck.explorer.result import (
     HOLDS,
     HOLDS_WITHIN_BOUNDS,
@@ -134,6 +141,8 @@ class Search:
         self.record_graph = record_graph or wants_liveness
         self.symmetry = symmetry
         self._fp_one, self._fp_many = _fingerprinters(model, symmetry)
+        self.constraint: Callable[[Any], bool] | None = getattr(model, "constraint", None)
+        self.fired: Counter[str] = Counter()  # transitions generated per label
         self._por = None
         self.por_note = ""
         if por:
@@ -239,7 +248,11 @@ class Search:
 
     def _initial(self) -> list[tuple[int, Any]]:
         roots = []
+        constraint = self.constraint
         for number, state in enumerate(self.model.initial_states()):
+            self.generated += 1
+            if constraint is not None and not constraint(state):
+                continue
             fp = self._fp_one(state)
             if self.store.find(fp) >= 0:
                 continue
@@ -265,6 +278,7 @@ class Search:
         finally:
             if collecting:
                 gc.enable()
+        self.extra["coverage"] = action_coverage(self.model, self.fired)
         if self._por is not None:
             from zkcheck.explorer.por import exact_traces
 
@@ -293,7 +307,15 @@ class Search:
             parents.extend(repeat(parent, len(acts)))
         if not pairs:
             return [], parents, []
+        self.generated += len(pairs)
         labels, successors = zip(*pairs, strict=True)  # unzipped in C
+        self.fired.update(labels)
+        if self.constraint is not None:
+            keep = list(map(self.constraint, successors))
+            if not all(keep):
+                labels, successors, parents = _kept(keep, labels, successors, parents)
+                if not successors:
+                    return [], parents, []
         lids = list(map(label_ids.get, labels))
         if None in lids:
             lids = list(map(self._label_id, labels))
@@ -332,6 +354,8 @@ class Search:
                     successors = [r[2] for r in reduced]
                     parents = [r[0] for r in reduced]
                     labels = [self._label_id(r[1]) for r in reduced]
+                    self.fired.update(r[1] for r in reduced)
+                    self.generated += len(reduced)
                     fps = [r[3] for r in reduced]
                     n_same = len(reduced)
                     if at_bound:
@@ -344,7 +368,6 @@ class Search:
                         fps += self._fp_many(s2)
                 if self.record_graph:
                     self._expanded.extend(parent for parent, _ in chunk)
-                self.generated += len(successors)
                 first_new = store.count
                 parent_array = np.array(parents, dtype=np.uint32)
                 indices, new_positions = store.add_batch(
@@ -396,9 +419,12 @@ class Search:
         cut = 0
         beyond: set[int] = set()
         for index, state in frontier:
-            fps = self._fp_many([s for _, s in actions(state)])
-            if not fps:
+            successors = [s for _, s in actions(state)]
+            if not successors:
                 self._deadlock(index)
+                continue
+            fps = self._fp_many(self._inside(successors))
+            if not fps:
                 continue
             seen = self.known(fps)
             if not seen.all():
@@ -420,6 +446,7 @@ class Search:
         actions, store, fp_one = self.model.actions, self.store, self._fp_one
         label_ids, label_id = self.label_ids, self._label_id
         max_depth, max_states = self.bounds.max_depth, self.bounds.max_states
+        constraint = self.constraint
         depths = store  # read store.depths each time: the array is replaced when it grows
         stack: list[tuple[int, Any, int]] = [(i, s, 0) for i, s in reversed(self._initial())]
         cut: set[int] = set()
@@ -437,6 +464,9 @@ class Search:
             count = 0
             for label, successor in actions(state):
                 count += 1
+                self.fired[label] += 1
+                if constraint is not None and not constraint(successor):
+                    continue
                 fp = fp_one(successor)
                 known = store.find(fp)
                 lid = label_ids.get(label)
@@ -479,10 +509,17 @@ class Search:
                 )
             )
 
+    def _inside(self, states: list) -> list:
+        """The states within the model's constraint (all of them without one)."""
+        if self.constraint is None:
+            return states
+        return [s for s in states if self.constraint(s)]
+
     def _note_cut(self, index: int, state: Any, cut: set[int], beyond: set[int]) -> None:
-        successors = self._fp_many([s for _, s in self.model.actions(state)])
-        if not successors:
+        states = [s for _, s in self.model.actions(state)]
+        if not states:
             self._deadlock(index)
+        successors = self._fp_many(self._inside(states))
         unseen = [fp for fp in successors if self.store.find(fp) < 0]
         if unseen:
             cut.add(index)
@@ -586,6 +623,7 @@ class Search:
                 verdict = self.liveness(self.model, prop, self)
             if prop.name in self._notes:
                 verdict.note = "; ".join(x for x in (verdict.note, self._notes[prop.name]) if x)
+            verdict.explanation = explanation_of(prop, verdict.trace)
             verdicts[prop.name] = verdict
         levels = self.levels
         if self.search == "dfs" and self.store.count:
@@ -645,6 +683,14 @@ def _fingerprinters(
         return list(map(fingerprint, map(encode, states)))
 
     return plain, many_plain
+
+
+def _kept(keep: list[bool], labels: Sequence[str], successors: Sequence[Any],
+          parents: list[int]) -> tuple[list[str], list[Any], list[int]]:
+    """The transitions whose successor lies within the constraint."""
+    picked = [i for i, k in enumerate(keep) if k]
+    return ([labels[i] for i in picked], [successors[i] for i in picked],
+            [parents[i] for i in picked])
 
 
 def _select(all_props: Sequence[Property], names: Sequence[str] | None) -> list[Property]:

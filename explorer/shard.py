@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -105,6 +106,8 @@ class Shard:
         self.plan = plan
         self.properties: list[Property] = _select(model.properties(), list(plan.properties))
         self.fp_one, self.fp_many = _fingerprinters(model, plan.symmetry)
+        self.constraint = getattr(model, "constraint", None)
+        self.fired: Counter[str] = Counter()  # transitions generated per label
         self.pack, self.unpack = codec(model)
         self.store = LinkStore()
         self.depth = 0
@@ -183,6 +186,15 @@ class Shard:
                 k = len(acts)
                 if not k:
                     self._note_deadlock(parent)
+                    continue
+                if not at_bound:
+                    self.fired.update([a[0] for a in acts])
+                if self.constraint is not None:
+                    inside = [i for i, a in enumerate(acts) if self.constraint(a[1])]
+                    generated += 0 if at_bound else k - len(inside)
+                    succs.extend([acts[i][1] for i in inside])
+                    parents.extend(repeat(parent, len(inside)))
+                    poss.extend(inside)
                     continue
                 succs.extend([a[1] for a in acts])
                 parents.extend(repeat(parent, k))
@@ -357,6 +369,7 @@ class Shard:
             if not reduced:
                 break
             steps += len(reduced)
+            self.fired.update(r[1] for r in reduced)
             out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
                     [r[4] for r in reduced], [r[2] for r in reduced])
             todo = [(r[3], r[2]) for r in reduced if r[3] not in self.expanded_now]
@@ -428,6 +441,7 @@ class Shard:
              "spilled_total": self.spilled[1] + self.current.spilled_bytes
              + self.next.spilled_bytes,
              "moved": np.concatenate(self.moved_now).tobytes() if self.moved_now else b"",
+             "fired": dict(self.fired),
              **({"por": self.reducer.stats()} if self.reducer is not None else {})})
 
     def begin_level(self, decided: Sequence[str], moved: bytes = b"") -> int:
@@ -503,6 +517,7 @@ class Shard:
         if self.id == 0:  # totals that are not per state live in the first shard
             self.deadlocks = int(counters["deadlocks"])
             self.generated = int(counters["generated"])
+            self.fired.update(counters.get("fired", {}))
         self.drop_properties(counters["decided"])
         return self.store.count
 

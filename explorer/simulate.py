@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zkcheck.explorer.coverage import Coverage, DistinctCounter
-from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind, explanation_of
 from zkcheck.explorer.result import (
     NOT_VIOLATED,
     VIOLATED,
@@ -223,6 +223,7 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
                                     shorten_states)
                 trace = shortened.trace
             verdict.trace = trace
+        verdict.explanation = explanation_of(prop, verdict.trace)
         verdicts[prop.name] = verdict
     stats = Stats(distinct=run.distinct.count, generated=run.coverage.steps,
                   max_depth=run.coverage.max_depth, elapsed=run.elapsed)

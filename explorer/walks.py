@@ -20,11 +20,10 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from zkcheck.explorer.coverage import Coverage
+from zkcheck.explorer.coverage import Coverage, action_kind_function
 from zkcheck.explorer.fingerprint import fingerprint
 from zkcheck.explorer.model import Model, Property, PropertyKind
 from zkcheck.explorer.schedulers import actor_function, make_scheduler
@@ -77,12 +76,6 @@ class Batch:
 
 def walk_rng(seed: int, walk: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, walk])))
-
-
-def action_kind_function(model: Any) -> Callable[[str], str]:
-    """The model's ``action_kind`` hook, or the default: the label's first word."""
-    hook = getattr(model, "action_kind", None)
-    return hook if hook is not None else (lambda label: label.split(" ", 1)[0])
 
 
 _WALKERS: dict[bytes, Walker] = {}

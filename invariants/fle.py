@@ -15,12 +15,14 @@ from __future__ import annotations
 import ast
 import importlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zkcheck.errors import InputError
 from zkcheck.explorer.model import Property, invariant, witness
+from zkcheck.invariants.fle_explain import fle_explainers
 from zkcheck.invariants.fle_liveness import LIVENESS_NAMES, liveness_properties
 from zkcheck.invariants.fle_recomputed import (
     decision_supported_recomputed,
@@ -199,7 +201,7 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
     def vote_order(_state: tuple) -> bool:
         return order_problem is None
 
-    return [
+    properties = [
         invariant("Leadership", leadership, _doc(leadership)),
         invariant("EpochMonotonic", epoch_monotonic, _doc(epoch_monotonic)),
         invariant(
@@ -236,6 +238,9 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
                 _doc(two_leading_same_round)),
         *liveness_properties(m),
     ]
+    explainers = fle_explainers(m, order_problem)
+    return [replace(p, explain=explainers[p.name]) if p.name in explainers else p
+            for p in properties]
 
 
 def _doc(function: Callable) -> str:

@@ -27,11 +27,12 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def stats_line(out: str) -> tuple[str, str]:
+def stats_line(out: str) -> tuple[str, str, str]:
     lines = out.splitlines()
     stats = next(line for line in lines if line.startswith("statistics:"))
     levels = next(line for line in lines if line.startswith("states per depth:"))
-    return stats.split(", max depth")[0], levels
+    fired = next(line for line in lines if line.startswith("actions fired"))
+    return stats.split(", max depth")[0], levels, fired
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ def test_grid_counts_and_diameter(search: str, n: int, m: int) -> None:
     assert result.complete
     assert result.stats.distinct == (n + 1) * (m + 1)
     # every state but the row/column ends has two successors
-    assert result.stats.generated == n * (m + 1) + m * (n + 1)
+    assert result.stats.generated == 1 + n * (m + 1) + m * (n + 1)  # + the initial state
     assert result.stats.deadlocks == 1
     corner = result.verdicts["Corner"]
     if search == "bfs":
@@ -70,7 +70,7 @@ def test_fixed_mutex_holds(search: str) -> None:
 def test_cycle_terminates(search: str) -> None:
     result = explore(Ring(50), search=search, check_deadlock=True)
     assert result.stats.distinct == 50
-    assert result.stats.generated == 50
+    assert result.stats.generated == 51  # 50 transitions + the initial state
     assert result.stats.deadlocks == 0
     assert len(result.verdicts["Wrapped"].trace) == 49
 

@@ -49,7 +49,8 @@ def test_json_is_one_document(capsys):
                        "--json")
     doc = json.loads(out)
     assert code == doc["exit_code"] == 1
-    assert doc["schema"] == "zkcheck.prove.leadership/2" and doc["verdict"] == "violated"
+    assert doc["schema"] == "zkcheck-report/2" and doc["command"] == "prove leadership"
+    assert doc["verdict"] == "violated"
     trace = doc["bmc"]["properties"]["Leadership"]["trace"]
     assert trace["length"] == 7 and trace["steps"][-1]["label"].startswith("followerinfo")
     code, out, _ = run(capsys, "--depth", "5", "--json")

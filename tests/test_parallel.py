@@ -49,6 +49,7 @@ def compare(m, stopped: bool = False, **options) -> None:
         else:
             assert summary(result) == summary(reference), (workers, backend)
             assert result.stats.generated == reference.stats.generated
+            assert result.extra["coverage"] == reference.extra["coverage"]
         seen.append((traces(result), summary(result)))
     assert seen[0] == seen[1] == seen[2]
 

@@ -49,7 +49,8 @@ def test_json_document(capsys):
     code, out, _ = run(capsys, str(DATA / "hier_zero_weight.cfg"), "--json")
     doc = json.loads(out)
     assert code == 0 and doc["exit_code"] == 0 and doc["verdict"] == "proven"
-    assert doc["schema"] == "zkcheck.prove.quorum/1" and doc["reconfig"] is None
+    assert doc["schema"] == "zkcheck-report/2" and doc["command"] == "prove quorum"
+    assert doc["reconfig"] is None
     assert doc["config"]["kind"] == "hierarchical" and doc["config"]["voters"] == list(range(9))
     assert [g["counted"] for g in doc["config"]["groups"]] == [True, False, False]
     assert doc["intersection"]["holds"] and doc["intersection"]["z3"] == "unsat"

@@ -28,7 +28,9 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("suffix,magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"),
                                           (".dot", b"digraph"), (".html", b"<!DOCTYPE html>"),
-                                          (".txt", b"1. p1:check"), (".json", b"{")])
+                                          (".txt", b"property: MutualExclusion: at most one "
+                                                   b"process is in its critical section\n"
+                                                   b"1. p1:check"), (".json", b"{")])
 def test_render_by_suffix(capsys, tmp_path: Path, mutex_trace: Path, suffix: str,
                           magic: bytes) -> None:
     out = tmp_path / f"chart{suffix}"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from zkcheck.explorer import Result, Trace, Verdict
 from zkcheck.explorer.model import Model, describe
 from zkcheck.progress import Projection, project
 from zkcheck.render.text import trace_view
-
-JSON_SCHEMA_VERSION = 1
 
 
 def jsonable(value: Any) -> Any:
@@ -21,24 +18,58 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def state_object(model: Model, state: Any) -> Any:
+    """A state as typed JSON: FLE's decoded fields, else the model's ``describe`` view."""
+    inner = getattr(model, "_model", model)  # a model with a spec's extra properties
+    if type(inner).__name__ == "FLEModel":
+        from zkcheck.render.fle_json import state_json
+
+        return state_json(state, inner.sids)
+    return jsonable(describe(model, state))
+
+
 def trace_to_dict(model: Model, trace: Trace) -> dict[str, Any]:
+    """A trace with each state typed (``state``) and as the readable view (``view``)."""
+    typed = type(getattr(model, "_model", model)).__name__ == "FLEModel"
+
+    def entry(state: Any) -> dict[str, Any]:
+        data = {"state": state_object(model, state)}
+        if typed:
+            data["view"] = jsonable(describe(model, state))
+        return data
+
     data = {
         "length": len(trace),
-        "initial": jsonable(describe(model, trace.initial)),
-        "steps": [
-            {"label": label, "state": jsonable(describe(model, state))}
-            for label, state in trace.steps
-        ],
+        "initial": entry(trace.initial),
+        "steps": [{"label": label, **entry(state)} for label, state in trace.steps],
     }
     if trace.loop_start is not None:
         data["loop_start"] = trace.loop_start
     return data
 
 
+def depth_measure(result: Result) -> str:
+    """What ``max depth`` counts in this run (it differs between searches)."""
+    if result.search == "dfs":
+        if result.bounds.max_depth is not None:
+            return ("steps from an initial state along the shortest path found (depth-first "
+                    "search with a depth bound re-expands states reached by shorter paths)")
+        return ("steps from an initial state along the depth-first search tree (not "
+                "shortest paths: breadth-first search gives those)")
+    por = result.extra.get("por", {})
+    if por.get("enabled"):
+        return ("breadth-first levels of the reduced graph (a partial-order reduction step "
+                "stays on its level, so traces can be longer than this)")
+    if result.extra.get("simulation"):
+        return "steps of the longest random walk"
+    return "steps from an initial state along a shortest path (breadth-first levels)"
+
+
 def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = None) -> dict:
+    """The typed fields of an explore or simulate document (the envelope is the
+    command's: ``zkcheck.schema.envelope``)."""
     stats = result.stats
     return {
-        "schema": JSON_SCHEMA_VERSION,
         "model": result.model,
         "config": meta or {},
         "search": result.search,
@@ -52,13 +83,14 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             {"bound": b.bound, "limit": b.limit, "frontier": b.frontier, "detail": b.detail}
             for b in result.bounds_hit
         ],
-        "ok": result.ok,
         "verdicts": [
             {
                 "property": v.name,
                 "kind": v.kind.value,
                 "status": v.status,
+                "statement": v.description,
                 "note": v.note,
+                "explanation": jsonable(v.explanation) if v.explanation else None,
                 "trace": trace_to_dict(model, v.trace) if v.trace is not None else None,
             }
             for v in result.verdicts.values()
@@ -74,6 +106,7 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "distinct_states": stats.distinct,
             "generated_states": stats.generated,
             "max_depth": stats.max_depth,
+            "depth_measure": depth_measure(result),
             "levels": stats.levels,
             "elapsed_seconds": round(stats.elapsed, 6),
             "states_per_second": round(stats.states_per_second, 1),
@@ -82,7 +115,8 @@ def result_to_dict(model: Model, result: Result, meta: dict[str, Any] | None = N
             "fingerprint_collision_probability": stats.collision_probability,
             **_memory_dict(result),
         },
-        "reductions": jsonable(result.extra),
+        "coverage": jsonable(result.extra.get("coverage")),
+        "reductions": jsonable({k: v for k, v in result.extra.items() if k != "coverage"}),
         "projection": _projection_dict(result),
     }
 
@@ -109,8 +143,11 @@ def _projection_dict(result: Result) -> dict[str, Any] | None:
             "memory_bytes": rest.memory_bytes, "disk_bytes": rest.disk_bytes}
 
 
-def to_json(model: Model, result: Result, meta: dict[str, Any] | None = None) -> str:
-    return json.dumps(result_to_dict(model, result, meta), indent=2)
+def to_json(model: Model, result: Result, meta: dict[str, Any] | None, command: str,
+            exit_code: int) -> str:
+    from zkcheck.schema import dumps, envelope
+
+    return dumps(envelope(command, exit_code, **result_to_dict(model, result, meta)))
 
 
 # ---------------------------------------------------------------------- text
@@ -149,10 +186,12 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
             + (f"{stats.deadlocks} deadlocked states" if stats.deadlocks else "none")
         )
     lines.append(
-        f"statistics: {stats.distinct:,} distinct states, {stats.generated:,} generated, "
-        f"max depth {stats.max_depth}, {stats.elapsed:.2f}s, "
+        f"statistics: {stats.distinct:,} distinct states, {stats.generated:,} generated "
+        f"(initial states included), max depth {stats.max_depth}, {stats.elapsed:.2f}s, "
         f"{stats.states_per_second:,.0f} states/s"
     )
+    lines.append(f"  max depth counts {depth_measure(result)}")
+    lines.extend(coverage_text(result.extra.get("coverage")))
     if stats.levels and result.search == "bfs":
         lines.append("states per depth: " + " ".join(f"{n:,}" for n in stats.levels))
         rest = _projection(result)
@@ -185,6 +224,19 @@ def result_text(model: Model, result: Result, header: list[str] | None = None) -
         lines.append(f"deadlock ({len(result.deadlock_trace)} steps):")
         lines.extend(trace_view(model, result.deadlock_trace))
     return "\n".join(lines)
+
+
+def coverage_text(coverage: dict[str, Any] | None) -> list[str]:
+    """Transitions generated per action kind, and the declared kinds that never fired."""
+    if not coverage:
+        return []
+    fired = coverage["transitions_per_action_kind"]
+    lines = ["actions fired (transitions generated per kind): "
+             + (", ".join(f"{k} {v:,}" for k, v in fired.items()) or "none")]
+    never = coverage.get("never_fired")
+    if never is not None:
+        lines.append("actions never fired: " + (", ".join(never) or "none"))
+    return lines
 
 
 def workers_text(workers: dict[str, Any]) -> str:

@@ -92,6 +92,9 @@ def coverage_dict(sim: Simulated) -> dict[str, Any]:
         "walk_ends": dict(sorted(coverage.ends.items())),
         "steps_per_action_kind": dict(sorted(coverage.kinds.items())),
         "action_kinds_never_taken": never_taken(coverage, declared),
+        # the names explore uses for the same two facts (docs/json.md)
+        "transitions_per_action_kind": dict(sorted(coverage.kinds.items())),
+        "never_fired": never_taken(coverage, declared),
         "features": feature_table(coverage),
         "witnesses_first_walk": dict(sorted(coverage.witnesses.items())),
     }

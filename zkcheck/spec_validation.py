@@ -18,7 +18,7 @@ from zkcheck.explorer import result
 
 STATUSES = (result.HOLDS, result.HOLDS_WITHIN_BOUNDS, result.VIOLATED, result.WITNESS_FOUND,
             result.WITNESS_NOT_FOUND, result.NOT_CHECKED)
-TOP_KEYS = {"description", "model", "options", "search", "expect"}
+TOP_KEYS = {"description", "model", "options", "search", "expect", "properties"}
 SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
                "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}
 EXPECT_KEYS = {"distinct_states", "verdicts"}
@@ -111,13 +111,14 @@ def check_properties(problem: SpecProblem, names: set[str], data: dict[str, Any]
                                 f"{known})", "search", prop)
 
 
-def check_model(problem: SpecProblem, data: dict[str, Any]) -> Any:
-    """Build the spec's model (an unknown or bad option is reported at its line)."""
+def check_model(problem: SpecProblem, data: dict[str, Any], model: str | None = None) -> Any:
+    """Build the spec's model (``model``: its spec, a user's file already resolved against
+    the spec's directory); an unknown or bad option is reported at its line."""
     from zkcheck.api import build_model
 
     options = data.get("options", {})
     try:
-        return build_model(data.get("model", "fle"), **options)
+        return build_model(model or data.get("model", "fle"), **options)
     except InputError as exc:
         message = str(exc)
         culprit = next((key for key in options if repr(key) in message

@@ -26,6 +26,18 @@ exact number of distinct states. Example::
     Leadership = "holds"
     EventuallyElected = { status = "violated", length = 41 }
 
+A team's own invariants and witnesses, without editing zkcheck: functions of a Python
+file (path relative to the spec), each taking a state and returning a bool; its docstring
+is the property's statement. Name them under ``[search] properties`` or ``[expect]``::
+
+    [properties]
+    file = "team_checks.py"
+    invariants = ["at_most_one_leader_per_epoch"]
+    witnesses = ["someone_leads"]
+
+``model`` may also be your own model, ``"package.module:Class"`` or ``"file.py:Class"``
+(a file path relative to the spec; see docs/models.md).
+
 With ``strategy = "simulate"`` the spec is a regression proof that sampling still finds a
 bug: ``walks`` and ``seed`` are required, ``depth`` is steps per walk (default 100), and
 ``scheduler`` (uniform | per-server | pct), ``change_points`` and ``swarm`` are optional.
@@ -55,6 +67,7 @@ from zkcheck.spec_validation import SpecProblem, check_model, check_properties, 
 
 _SIMULATE_KEYS = {"walks", "seed", "scheduler", "change_points", "swarm"}
 _SIMULATE_EXPECTS = ("violated", "witness found")
+_PROPERTY_KEYS = {"file", "invariants", "witnesses"}
 
 
 @dataclass
@@ -72,6 +85,7 @@ class Spec:
     workers: int = 1
     por: bool = False
     simulation: dict[str, Any] | None = None  # walks, seed, ... for strategy "simulate"
+    extra_properties: dict[str, Any] | None = None  # [properties]: file, invariants, ...
 
     @property
     def name(self) -> str:
@@ -130,12 +144,15 @@ def load_spec(path: Path) -> Spec:
     por = search.get("por", False)
     if not isinstance(por, bool):
         raise InputError(f"{path}: search.por must be true or false")
-    model = check_model(problem, data)
-    check_properties(problem, {p.name for p in model.properties()}, data)
+    model_spec = _model_spec(path, data.get("model", "fle"))
+    model = check_model(problem, data, model_spec)
+    extra = _extra_properties(path, data.get("properties"))
+    added = set() if extra is None else set(extra["invariants"]) | set(extra["witnesses"])
+    check_properties(problem, {p.name for p in model.properties()} | added, data)
     return Spec(
         path=path,
         description=data.get("description", ""),
-        model=data.get("model", "fle"),
+        model=model_spec,
         options=data.get("options", {}),
         strategy=strategy,
         bounds=bounds,
@@ -146,7 +163,50 @@ def load_spec(path: Path) -> Spec:
         workers=workers,
         por=por,
         simulation=simulation,
+        extra_properties=extra,
     )
+
+
+def _model_spec(path: Path, model: str) -> str:
+    """A user's model file is named relative to the spec file."""
+    from zkcheck.user_model import is_user_model
+
+    source, _, attr = model.rpartition(":")
+    if is_user_model(model) and source.endswith(".py") and not Path(source).is_absolute():
+        return f"{path.parent / source}:{attr}"
+    return model
+
+
+def _extra_properties(path: Path, table: Any) -> dict[str, Any] | None:
+    """The ``[properties]`` table, checked (the file is imported when the spec runs)."""
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - _PROPERTY_KEYS:
+        unknown = sorted(set(table) - _PROPERTY_KEYS) if isinstance(table, dict) else ["?"]
+        raise InputError(f"{path}: unknown [properties] key {unknown[0]!r} (file, "
+                         "invariants, witnesses)")
+    if not isinstance(table.get("file"), str):
+        raise InputError(f"{path}: [properties] needs file = \"some_file.py\"")
+    lists = {}
+    for key in ("invariants", "witnesses"):
+        names = table.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(f"{path}: [properties] {key} must be a list of function names")
+        lists[key] = names
+    return {"file": path.parent / table["file"], **lists}
+
+
+def spec_model(spec: Spec) -> Any:
+    """The spec's model, with the property functions its ``[properties]`` names."""
+    from zkcheck.user_model import extended_model, property_functions
+
+    model = build_model(spec.model, **spec.options)
+    extra = spec.extra_properties
+    if extra is None:
+        return model
+    where = str(spec.path)
+    props = property_functions(extra["file"], extra["invariants"], extra["witnesses"], where)
+    return extended_model(model, props, where)
 
 
 def _simulation_settings(path: Path, search: dict[str, Any],
@@ -199,7 +259,7 @@ def run_spec(spec: Spec, workers: int | None = None) -> Outcome:
     if spec.simulation is not None:
         result = _simulate(spec, properties)
     else:
-        model = build_model(spec.model, **spec.options)
+        model = spec_model(spec)
         try:
             search = make_search(model, workers=workers_for(
                 spec.workers if workers is None else workers), search=spec.strategy,
@@ -232,6 +292,8 @@ def _simulate(spec: Spec, properties: list[str]) -> Result:
     from zkcheck.simulation import run_simulation
 
     sim = spec.simulation or {}
+    if spec.extra_properties is not None:
+        raise InputError(f"{spec.path}: [properties] applies to bfs and dfs, not to simulate")
     settings = WalkSettings(depth=spec.bounds.max_depth or 100, scheduler=sim["scheduler"],
                             change_points=sim["change_points"], swarm=sim["swarm"],
                             properties=tuple(properties))

@@ -29,6 +29,8 @@ def _to_tuple(value: Any) -> Any:
 
 def run_summary(result: Result) -> dict[str, Any]:
     """What the HTML report shows about the run that produced a trace (JSON-able)."""
+    from zkcheck.report import depth_measure
+
     stats = result.stats
     bounds = result.bounds
     return {
@@ -43,10 +45,12 @@ def run_summary(result: Result) -> dict[str, Any]:
                       "note": v.note, "description": v.description}
                      for v in result.verdicts.values()],
         "stats": {"distinct_states": stats.distinct, "generated_states": stats.generated,
-                  "max_depth": stats.max_depth, "elapsed_seconds": round(stats.elapsed, 3),
+                  "max_depth": stats.max_depth, "depth_measure": depth_measure(result),
+                  "elapsed_seconds": round(stats.elapsed, 3),
                   "states_per_second": round(stats.states_per_second, 1),
                   "deadlocks": stats.deadlocks if result.check_deadlock else None,
                   "levels": list(stats.levels)},
+        "coverage": result.extra.get("coverage"),
     }
 
 

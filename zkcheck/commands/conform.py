@@ -17,6 +17,7 @@ from zkcheck.conformance.run import run_scenario
 from zkcheck.conformance.scenarios import select
 from zkcheck.conformance.validate import validate
 from zkcheck.errors import InputError
+from zkcheck.schema import envelope
 
 
 def check_scenario(scenario, runs: int, walks: int, validate_states: int,
@@ -182,7 +183,8 @@ def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
                 for key in ("predicted", "unknown", "notes", "search"):
                     row[key] = sorted(row[key])
                 row["real"] = dict(row["real"])
-        click.echo(json.dumps({"scenarios": results, "summary": summary}, indent=2))
+        click.echo(json.dumps(envelope("conform", summary["exit_code"], scenarios=results,
+                                       summary=summary), indent=2))
         return summary["exit_code"]
     click.echo(f"summary: {summary['checked']} episode run(s) checked: {summary['agreed']} "
                f"agreed, {summary['explained']} explained, {summary['inconclusive']} "

@@ -39,8 +39,9 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
 
 @click.command()
 @click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
-              help="fle, or a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
-                   "philosophers:N | counter:K[,reset].")
+              help="fle; a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
+                   "philosophers:N | counter:K[,reset]; or your own Model class: "
+                   "package.module:Class or path/to/file.py:Class (docs/models.md).")
 @fle_options
 @click.option("--depth", type=int, default=None, help="Explore states up to this many steps.")
 @click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
@@ -181,13 +182,19 @@ def explore(
                 shutdown()
     meta = {"model": model_spec, **({"options": options} if options else {})}
     header = [f"zkcheck explore: {getattr(model, 'summary', model.name)}"]
-    click.echo(to_json(model, result, meta) if as_json else result_text(model, result, header))
+    code = _exit_code(result, require_complete)
+    click.echo(to_json(model, result, meta, "explore", code) if as_json
+               else result_text(model, result, header))
     if out_dir is not None:
         write_outputs(model, result, out_dir, model_spec, options, wanted,
                       command="zkcheck " + " ".join(sys.argv[1:]))
     if getattr(runner, "checkpoints_written", 0):
         resume = "" if result.complete else f"; continue with --resume {runner.checkpoint_dir}"
         announce(f"{runner.checkpoint_dir}/ (checkpoint of the last completed level{resume})")
+    return code
+
+
+def _exit_code(result: Any, require_complete: bool) -> int:
     if not result.ok:
         return EXIT_VIOLATION
     if not result.complete and (require_complete or any(

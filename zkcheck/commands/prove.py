@@ -25,8 +25,7 @@ from zkcheck.invariants.quorum_proofs import (
 )
 from zkcheck.model.quorum import QuorumHierarchical, QuorumMaj
 from zkcheck.model.zoocfg import ZooConfig, load_zoocfg
-
-SCHEMA = "zkcheck.prove.quorum/1"
+from zkcheck.schema import envelope
 
 
 @click.group()
@@ -178,11 +177,9 @@ def render_text(info: dict, result: QuorumAnalysis, old: ZooConfig,
 
 
 def render_json(info: dict, result: QuorumAnalysis, new_info: dict | None) -> str:
-    document = {
-        "schema": SCHEMA,
-        "command": "prove quorum",
-        "verdict": "proven" if result.holds else "violated",
-        "exit_code": EXIT_OK if result.holds else EXIT_VIOLATION,
+    document = envelope(
+        "prove quorum", EXIT_OK if result.holds else EXIT_VIOLATION,
+        verdict="proven" if result.holds else "violated", **{
         "config": info,
         "quorum_exists": result.quorum_exists,
         "intersection": result.intersection.to_json(),
@@ -190,7 +187,7 @@ def render_json(info: dict, result: QuorumAnalysis, new_info: dict | None) -> st
         "odd_size": result.odd_size.to_json(),
         "reconfig": None if result.reconfig is None else
         {"new_config": new_info, **result.reconfig.to_json()},
-    }
+    })
     return json.dumps(document, indent=2)
 
 
@@ -204,9 +201,8 @@ def _standalone(cfg: ZooConfig, as_json: bool, *, reconfig: bool) -> int:
            f"one participant (server.{voters[0]}) with standaloneEnabled=true: ZooKeeper "
            "ignores the line")
     if as_json:
-        click.echo(json.dumps({"schema": SCHEMA, "command": "prove quorum",
-                               "verdict": "standalone", "exit_code": EXIT_OK,
-                               "file": cfg.name, "reason": why}, indent=2))
+        click.echo(json.dumps(envelope("prove quorum", EXIT_OK, verdict="standalone",
+                                       file=cfg.name, reason=why), indent=2))
     else:
         click.echo("\n".join([
             f"zkcheck prove quorum: {cfg.name}",

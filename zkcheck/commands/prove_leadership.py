@@ -18,6 +18,7 @@ from zkcheck.invariants.leadership_prove import prove_leadership, prove_leadersh
 from zkcheck.model.discovery_abstract import AbstractVariant
 from zkcheck.model.zoocfg import load_zoocfg
 from zkcheck.render.prove_leadership import render_text, to_json
+from zkcheck.schema import dumps, envelope
 
 
 @click.command("leadership")
@@ -67,6 +68,11 @@ def leadership(n: int | None, config: Path | None, depth: int | None, max_epoch:
                              "default rules")
         cfg = load_zoocfg(config)
         if cfg.standalone:
+            if as_json:
+                click.echo(dumps(envelope("prove leadership", EXIT_OK, verdict="standalone",
+                                          file=str(config),
+                                          reason="standalone server, no leader election")))
+                return EXIT_OK
             click.echo(f"zkcheck prove leadership: {config}: standalone server, no leader "
                        f"election: nothing to prove\nverdict: STANDALONE (exit {EXIT_OK})")
             return EXIT_OK

@@ -112,8 +112,9 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
 
 @click.command()
 @click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
-              help="fle, or a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
-                   "philosophers:N | counter:K[,reset].")
+              help="fle; a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
+                   "philosophers:N | counter:K[,reset]; or your own Model class: "
+                   "package.module:Class or path/to/file.py:Class (docs/models.md).")
 @fle_options
 @click.option("--depth", type=int, default=100, show_default=True,
               help="Steps per walk (a walk also stops at a violation or a deadlock).")
@@ -201,13 +202,14 @@ def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | No
         progress.close()
     wanted = witness_names(sim.model, witnesses)
     header = f"zkcheck simulate: {getattr(sim.model, 'summary', sim.model.name)}"
+    code = EXIT_VIOLATION if not sim.result.ok else EXIT_OK
     if as_json:
-        import json
+        from zkcheck.schema import dumps, envelope
 
         data = result_to_dict(sim.model, sim.result,
                               {"model": model_spec, **({"options": options} if options else {})})
         data["coverage"] = coverage_dict(sim)
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(dumps(envelope("simulate", code, **data)))
     else:
         click.echo(report_text(sim, header, walk))
     if out_dir is not None:
@@ -216,4 +218,4 @@ def simulate(model_spec: str, depth: int, walks: int | None, seconds: float | No
                       trace_model=lambda name: (sim.trace_model(sim.record_of(name)),
                                                 sim.trace_options(options,
                                                                   sim.record_of(name))))
-    return EXIT_VIOLATION if not sim.result.ok else EXIT_OK
+    return code

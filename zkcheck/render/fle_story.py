@@ -263,7 +263,9 @@ class _Reader:
                     text = f"round {s.clock}: " + text
                 self.mark(t, k, text, "vote")
             elif s.clock != p.clock:
-                self.mark(t, k, f"round {s.clock}", "vote")
+                back = s.clock < p.clock and p.clock >= 0 and s.clock >= 0
+                self.mark(t, k, f"round {p.clock} \u2192 {s.clock}: goes BACK" if back
+                          else f"round {s.clock}", "vote")
             if s.phase == L.P_FINAL and p.phase != L.P_FINAL:
                 self.mark(t, k, f"quorum {self.group(self.support(s))}: waits", "note")
             if word == "drain" and mine and s.phase == L.P_ROUND:

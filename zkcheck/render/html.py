@@ -22,19 +22,25 @@ h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #dee2e6; }
 .outcome { padding: .5em .8em; border-radius: 4px; margin: .8em 0; font-weight: bold; }
 .outcome.violation { background: #ffe3e3; border: 1px solid #c92a2a; color: #a61e1e; }
 .outcome.witness { background: #d3f9d8; border: 1px solid #2b8a3e; color: #1f6d2f; }
+.why { padding: .5em .8em; border-left: 4px solid #c92a2a; background: #fff5f5; margin: .8em 0; }
+.why.witness { border-color: #2b8a3e; background: #ebfbee; }
+.statement { max-width: 60em; }
 table { border-collapse: collapse; font-size: .82em; }
 th, td { border: 1px solid #dee2e6; padding: 2px 6px; vertical-align: top; }
 th { background: #f1f3f5; }
 table.kv td:first-child { font-weight: bold; background: #f8f9fa; }
-.steps td { white-space: nowrap; }
-.steps td.say { white-space: normal; min-width: 24em; max-width: 36em; }
-.steps td.chg { background: #fff3bf; font-weight: bold; }
+table.steps { table-layout: fixed; width: 100%; font-size: .74em; }
+.steps td { overflow-wrap: anywhere; }
+.steps td div { margin: 0 0 1px 0; }
+.steps td div.chg { background: #fff3bf; font-weight: bold; }
+.steps td.blame { outline: 3px solid #c92a2a; outline-offset: -3px; }
+.steps td .k { color: #868e96; }
 .steps tr.hl td { border-top: 2px solid #c92a2a; border-bottom: 2px solid #c92a2a; }
 .steps tr.hl.witness td { border-color: #2b8a3e; }
 .steps tr.loop td.num { background: #e7f5ff; }
 .steps th.lane { background: #343a40; color: white; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.chart svg { max-width: none; height: auto; }
+.chart svg { max-width: 100%; height: auto; }
 .violated, .witness-not-found { color: #c92a2a; font-weight: bold; }
 .holds, .witness-found { color: #2b8a3e; font-weight: bold; }
 pre { background: #f8f9fa; padding: .6em; font-size: .8em; overflow-x: auto; }
@@ -89,11 +95,18 @@ def _run_section(run: dict[str, Any]) -> str:
     kv = [("search", run.get("search", "")), ("bounds", limits), ("coverage", coverage),
           ("distinct states", f"{s.get('distinct_states', 0):,}"),
           ("generated states", f"{s.get('generated_states', 0):,}"),
-          ("max depth", s.get("max_depth", "")),
+          ("max depth", f"{s.get('max_depth', '')}" + (
+              f" ({s['depth_measure']})" if s.get("depth_measure") else "")),
           ("time", f"{s.get('elapsed_seconds', 0)} s ({s.get('states_per_second', 0):,} "
                    "states/s)")]
     if s.get("deadlocks") is not None:
         kv.append(("deadlocked states", s["deadlocks"]))
+    fired = (run.get("coverage") or {}).get("transitions_per_action_kind")
+    if fired:
+        kv.append(("actions fired", ", ".join(f"{k} {v:,}" for k, v in fired.items())))
+        never = run["coverage"].get("never_fired")
+        if never is not None:
+            kv.append(("actions never fired", ", ".join(never) or "none"))
     parts.append("<table class='kv'>" + "".join(
         f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in kv) + "</table>")
     levels = s.get("levels") or []
@@ -103,21 +116,29 @@ def _run_section(run: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _field(name: str, value: str, changed: bool) -> str:
+    cls = " class='chg'" if changed else ""
+    return f"<div{cls}><span class='k'>{_e(name)}</span> {_e(value)}</div>"
+
+
 def _step_table(story: Story) -> str:
+    """One row per state and one cell per server (its fields one per line, changed ones
+    highlighted), so the table fits the window for five servers: fixed layout, wrapping."""
     cols = story.columns
     extra = list(story.extra_rows)
-    head1 = "<tr><th rowspan='2'>#</th><th rowspan='2'>action</th>"
-    if any(step.sentence for step in story.steps):
-        head1 += "<th rowspan='2'>what happens</th>"
-    head1 += "".join(f"<th class='lane' colspan='{len(cols)}'>{_e(h)}</th>"
-                     for _, h in story.lanes)
-    if extra:
-        head1 += f"<th class='lane' colspan='{len(extra)}'>network and history</th>"
-    head1 += "</tr>"
-    head2 = "<tr>" + "".join(f"<th>{_e(c)}</th>" for _ in story.lanes for c in cols)
-    head2 += "".join(f"<th>{_e(name)}</th>" for name in extra) + "</tr>"
-    body = []
     with_say = any(step.sentence for step in story.steps)
+    widths = ["2.4em", "8em"] + (["17em"] if with_say else []) + [""] * len(story.lanes)
+    widths += ["14em"] if extra else []
+    colgroup = "<colgroup>" + "".join(
+        f"<col style='width: {w}'>" if w else "<col>" for w in widths) + "</colgroup>"
+    head = "<tr><th>#</th><th>action</th>" + ("<th>what happens</th>" if with_say else "")
+    head += "".join(f"<th class='lane'>{_e(h)}</th>" for _, h in story.lanes)
+    head += "<th class='lane'>network and history</th>" if extra else ""
+    head += "</tr>"
+    blamed = set()
+    if story.why is not None:
+        blamed = {(story.why["step"], str(s)) for s in story.why.get("servers", [])}
+    body = []
     for step in story.steps:
         n = step.number
         classes = []
@@ -130,16 +151,17 @@ def _step_table(story: Story) -> str:
             cells.append(f"<td class='say'>{_e(step.sentence)}</td>")
         for lane, _ in story.lanes:
             values = story.rows[n].get(lane, {})
-            for c in cols:
-                cls = " class='chg'" if story.changed(n, lane, c) else ""
-                cells.append(f"<td{cls}>{_e(values.get(c, ''))}</td>")
-        for name in extra:
-            texts = story.extra_rows[name]
-            cls = " class='chg'" if n and texts[n] != texts[n - 1] else ""
-            cells.append(f"<td{cls}>{_e(texts[n])}</td>")
+            lines = "".join(_field(c, values[c], story.changed(n, lane, c))
+                            for c in cols if values.get(c, "") not in ("", "-"))
+            cls = " class='blame'" if (n, lane) in blamed else ""
+            cells.append(f"<td{cls}>{lines}</td>")
+        if extra:
+            cells.append("<td>" + "".join(
+                _field(name, story.extra_rows[name][n],
+                       bool(n) and story.extra_rows[name][n] != story.extra_rows[name][n - 1])
+                for name in extra if story.extra_rows[name][n] not in ("", "-")) + "</td>")
         body.append(f"<tr class='{' '.join(classes)}'>" + "".join(cells) + "</tr>")
-    return ("<div class='scroll'><table class='steps'>" + head1 + head2 + "\n".join(body)
-            + "</table></div>")
+    return "<table class='steps'>" + colgroup + head + "\n".join(body) + "</table>"
 
 
 def html_report(story: Story, chart_svg: str | None, run: dict[str, Any] | None = None,
@@ -162,13 +184,22 @@ def html_report(story: Story, chart_svg: str | None, run: dict[str, Any] | None 
     if story.summary:
         outcome += f" -- {story.summary}"
     parts.append(f"<div class='outcome {kind}'>{_e(outcome)}</div>")
+    if story.why is not None:
+        where = (f"step {story.why['step']}" if story.why["step"] else "the initial state")
+        servers = ", ".join(map(str, story.why.get("servers", [])))
+        parts.append(f"<div class='why {kind}'><b>Why ({_e(where)}"
+                     + (f", server {_e(servers)}" if servers else "") + "):</b> "
+                     + _e(story.why["text"]) + "</div>")
+    if story.statement:
+        parts.append(f"<p class='statement'><b>Property</b> {_e(story.statement_text)}</p>")
     if run:
         parts.append(_run_section(run))
     if chart_svg:
         parts.append("<h2>Sequence chart</h2><div class='chart scroll'>"
                      + inline_svg(chart_svg) + "</div>")
     parts.append("<h2>Steps</h2>")
-    parts.append("<p class='detail'>Highlighted cells changed in that step.</p>")
+    parts.append("<p class='detail'>Highlighted lines changed in that step; the outlined "
+                 "cell is the server that breaks (or witnesses) the property.</p>")
     parts.append(_step_table(story))
     parts.append("<h2>Text view</h2><pre>" + _e("\n".join(story_lines(story))) + "</pre>")
     parts.append("<p class='detail'>generated by zkcheck</p></body></html>")

@@ -14,7 +14,6 @@ from zkcheck.model.discovery_abstract import DiscoveryModel
 from zkcheck.render.text import trace_view
 from zkcheck.report import trace_to_dict
 
-SCHEMA = "zkcheck.prove.leadership/2"
 ABSTRACTION = (
     "election over-approximated (any LOOKING server may decide to lead, or to follow any "
     "other server, at any time); Zab discovery exact as in fle-semantics.md section 7 "
@@ -196,9 +195,12 @@ def to_json(rep: LeadershipReport) -> dict[str, Any]:
         "base_failure": p.base_failure, "step_failure": p.step_failure,
         "step_action": p.step_action, "unknown": p.unknown, "abstraction": EVERY_N}
     inter = rep.intersection
-    return {"schema": SCHEMA, "command": "prove leadership", "verdict": rep.verdict,
-            "exit_code": 0 if rep.ok else 1, "servers": rep.n, "config": rep.config,
+    from zkcheck.schema import envelope
+
+    return envelope("prove leadership", 0 if rep.ok else 1, verdict=rep.verdict,
+                    **{"servers": rep.n, "config": rep.config,
             "quorums": rep.quorums.name, "variant": rep.variant.flags(),
             "abstraction": ABSTRACTION, "bmc": bmc, "induction": induction, "every_n": param,
             "quorum_intersection": None if inter is None else inter.to_json(),
-            "sanity": [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in rep.sanity]}
+            "sanity": [{"check": c.name, "ok": c.ok, "detail": c.detail}
+                       for c in rep.sanity]})

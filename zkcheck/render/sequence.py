@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import graphviz
@@ -38,6 +39,7 @@ MARK_STYLE = {  # kind -> (fill, border)
     "note": ("#f8f9fa", "#868e96"),
     "vote": ("#fff9db", "#e67700"),
     "send": ("#ffffff", "#ced4da"),
+    "blame": ("#ffc9c9", "#c92a2a"),
 }
 MSG_COLOR = {"notification": "#1c7ed6", "reply": "#0c8599", "zab": "#7048e8"}
 LOST_COLOR = "#e03131"
@@ -164,7 +166,7 @@ def _lane_node(row: graphviz.Digraph, story: Story, lane: str, r: int, end: int,
         row.node(node, "", shape="point", width="0.03", color=LANE_COLOR, **cls)
 
 
-PRIORITY = ("crash", "leading", "following", "looking", "restart", "epoch", "link", "vote",
+PRIORITY = ("blame", "crash", "leading", "following", "looking", "restart", "epoch", "link", "vote",
             "change", "note", "state")
 
 
@@ -198,7 +200,8 @@ def _legend(g: graphviz.Digraph, story: Story, end: int) -> None:
              "following": "becomes FOLLOWING", "looking": "back to LOOKING",
              "crash": "crash (the lane is dashed while the server is down)", "restart": "restart",
              "epoch": "epoch accepted / established", "link": "link down / up",
-             "note": "note", "vote": "vote changed"}
+             "note": "note", "vote": "vote changed",
+             "blame": "the server and step that break the property (see why)"}
     for kind in MARK_STYLE:
         if kind in kinds:
             fill, border = MARK_STYLE[kind]
@@ -228,11 +231,23 @@ def _legend(g: graphviz.Digraph, story: Story, end: int) -> None:
         return
     summary = (f"<TR><TD COLSPAN='2' ALIGN='LEFT'><B>{_esc(story.summary)}</B></TD></TR>"
                if story.summary else "")
+    if story.statement:
+        summary += _wrapped_row(story.statement_text)
+    if story.why is not None:
+        summary += _wrapped_row("why: " + story.why["text"], bold=True)
     label = ("<<TABLE BORDER='1' COLOR='#adb5bd' CELLBORDER='0' CELLSPACING='2' "
              f"CELLPADDING='2'><TR><TD COLSPAN='2'><B>legend</B></TD></TR>{summary}"
              + "".join(rows) + "</TABLE>>")
     g.node("legend", label, shape="plaintext", fontsize="10", **{"class": "legend"})
     g.edge(f"t_{end}", "legend", style="invis")
+
+
+def _wrapped_row(text: str, bold: bool = False, width: int = 90) -> str:
+    """A legend row holding a long text, broken into lines (dot does not wrap)."""
+    lines = "<BR ALIGN='LEFT'/>".join(_esc(line) for line in textwrap.wrap(text, width))
+    if bold:
+        lines = f"<B>{lines}</B>"
+    return f"<TR><TD COLSPAN='2' ALIGN='LEFT'>{lines}<BR ALIGN='LEFT'/></TD></TR>"
 
 
 # ---------------------------------------------------------------------- output

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zkcheck.explorer import Trace
-from zkcheck.explorer.model import Model, describe
+from zkcheck.explorer.model import Model, describe, explanation_of
 
 VIOLATION, WITNESS = "violation", "witness"
+BLAME = "blame"  # the mark kind of the server that breaks (or witnesses) the property
 
 
 @dataclass
@@ -74,6 +75,15 @@ class Story:
     detail: str = ""  # the full configuration line (model summary), for reports
     extra_rows: dict[str, list[str]] = field(default_factory=dict)  # name -> text per state
     down: set[tuple[str, int]] = field(default_factory=set)  # (lane, state) while not running
+    statement: str = ""  # what the property requires (one paragraph)
+    why: dict[str, Any] | None = None  # the property's explanation of this trace
+
+    @property
+    def statement_text(self) -> str:
+        """The statement, led by the property's name (descriptions often start with it)."""
+        if not self.statement or self.statement.startswith(self.prop):
+            return self.statement
+        return f"{self.prop}: {self.statement}"
 
     def changed(self, number: int, lane: str, column: str) -> bool:
         """Whether a table cell differs from the previous state (for highlighting)."""
@@ -166,9 +176,40 @@ def generic_story(model: Model, trace: Trace, prop: str = "", status: str = "") 
 
 
 def story_of(model: Model, trace: Trace, prop: str = "", status: str = "") -> Story:
-    """The FLE reading for the FLE model, the generic one for anything else."""
+    """The FLE reading for the FLE model, the generic one for anything else; with the
+    property's statement and its explanation of the trace (a mark on each server it names,
+    at the step it names)."""
     if hasattr(model, "sids") and type(model).__name__ == "FLEModel":
         from zkcheck.render.fle_story import fle_story
 
-        return fle_story(model, trace, prop, status)
-    return generic_story(model, trace, prop, status)
+        story = fle_story(model, trace, prop, status)
+    else:
+        story = generic_story(model, trace, prop, status)
+    explain(story, model, trace)
+    return story
+
+
+def explain(story: Story, model: Model, trace: Trace) -> None:
+    """Add the property's statement and explanation to ``story`` (when it has them)."""
+    properties = getattr(model, "properties", None)  # a trace view may have none
+    if not story.prop or properties is None:
+        return
+    prop = next((p for p in properties() if p.name == story.prop), None)
+    if prop is None:
+        return
+    story.statement = " ".join(prop.description.split())
+    if story.status not in ("violated", "witness found"):
+        return
+    why = explanation_of(prop, trace)
+    if not why:
+        return
+    story.why = why
+    lanes = {lane for lane, _ in story.lanes}
+    broke = story.status == "violated"
+    word = ("breaks " if broke else "shows ") + story.prop
+    if trace.loop_start is not None:
+        word = f"{story.prop}: stuck from here"
+    for server in why.get("servers", []):
+        if str(server) in lanes:
+            story.marks.append(Mark(why["step"], str(server),
+                                    ("\u2717 " if broke else "\u2713 ") + word, BLAME))
