@@ -88,6 +88,8 @@ class Validation:
     steps: int = 0  # length of the replayed witness
     clocks: dict[int, int] = field(default_factory=dict)  # real start logicalclocks used
     races: int = 0  # receipts logged with the receiver's state before its change
+    model: Any = None  # the episode's model (when explained)
+    witness: list = field(default_factory=list)  # (label, state) of the replayed path
 
     def text(self) -> str:
         if self.explained:
@@ -147,9 +149,14 @@ def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float,
     as in the model), so only up servers are read; 0 is the model's default and omitted.
     """
     out: dict[int, int] = {}
+    own: dict[int, int] = {}  # INFO logs: the receipt of its own first broadcast instead
     for e in _window(episode, events, t0, t1, start):
         if e.kind == "send" and e.thread == PEER and e.sid in episode.up and e.sid not in out:
             out[e.sid] = e.round - 1
+        if e.kind == "notification" and e.sender == e.sid and e.state == "LOOKING" \
+                and e.sid in episode.up and e.sid not in own:
+            own[e.sid] = e.round - 1
+    out = own | out
     return {sid: clock for sid, clock in out.items() if clock > 0}
 
 
@@ -366,13 +373,16 @@ def wire_capacity(streams: dict[tuple[int, str], list[Obs]]) -> int:
 
 
 def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
-                  timeouts: int, reconnects: int = 0, wire_capacity: int = 1) -> FLEModel:
+                  timeouts: int, reconnects: int = 0, wire_capacity: int = 1,
+                  variant: Any = None) -> FLEModel:
     """The episode's model with every up server at its real logicalclock (``InputError``
     when a round is beyond what the model represents)."""
     base = episode.config(max_round=max_round, timeouts=timeouts, reconnects=reconnects,
                           wire_capacity=wire_capacity)
     rounds = dict(base.rounds) | clocks
     config = replace(base, rounds=tuple(sorted(rounds.items())))
+    if variant is not None:
+        config = replace(config, variant=variant)
     config.validate()
     return FLEModel(config)
 
@@ -394,8 +404,11 @@ class _Search:
     def __init__(self, episode: Episode, leader: int | None, m: FLEModel,
                  streams: dict[tuple[int, str], list[Obs]],
                  broken: dict[tuple[int, int], int] | None = None,
-                 races: bool = False) -> None:
+                 races: bool = False, unlogged: frozenset[tuple[int, str]] = frozenset()
+                 ) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
+        # (sid, observation kind) its log level does not show (INFO: no "bcast")
+        self.unlogged = unlogged
         self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
@@ -419,6 +432,11 @@ class _Search:
             if thread == RECEIVER:
                 for idx, o in enumerate(obs):
                     self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
+
+    def observations(self, label: str, pre: tuple, post: tuple) -> list[Obs]:
+        """``model_observations`` less what the servers' log levels do not show."""
+        return [o for o in model_observations(self.m, label, pre, post)
+                if (o.stream[0], o.kind) not in self.unlogged]
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
         """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
@@ -559,7 +577,7 @@ class _Search:
             if label.startswith(("boot ", "restart ")) \
                     and int(label.split()[1]) not in self.episode.boots_any:
                 continue  # down for the whole episode
-            obs = model_observations(m, label, st, nxt)
+            obs = self.observations(label, st, nxt)
             npos = list(pos)
             if label.startswith("reconnect "):
                 n, count = self.broken.get(label, (0, 0))
@@ -660,7 +678,7 @@ class _Search:
                 continue
             succ = dict(m.actions(st))
             assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
-            for o in model_observations(m, label, st, nxt):
+            for o in self.observations(label, st, nxt):
                 done = got.setdefault(o.stream, [])
                 logged = self.streams.get(o.stream, [])
                 if self.race and o.kind == "recv" and len(done) < len(logged) \
@@ -692,7 +710,7 @@ def _receipt_time(episode: Episode, events: list[Event], t0: float, t1: float,
 
 def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: float,
                       start: float, journal: list, m: FLEModel, cut: float,
-                      max_states: int) -> bool:
+                      max_states: int, unlogged: frozenset = frozenset()) -> bool:
     """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
     receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
     so a failure there is a different unexplained event, which the stale reply must not
@@ -700,17 +718,21 @@ def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: floa
     streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start)
     streams = keep_returns(m, streams)
     broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
-    search = _Search(episode, None, m, streams, broken, races=True)
+    search = _Search(episode, None, m, streams, broken, races=True, unlogged=unlogged)
     for reduced in (True, False):
         if search.run(max_states, reduced=reduced)[0] is not None:
             return True
     return False
 
 
-def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: float,
-             journal: list, max_states: int = 150_000) -> Validation:
+def validate(episode: Episode, leader: int | None, events: list[Event], t0: float, t1: float,
+             journal: list, max_states: int = 150_000,
+             unlogged: frozenset[tuple[int, str]] = frozenset(),
+             variant: Any = None) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
-    explanation is replayed step by step before it is reported."""
+    explanation is replayed step by step before it is reported. ``unlogged``: (sid,
+    observation kind) pairs the logs cannot show (INFO level: ``bcast``); ``variant``: a
+    historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
     streams, skipped = observed_streams(episode, events, t0, t1, journal, start)
     total = sum(len(v) for v in streams.values())
@@ -722,7 +744,7 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
                         + [c + 1 for c in clocks.values()] + [1])
     try:
         m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1,
-                          sum(broken.values()), wire_capacity(streams))
+                          sum(broken.values()), wire_capacity(streams), variant)
     except InputError as exc:
         return Validation(False, total, 0, 0, str(exc), None, "outside the model's bounds",
                           skipped)
@@ -735,7 +757,7 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
     states, exhausted, path = 0, False, None
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
-        search = _Search(episode, leader, m, streams, broken, races)
+        search = _Search(episode, leader, m, streams, broken, races, unlogged)
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2
@@ -748,7 +770,8 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
     if path is not None:
         search.replay(path)
         return Validation(True, total, total, states, skipped=skipped, steps=len(path) - 1,
-                          clocks=clocks, races=search.races)
+                          clocks=clocks, races=search.races, model=m,
+                          witness=[(label, st) for label, st, _pos in path[1:]])
     st, pos = best[1]
     pending = [streams[k][pos[search.slot[k]]] for k in search.keys
                if pos[search.slot[k]] < len(streams[k])]
@@ -758,7 +781,7 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
              if (k, pos[search.slot[k]]) in stale]
     if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,
                                    _receipt_time(episode, events, t0, t1, start, *heads[0]),
-                                   max_states):
+                                   max_states, unlogged):
         # the search stopped at a stale reply, and everything logged before it is
         # explained: the known modelling limit (inconclusive), named first; the other
         # pending events are listed, not dropped

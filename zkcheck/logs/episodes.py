@@ -1,0 +1,230 @@
+"""Cut servers' logs into election episodes and derive each episode's model inputs.
+
+Only the order of one server's records is trusted. Clocks of different servers may be
+skewed, so each server's clock offset is first estimated from its messages (``offsets``),
+and only then are the servers' *instances* (one per "LOOKING" line: the server's election
+from that line to its decision and the end of its Zab sync) grouped by overlapping time.
+An episode is such a group; its participants are the servers with an instance in it.
+
+Everything an episode needs is read from the logs: a participant's lastZxid from its "New
+election ... proposed zxid", its currentEpoch from the peerEpoch of its own first vote
+(the receipt of its own broadcast, logged at INFO), its start round from that vote's round
+(``validate.start_clocks``). An episode whose participants all decide FOLLOWING is a
+server joining a running ensemble (``join``); the others are elections. An election that
+opens while the previous leader has no instance and its followers start from their roles
+is a leader crash (the model's ``leader-crash`` start, when its inputs fit it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from zkcheck.conformance.fle_log import PEER, RECEIVER, Event
+from zkcheck.conformance.predict import Episode
+from zkcheck.logs.sources import Logs
+
+BEFORE = 0.2
+"""Seconds before an episode's first "LOOKING" in which a server in its role may already
+log the episode's notifications (its receiver thread runs ahead of its election thread)."""
+
+
+SLACK = 0.01
+"""Seconds by which a receipt may be stamped before its send on one clock."""
+
+
+@dataclass
+class Instance:
+    """One server's election from a "LOOKING" line to its decision and sync."""
+
+    sid: int
+    life: int
+    start: float
+    events: list[Event] = field(default_factory=list)
+    decided: str | None = None
+    decided_at: float | None = None
+    serving_at: float | None = None
+    took_ms: int | None = None
+
+    @property
+    def end(self) -> float:
+        return self.decided_at if self.decided_at is not None else self.events[-1].time
+
+
+@dataclass
+class LogEpisode:
+    """One election episode as derived from the logs."""
+
+    number: int
+    kind: str  # election | join
+    instances: list[Instance]
+    role_events: list[Event] = field(default_factory=list)
+    episode: Episode | None = None
+    leader: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def participants(self) -> list[int]:
+        return sorted({i.sid for i in self.instances})
+
+    @property
+    def start(self) -> float:
+        return min(i.start for i in self.instances)
+
+    @property
+    def end(self) -> float:
+        return max(i.serving_at or i.end for i in self.instances)
+
+    def events(self) -> list[Event]:
+        """The participants' events in the episode, in each server's own order."""
+        own = [e for i in self.instances for e in i.events] + [
+            e for e in self.role_events if e.sid in self.participants]
+        return sorted(own, key=lambda e: (e.sid, e.life, e.line))
+
+
+def offsets(logs: Logs) -> dict[int, float]:
+    """Estimated clock offset of each server (seconds to subtract), the smallest that
+    causality requires.
+
+    A LOOKING notification that R received from S was sent when S received its own copy
+    (each server logs its own broadcast, after sending it). A receipt cannot precede its
+    send, so with d(S->R) the smallest receive time minus send time over such pairs, the
+    offset of R against S lies in [-d(R->S), d(S->R)]. The offset chosen is the point of
+    that interval nearest 0: clocks are left alone unless the logs prove them skewed
+    (network delays are not symmetric enough here for an NTP-style midpoint: a server
+    that starts late receives votes queued long before). Servers are chained from the one
+    with the most pairs; one with no pair keeps offset 0."""
+    sent: dict[tuple[int, tuple], list[float]] = {}
+    for sid, events in logs.events.items():
+        for e in events:
+            if e.kind == "notification" and e.sender == sid and e.state == "LOOKING":
+                sent.setdefault((sid, (e.leader, e.zxid, e.round, e.peer_epoch)), []).append(
+                    e.time)
+    delay: dict[tuple[int, int], float] = {}
+    for sid, events in logs.events.items():
+        for e in events:
+            if e.kind != "notification" or e.sender == sid or e.state != "LOOKING":
+                continue
+            times = sent.get((e.sender, (e.leader, e.zxid, e.round, e.peer_epoch)))
+            if not times:
+                continue
+            d = min((e.time - t for t in times), key=abs)
+            key = (e.sender, sid)
+            delay[key] = min(delay.get(key, d), d)
+    pair = {}
+    for (s, r), d in delay.items():
+        # offset(r) - offset(s); SLACK: log4j stamps a record before it takes its lock
+        lo, hi = -delay.get((r, s), float("inf")) - SLACK, d + SLACK
+        pair[(s, r)] = (lo + hi) / 2 if lo > hi else max(lo, min(0.0, hi))
+        pair[(r, s)] = -pair[(s, r)]
+    out: dict[int, float] = {}
+    for root in sorted(logs.events, key=lambda s: -sum(1 for k in pair if s in k)):
+        if root in out:
+            continue
+        out[root] = 0.0
+        todo = [root]
+        while todo:
+            s = todo.pop()
+            for (a, b), d in pair.items():
+                if a == s and b not in out:
+                    out[b] = out[s] + d
+                    todo.append(b)
+    return out
+
+
+def _instances(sid: int, events: list[Event]) -> tuple[list[Instance], list[Event]]:
+    """A server's instances, and the events it logged in its roles (outside them)."""
+    out: list[Instance] = []
+    role: list[Event] = []
+    cur: Instance | None = None
+    for e in events:
+        if cur is not None and e.life != cur.life:
+            cur = None
+        if e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
+            cur = Instance(sid, e.life, e.time)
+            out.append(cur)
+        if cur is None:
+            role.append(e)
+            continue
+        cur.events.append(e)
+        if e.thread == PEER and e.kind == "decided":
+            cur.decided, cur.decided_at = e.my_state, e.time
+        elif e.kind == "election_took":
+            cur.took_ms = e.ms
+        elif e.kind == "zab_phase" and e.text.endswith("broadcast"):
+            cur.serving_at = e.time
+            cur = None
+    return out, role
+
+
+def split(logs: Logs) -> tuple[list[LogEpisode], dict[int, float], int]:
+    """Episodes in time order (after the clock correction), the offsets used, and the
+    number of role-time events that fell in no episode (not used)."""
+    skew = offsets(logs)
+    instances: list[Instance] = []
+    role: list[Event] = []
+    for sid, events in logs.events.items():
+        shift = skew.get(sid, 0.0)
+        moved = [replace(e, time=e.time - shift) for e in events] if shift else events
+        own, rest = _instances(sid, moved)
+        instances += [i for i in own if i.events]
+        role += rest
+    instances.sort(key=lambda i: (i.start, i.sid))
+    groups: list[list[Instance]] = []
+    for inst in instances:
+        if groups and inst.start <= max(i.end for i in groups[-1]) + 0.05:
+            groups[-1].append(inst)
+        else:
+            groups.append([inst])
+    episodes = [LogEpisode(k + 1, "election", g) for k, g in enumerate(groups)]
+    unused = 0
+    for e in role:
+        home = next((ep for ep in episodes if ep.start - BEFORE <= e.time <= ep.end + 0.05),
+                    None)
+        if home is None:
+            unused += e.kind == "notification"
+        else:
+            home.role_events.append(e)
+    return episodes, skew, unused
+
+
+def _own_vote(inst: Instance) -> Event | None:
+    return next((e for e in inst.events if e.kind == "notification" and e.thread == RECEIVER
+                 and e.sender == inst.sid and e.state == "LOOKING"), None)
+
+
+def derive(episodes: list[LogEpisode], n: int) -> None:
+    """Fill in each episode's kind, model inputs (``Episode``) and real leader."""
+    previous: LogEpisode | None = None
+    for ep in episodes:
+        parts = ep.participants
+        inputs: dict[int, tuple[int, int, int, int]] = {}
+        for sid in parts:
+            first = next(i for i in ep.instances if i.sid == sid)
+            election = next((e for e in first.events if e.kind == "new_election"), None)
+            vote = _own_vote(first)
+            zxid = election.zxid if election else vote.zxid if vote else 0
+            if vote is None:
+                ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
+                                "taken as 0")
+            epoch = vote.peer_epoch if vote else 0
+            inputs[sid] = (sid, epoch, epoch, zxid)
+        last = {sid: [i for i in ep.instances if i.sid == sid][-1] for sid in parts}
+        leaders = [sid for sid, i in last.items() if i.decided == "LEADING"]
+        if not leaders:
+            ep.kind = "join"
+        ep.leader = leaders[0] if len(leaders) == 1 else None
+        if len(leaders) > 1:
+            ep.notes.append(f"servers {leaders} each ended the episode LEADING")
+        crashed = None
+        if ep.kind == "election" and previous is not None and previous.leader is not None \
+                and previous.leader not in parts and any(
+                    i.decided == "FOLLOWING" and i.sid in parts for i in previous.instances):
+            crashed = previous.leader
+            best = max(inputs.values(), key=lambda t: (t[1], t[3]))
+            inputs[crashed] = (crashed, best[1], best[1], best[3])
+        for sid in range(1, n + 1):
+            inputs.setdefault(sid, (sid, 0, 0, 0))
+        ep.episode = Episode(n, tuple(inputs[s] for s in sorted(inputs)), frozenset(parts),
+                             crashed=crashed)
+        if ep.kind == "election":
+            previous = ep
