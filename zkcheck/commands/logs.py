@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -58,7 +58,8 @@ def ensemble_size(logs: Logs, config: str | None) -> tuple[int, str]:
 
 
 def _stamp(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """A time as the logs wrote it (their clock; after the skew correction)."""
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _print(v: Verdict) -> None:
@@ -67,7 +68,7 @@ def _print(v: Verdict) -> None:
     who = ",".join(map(str, ep.participants)) + (
         f" (+{','.join(map(str, v.unobserved))} unobserved)" if v.unobserved else "")
     leader = v.leader if v.leader is not None else "-"
-    click.echo(f"episode {ep.number} ({ep.kind}) at {_stamp(ep.start)} UTC: servers {who}, "
+    click.echo(f"episode {ep.number} ({ep.kind}) at {_stamp(ep.start)}: servers {who}, "
                f"leader {leader}, {ep.end - ep.start:.3f} s"
                + (f" (election took {took})" if took else ""))
     click.echo(f"  inputs: {ep.episode.describe() if ep.episode else '-'}")

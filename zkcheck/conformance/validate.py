@@ -50,6 +50,7 @@ from zkcheck.model.state import (
 )
 
 STATE_CODE = {name: code for code, name in enumerate(STATE_NAMES)}
+OWN = "own"  # the stream of a server's receipts of its own broadcasts (INFO logs)
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,17 @@ def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float,
 
 
 def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float,
-                     journal: list, start: float | None = None
+                     journal: list, start: float | None = None,
+                     own_copies: frozenset[int] = frozenset()
                      ) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
     """Per-(server, thread) streams of comparable observations for the episode window.
-    Rounds are the real ones: the model starts each server at its real clock."""
+    Rounds are the real ones: the model starts each server at its real clock.
+
+    A server in ``own_copies`` (logged at INFO: no "Sending Notification") has its
+    broadcasts observed as the receipts of its own copies, one per broadcast and in their
+    order (QuorumCnxManager queues a message to itself directly into its receive queue),
+    on a stream of their own (``OWN``): their order against its election thread's lines
+    is not known."""
     parts = episode.participants
     streams: dict[tuple[int, str], list[Obs]] = {}
     skipped: list[str] = []
@@ -189,6 +197,9 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             group.pop(e.sid, None)
         if e.thread == RECEIVER and e.kind == "notification":
             if e.sender == e.sid:
+                if e.sid in own_copies and e.state == "LOOKING":
+                    streams.setdefault((e.sid, OWN), []).append(Obs(
+                        (e.sid, OWN), "bcast", (e.leader, _enc(e.zxid), e.round, e.peer_epoch)))
                 continue
             if e.sender not in parts:
                 skipped.append(e.short())
@@ -404,11 +415,10 @@ class _Search:
     def __init__(self, episode: Episode, leader: int | None, m: FLEModel,
                  streams: dict[tuple[int, str], list[Obs]],
                  broken: dict[tuple[int, int], int] | None = None,
-                 races: bool = False, unlogged: frozenset[tuple[int, str]] = frozenset()
-                 ) -> None:
+                 races: bool = False, own_copies: frozenset[int] = frozenset()) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
-        # (sid, observation kind) its log level does not show (INFO: no "bcast")
-        self.unlogged = unlogged
+        # servers whose broadcasts are observed as receipts of their own copies (INFO logs)
+        self.own_copies = own_copies
         self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
@@ -434,9 +444,11 @@ class _Search:
                     self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
 
     def observations(self, label: str, pre: tuple, post: tuple) -> list[Obs]:
-        """``model_observations`` less what the servers' log levels do not show."""
-        return [o for o in model_observations(self.m, label, pre, post)
-                if (o.stream[0], o.kind) not in self.unlogged]
+        """``model_observations``, a broadcast of a server in ``own_copies`` observed on its
+        OWN stream (the receipt of its own copy) instead of its election thread's."""
+        return [Obs((o.stream[0], OWN), o.kind, o.data)
+                if o.kind == "bcast" and o.stream[0] in self.own_copies else o
+                for o in model_observations(self.m, label, pre, post)]
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
         """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
@@ -710,15 +722,16 @@ def _receipt_time(episode: Episode, events: list[Event], t0: float, t1: float,
 
 def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: float,
                       start: float, journal: list, m: FLEModel, cut: float,
-                      max_states: int, unlogged: frozenset = frozenset()) -> bool:
+                      max_states: int, own_copies: frozenset[int] = frozenset()) -> bool:
     """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
     receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
     so a failure there is a different unexplained event, which the stale reply must not
     hide: only then is the episode put down to the known modelling limit."""
-    streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start)
+    streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start,
+                                  own_copies)
     streams = keep_returns(m, streams)
     broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
-    search = _Search(episode, None, m, streams, broken, races=True, unlogged=unlogged)
+    search = _Search(episode, None, m, streams, broken, races=True, own_copies=own_copies)
     for reduced in (True, False):
         if search.run(max_states, reduced=reduced)[0] is not None:
             return True
@@ -727,14 +740,15 @@ def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: floa
 
 def validate(episode: Episode, leader: int | None, events: list[Event], t0: float, t1: float,
              journal: list, max_states: int = 150_000,
-             unlogged: frozenset[tuple[int, str]] = frozenset(),
+             own_copies: frozenset[int] = frozenset(),
              variant: Any = None) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
-    explanation is replayed step by step before it is reported. ``unlogged``: (sid,
-    observation kind) pairs the logs cannot show (INFO level: ``bcast``); ``variant``: a
+    explanation is replayed step by step before it is reported. ``own_copies``: servers
+    logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
+    their receipts of their own copies (``observed_streams``); ``variant``: a
     historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
-    streams, skipped = observed_streams(episode, events, t0, t1, journal, start)
+    streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies)
     total = sum(len(v) for v in streams.values())
     clocks = start_clocks(episode, events, t0, t1, start)
     broken = link_breaks(episode, events, t0, t1, start)
@@ -757,7 +771,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     states, exhausted, path = 0, False, None
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
-        search = _Search(episode, leader, m, streams, broken, races, unlogged)
+        search = _Search(episode, leader, m, streams, broken, races, own_copies)
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2
@@ -781,7 +795,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              if (k, pos[search.slot[k]]) in stale]
     if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,
                                    _receipt_time(episode, events, t0, t1, start, *heads[0]),
-                                   max_states, unlogged):
+                                   max_states, own_copies):
         # the search stopped at a stale reply, and everything logged before it is
         # explained: the known modelling limit (inconclusive), named first; the other
         # pending events are listed, not dropped

@@ -117,10 +117,10 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
                           up=episode.up | set(ghosts))
         ep.notes.append(f"server(s) {sorted(ghosts)} have no log: taking part unobserved, "
                         "with the vote the others received from them")
-    unlogged = frozenset((sid, "bcast") for sid in episode.participants if sid not in debug)
+    own_copies = frozenset(sid for sid in episode.participants if sid not in debug)
     t0, t1 = min(e.time for e in events), max(e.time for e in events) + 0.001
     v = validate(episode, ep.leader, events, t0, t1, [], max_states=max_states,
-                 unlogged=unlogged, variant=variant)
+                 own_copies=own_copies, variant=variant)
     seconds = time.monotonic() - t
     out = Verdict(ep, EXPLAINED if v.explained else NOT_EXPLAINED, v.text(), seconds, v,
                   unobserved=sorted(ghosts), leader=ep.leader)

@@ -85,9 +85,10 @@ def offsets(logs: Logs) -> dict[int, float]:
     """Estimated clock offset of each server (seconds to subtract), the smallest that
     causality requires.
 
-    A LOOKING notification that R received from S was sent when S received its own copy
-    (each server logs its own broadcast, after sending it). A receipt cannot precede its
-    send, so with d(S->R) the smallest receive time minus send time over such pairs, the
+    A LOOKING notification that R received from S was sent after the "LOOKING" line of the
+    election in which S logged its own copy of that vote (the copy itself may be logged
+    late). A receipt cannot precede its send, so with d(S->R) the smallest receive time
+    minus that line's time over such pairs, the
     offset of R against S lies in [-d(R->S), d(S->R)]. The offset chosen is the point of
     that interval nearest 0: clocks are left alone unless the logs prove them skewed
     (network delays are not symmetric enough here for an NTP-style midpoint: a server
@@ -95,10 +96,14 @@ def offsets(logs: Logs) -> dict[int, float]:
     with the most pairs; one with no pair keeps offset 0."""
     sent: dict[tuple[int, tuple], list[float]] = {}
     for sid, events in logs.events.items():
+        looking = None  # the instance's "LOOKING" line precedes every broadcast of it
         for e in events:
-            if e.kind == "notification" and e.sender == sid and e.state == "LOOKING":
+            if e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
+                looking = e.time
+            if e.kind == "notification" and e.sender == sid and e.state == "LOOKING" \
+                    and looking is not None:
                 sent.setdefault((sid, (e.leader, e.zxid, e.round, e.peer_epoch)), []).append(
-                    e.time)
+                    looking)
     delay: dict[tuple[int, int], float] = {}
     for sid, events in logs.events.items():
         for e in events:
@@ -210,8 +215,11 @@ def derive(episodes: list[LogEpisode], n: int) -> None:
             inputs[sid] = (sid, epoch, epoch, zxid)
         last = {sid: [i for i in ep.instances if i.sid == sid][-1] for sid in parts}
         leaders = [sid for sid, i in last.items() if i.decided == "LEADING"]
-        if not leaders:
+        if not leaders and all(i.decided for i in last.values()):
             ep.kind = "join"
+        if not all(i.decided for i in last.values()):
+            ep.notes.append("the logs end before server(s) "
+                            f"{[s for s, i in last.items() if not i.decided]} decided")
         ep.leader = leaders[0] if len(leaders) == 1 else None
         if len(leaders) > 1:
             ep.notes.append(f"servers {leaders} each ended the episode LEADING")
