@@ -145,7 +145,7 @@ def logs(paths: tuple[str, ...], servers: tuple[str, ...], config: str | None,
         raise InputError(f"the logs name server {max(data.sids)}, but the ensemble has "
                          f"{n} voters ({n_source})")
     episodes, skew, unused = split(data)
-    derive(episodes, n)
+    derive(episodes, n, set(data.sids))
     verdicts = [check(ep, n, set(data.sids), data.debug, max_states, variant)
                 for ep in episodes]
     seconds = time.monotonic() - t

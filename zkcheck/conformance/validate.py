@@ -415,10 +415,12 @@ class _Search:
     def __init__(self, episode: Episode, leader: int | None, m: FLEModel,
                  streams: dict[tuple[int, str], list[Obs]],
                  broken: dict[tuple[int, int], int] | None = None,
-                 races: bool = False, own_copies: frozenset[int] = frozenset()) -> None:
+                 races: bool = False, own_copies: frozenset[int] = frozenset(),
+                 unobserved: frozenset[int] = frozenset()) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
         # servers whose broadcasts are observed as receipts of their own copies (INFO logs)
         self.own_copies = own_copies
+        self.unobserved = unobserved  # servers without a log: none of their steps is seen
         self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
@@ -448,7 +450,8 @@ class _Search:
         OWN stream (the receipt of its own copy) instead of its election thread's."""
         return [Obs((o.stream[0], OWN), o.kind, o.data)
                 if o.kind == "bcast" and o.stream[0] in self.own_copies else o
-                for o in model_observations(self.m, label, pre, post)]
+                for o in model_observations(self.m, label, pre, post)
+                if o.stream[0] not in self.unobserved]
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
         """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
@@ -722,7 +725,8 @@ def _receipt_time(episode: Episode, events: list[Event], t0: float, t1: float,
 
 def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: float,
                       start: float, journal: list, m: FLEModel, cut: float,
-                      max_states: int, own_copies: frozenset[int] = frozenset()) -> bool:
+                      max_states: int, own_copies: frozenset[int] = frozenset(),
+                      unobserved: frozenset[int] = frozenset()) -> bool:
     """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
     receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
     so a failure there is a different unexplained event, which the stale reply must not
@@ -731,7 +735,8 @@ def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: floa
                                   own_copies)
     streams = keep_returns(m, streams)
     broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
-    search = _Search(episode, None, m, streams, broken, races=True, own_copies=own_copies)
+    search = _Search(episode, None, m, streams, broken, races=True, own_copies=own_copies,
+                     unobserved=unobserved)
     for reduced in (True, False):
         if search.run(max_states, reduced=reduced)[0] is not None:
             return True
@@ -741,11 +746,13 @@ def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: floa
 def validate(episode: Episode, leader: int | None, events: list[Event], t0: float, t1: float,
              journal: list, max_states: int = 150_000,
              own_copies: frozenset[int] = frozenset(),
+             unobserved: frozenset[int] = frozenset(),
              variant: Any = None) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported. ``own_copies``: servers
     logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
-    their receipts of their own copies (``observed_streams``); ``variant``: a
+    their receipts of their own copies (``observed_streams``); ``unobserved``: servers
+    without a log, taking part with no step observed; ``variant``: a
     historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
     streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies)
@@ -771,7 +778,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     states, exhausted, path = 0, False, None
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
-        search = _Search(episode, leader, m, streams, broken, races, own_copies)
+        search = _Search(episode, leader, m, streams, broken, races, own_copies, unobserved)
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2
@@ -795,7 +802,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              if (k, pos[search.slot[k]]) in stale]
     if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,
                                    _receipt_time(episode, events, t0, t1, start, *heads[0]),
-                                   max_states, own_copies):
+                                   max_states, own_copies, unobserved):
         # the search stopped at a stale reply, and everything logged before it is
         # explained: the known modelling limit (inconclusive), named first; the other
         # pending events are listed, not dropped

@@ -65,6 +65,19 @@ def _unobserved(ep: LogEpisode, logged: set[int], n: int) -> dict[int, Event]:
     return out
 
 
+def _from_outside(ep: LogEpisode, ghosts: set[int]) -> str | None:
+    """A LOOKING vote received during an election from a server whose own log shows no
+    election then: no model step (nor ZooKeeper) produces it."""
+    inside = set(ep.participants) | ghosts
+    for inst in ep.instances:
+        for e in inst.events:
+            if e.kind == "notification" and e.state == "LOOKING" and e.sender not in inside:
+                return (f"server {e.sid} received a LOOKING vote (leader {e.leader}, round "
+                        f"{e.round}, zxid {e.zxid:#x}) from server {e.sender}, whose log shows "
+                        f"no election at that time (record {e.line} of server {e.sid}'s log)")
+    return None
+
+
 def _join(ep: LogEpisode, n: int) -> Verdict:
     """A join: each participant must have followed a leader named by a quorum of servers
     in their roles, that leader itself saying LEADING."""
@@ -103,6 +116,9 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
         return out
     events = ep.events()
     ghosts = _unobserved(ep, logged, n)
+    bogus = _from_outside(ep, set(ghosts))
+    if bogus is not None:
+        return Verdict(ep, NOT_EXPLAINED, bogus, time.monotonic() - t, leader=ep.leader)
     episode = ep.episode
     if ghosts:
         # an absent log: the server takes part with its vote as the others received it,
@@ -117,17 +133,21 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
                           up=episode.up | set(ghosts))
         ep.notes.append(f"server(s) {sorted(ghosts)} have no log: taking part unobserved, "
                         "with the vote the others received from them")
-    own_copies = frozenset(sid for sid in episode.participants if sid not in debug)
+    own_copies = frozenset(sid for sid in episode.participants
+                           if sid not in debug and sid not in ghosts)
     t0, t1 = min(e.time for e in events), max(e.time for e in events) + 0.001
     v = validate(episode, ep.leader, events, t0, t1, [], max_states=max_states,
-                 own_copies=own_copies, variant=variant)
+                 own_copies=own_copies, unobserved=frozenset(ghosts), variant=variant)
     seconds = time.monotonic() - t
     out = Verdict(ep, EXPLAINED if v.explained else NOT_EXPLAINED, v.text(), seconds, v,
                   unobserved=sorted(ghosts), leader=ep.leader)
     if v.explained:
         return out
     reason = v.reason
-    if reason == "state budget exhausted":
+    if ep.unrepresented:
+        out.verdict = INCONCLUSIVE
+        out.hint = ep.unrepresented
+    elif reason == "state budget exhausted":
         out.verdict = INCONCLUSIVE
         out.hint = (f"the search stopped at its budget of {max_states} states; raise it "
                     f"with --max-states {max_states * 4}")

@@ -61,6 +61,7 @@ class LogEpisode:
     episode: Episode | None = None
     leader: int | None = None
     notes: list[str] = field(default_factory=list)
+    unrepresented: str = ""  # why the model's start cannot be exactly the real one
 
     @property
     def participants(self) -> list[int]:
@@ -197,9 +198,25 @@ def _own_vote(inst: Instance) -> Event | None:
                  and e.sender == inst.sid and e.state == "LOOKING"), None)
 
 
-def derive(episodes: list[LogEpisode], n: int) -> None:
-    """Fill in each episode's kind, model inputs (``Episode``) and real leader."""
+def _followed(inst: Instance) -> int | None:
+    """The leader named by the last notification a server received before it decided to
+    follow (the vote that completed its quorum), at INFO the only trace of whom it
+    followed."""
+    last = None
+    for e in inst.events:
+        if e.thread == PEER and e.kind == "decided":
+            break
+        if e.kind == "notification" and e.thread == RECEIVER:
+            last = e.leader
+    return last
+
+
+def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -> None:
+    """Fill in each episode's kind, model inputs (``Episode``) and real leader. An episode
+    whose participants all followed a server without a log (``logged``: the servers with
+    one) is that server's election, not a join."""
     previous: LogEpisode | None = None
+    joined: set[int] = set()  # servers that joined a running ensemble since ``previous``
     for ep in episodes:
         parts = ep.participants
         inputs: dict[int, tuple[int, int, int, int]] = {}
@@ -217,6 +234,11 @@ def derive(episodes: list[LogEpisode], n: int) -> None:
         leaders = [sid for sid, i in last.items() if i.decided == "LEADING"]
         if not leaders and all(i.decided for i in last.values()):
             ep.kind = "join"
+            named = {_followed(i) for i in last.values()}
+            if logged is not None and len(named) == 1 and None not in named \
+                    and named <= set(range(1, n + 1)) - logged:
+                ep.kind = "election"
+                leaders = list(named)
         if not all(i.decided for i in last.values()):
             ep.notes.append("the logs end before server(s) "
                             f"{[s for s, i in last.items() if not i.decided]} decided")
@@ -230,9 +252,16 @@ def derive(episodes: list[LogEpisode], n: int) -> None:
             crashed = previous.leader
             best = max(inputs.values(), key=lambda t: (t[1], t[3]))
             inputs[crashed] = (crashed, best[1], best[1], best[3])
+            if joined & set(parts):
+                ep.unrepresented = (
+                    f"server(s) {sorted(joined & set(parts))} joined the crashed leader's "
+                    "ensemble by the out-of-election rule: their vote's round is not their "
+                    "own clock, a start the model's leader-crash scenario does not represent")
         for sid in range(1, n + 1):
             inputs.setdefault(sid, (sid, 0, 0, 0))
         ep.episode = Episode(n, tuple(inputs[s] for s in sorted(inputs)), frozenset(parts),
                              crashed=crashed)
         if ep.kind == "election":
-            previous = ep
+            previous, joined = ep, set()
+        else:
+            joined |= set(parts)
