@@ -4,7 +4,6 @@ upstream layout), and on tampered or damaged copies of them."""
 
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pytest

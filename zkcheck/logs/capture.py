@@ -46,9 +46,10 @@ class LoggingEnsemble(Ensemble):
 
 
 def capture(scenario: Scenario, out_dir: Path, layout: str = "upstream",
-            level: str = "INFO", run_dir: Path | None = None) -> list[Path]:
+            level: str = "INFO", run_dir: Path | None = None) -> list[int | None]:
     """Run ``scenario`` and write ``out_dir/zookeeper-<sid>.log`` per server (every
-    incarnation appended); returns the files. The ensemble is stopped by PID."""
+    incarnation appended); returns the leaders the harness saw, one per election it
+    opened (``srvr``, independent of the logs). The ensemble is stopped by PID."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="zkc-logs-"))
@@ -57,11 +58,8 @@ def capture(scenario: Scenario, out_dir: Path, layout: str = "upstream",
         for step in scenario.steps:
             runner.step(step)
         ens.close()
-        files = []
         for sid in ens.sids:
-            path = out_dir / f"zookeeper-{sid}.log"
-            with path.open("wb") as out:
+            with (out_dir / f"zookeeper-{sid}.log").open("wb") as out:
                 for part in ens.log_paths(sid):
                     out.write(part.read_bytes())
-            files.append(path)
-    return files
+    return [run.leader for run in runner.episodes]

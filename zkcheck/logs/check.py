@@ -66,12 +66,14 @@ def _unobserved(ep: LogEpisode, logged: set[int], n: int) -> dict[int, Event]:
 
 
 def _from_outside(ep: LogEpisode, ghosts: set[int]) -> str | None:
-    """A LOOKING vote received during an election from a server whose own log shows no
-    election then: no model step (nor ZooKeeper) produces it."""
+    """A LOOKING vote received while LOOKING from a server whose own log shows no election
+    in the episode: no model step (nor ZooKeeper) produces it. (Receipts after a decision
+    may belong to the next joiner, whose election is the next episode.)"""
     inside = set(ep.participants) | ghosts
     for inst in ep.instances:
         for e in inst.events:
-            if e.kind == "notification" and e.state == "LOOKING" and e.sender not in inside:
+            if e.kind == "notification" and e.state == "LOOKING" and e.sender not in inside \
+                    and e.my_state == "LOOKING":
                 return (f"server {e.sid} received a LOOKING vote (leader {e.leader}, round "
                         f"{e.round}, zxid {e.zxid:#x}) from server {e.sender}, whose log shows "
                         f"no election at that time (record {e.line} of server {e.sid}'s log)")

@@ -227,8 +227,8 @@ def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -
             zxid = election.zxid if election else vote.zxid if vote else 0
             if vote is None:
                 ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
-                                "taken as 0")
-            epoch = vote.peer_epoch if vote else 0
+                                "taken as its lastZxid's epoch")
+            epoch = vote.peer_epoch if vote else zxid >> 32
             inputs[sid] = (sid, epoch, epoch, zxid)
         last = {sid: [i for i in ep.instances if i.sid == sid][-1] for sid in parts}
         leaders = [sid for sid, i in last.items() if i.decided == "LEADING"]

@@ -1,0 +1,66 @@
+"""``zkcheck logs`` on logs that real ZooKeeper 3.8 ensembles (127.0.0.1, the conformance
+harness) write during the test, at ZooKeeper's default INFO level in the upstream layout
+and at DEBUG (FastLeaderElection logger) in Debian's layout. Every election must be
+explained, with the leader the harness saw through ``srvr``; tampered copies must not be.
+Every JVM is killed by PID by the harness; the fixture kills leftovers too."""
+
+import json
+
+import pytest
+
+from zkcheck.cli import main
+from zkcheck.conformance.harness import kill_all_started, missing_install
+from zkcheck.conformance.scenarios import BY_NAME
+from zkcheck.logs.capture import capture
+
+pytestmark = [
+    pytest.mark.zookeeper,
+    pytest.mark.skipif(bool(missing_install()), reason="ZooKeeper not installed (make system)"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_jvms():
+    yield
+    kill_all_started()
+
+
+def _check(capsys, *args: str) -> tuple[int, dict]:
+    code = main(["logs", "--json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("name, layout, level", [
+    ("fresh3-simultaneous", "upstream", "INFO"),
+    ("crash3-equal-zxid", "upstream", "INFO"),
+    ("restart-all-3", "upstream", "INFO"),
+    ("fresh5-simultaneous", "upstream", "INFO"),
+    ("crash3-equal-zxid", "debian", "DEBUG"),
+    ("restart-all-3", "debian", "DEBUG"),
+])
+def test_real_elections_are_explained(name, layout, level, tmp_path, capsys):
+    leaders = capture(BY_NAME[name], tmp_path / "logs", layout, level, tmp_path / "run")
+    code, doc = _check(capsys, str(tmp_path / "logs"))
+    elections = [e for e in doc["episodes"] if e["kind"] == "election"]
+    assert set(doc["levels"].values()) == {level}
+    assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
+    assert code == 0
+    # every election the harness saw is one of the log's, with the same leader (a racy
+    # 5-server boot can add joins, and the final stop of the ensemble can cut a last
+    # election short, which has no leader)
+    assert [e["leader"] for e in elections if e["leader"] is not None] == leaders
+
+
+def test_real_log_tampered_vote_is_not_explained(tmp_path, capsys):
+    capture(BY_NAME["fresh3-simultaneous"], tmp_path / "logs", "upstream", "INFO",
+            tmp_path / "run")
+    log = tmp_path / "logs" / "zookeeper-1.log"
+    lines = log.read_text().splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines)
+             if "Notification: my state:LOOKING; n.sid:2, n.state:LOOKING" in line)
+    lines[k] = lines[k].replace("n.zxid:0x0,", "n.zxid:0x700000000,")
+    log.write_text("".join(lines))
+    code, doc = _check(capsys, str(tmp_path / "logs"))
+    assert code == 1
+    assert doc["episodes"][0]["verdict"] == "not explained"
+    assert "zxid 7:0" in doc["episodes"][0]["first_unexplained"]
