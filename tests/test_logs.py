@@ -194,3 +194,24 @@ def test_historic_rules_do_not_explain_the_failover(rules, capsys):
     assert first["verdict"] == "explained" and second["verdict"] == "not explained"
     assert "server 2 receives from 1: FOLLOWING(leader 3, zxid 0:0, round 1, peerEpoch 1)" \
         in second["first_unexplained"]
+
+
+def test_five_servers_ten_elections_within_a_minute(capsys):
+    """A real 5-server ensemble whose leader was killed and restarted 9 times (DEBUG level
+    for FastLeaderElection): 10 elections, 9 joins and the election the final stop cut
+    short, validated in well under a minute. The two elections that opened while a
+    rejoined server followed the crashed leader are inconclusive, with that reason."""
+    import time
+
+    t = time.monotonic()
+    code, doc = _run(capsys, str(DATA / "failover5-debug"), "--max-states", "30000")
+    seconds = time.monotonic() - t
+    assert seconds < 60
+    eps = doc["episodes"]
+    assert [e["kind"] for e in eps] == ["election", "join"] * 10 + ["election"]
+    assert doc["summary"] == {"explained": 19, "not explained": 0, "inconclusive": 2}
+    assert code == 3
+    assert [e["leader"] for e in eps if e["kind"] == "election"] == [5, 1] * 5 + [None]
+    assert {e["episode"] for e in eps if e["verdict"] == "inconclusive"} == {17, 19}
+    assert all("out-of-election rule" in e["hint"] for e in eps
+               if e["verdict"] == "inconclusive")
