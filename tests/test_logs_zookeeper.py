@@ -8,21 +8,12 @@ import json
 
 import pytest
 
+# the real-ensemble marks and the fixture that kills leftover JVMs by PID
+from test_conformance_zookeeper import _no_leftover_jvms, pytestmark  # noqa: F401
+
 from zkcheck.cli import main
-from zkcheck.conformance.harness import kill_all_started, missing_install
 from zkcheck.conformance.scenarios import BY_NAME
 from zkcheck.logs.capture import capture
-
-pytestmark = [
-    pytest.mark.zookeeper,
-    pytest.mark.skipif(bool(missing_install()), reason="ZooKeeper not installed (make system)"),
-]
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_jvms():
-    yield
-    kill_all_started()
 
 
 def _check(capsys, *args: str) -> tuple[int, dict]:
