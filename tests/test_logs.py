@@ -215,3 +215,18 @@ def test_five_servers_ten_elections_within_a_minute(capsys):
     assert {e["episode"] for e in eps if e["verdict"] == "inconclusive"} == {17, 19}
     assert all("out-of-election rule" in e["hint"] for e in eps
                if e["verdict"] == "inconclusive")
+
+
+def test_lines_lost_between_elections(tmp_path, capsys):
+    """A rotation gap on server 2 between the two elections (its lines from 15.48 s to
+    15.88 s lost, writes and sessions included): both elections are still explained."""
+    d = _plain(tmp_path)
+    log = d / "zookeeper-2.log"
+    kept = [line for line in log.read_text().splitlines(keepends=True)
+            if not "2026-12-05 19:43:15,480" <= line[:23] <= "2026-12-05 19:43:15,880"]
+    assert len(kept) < len(log.read_text().splitlines())
+    log.write_text("".join(kept))
+    code, doc = _run(capsys, str(d))
+    assert code == 0
+    assert [(e["servers"], e["leader"], e["verdict"]) for e in doc["episodes"]] == [
+        ([1, 2, 3], 3, "explained"), ([1, 2], 2, "explained")]

@@ -62,6 +62,25 @@ def _stamp(t: float) -> str:
     return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
+def _state_lines(state: object) -> list[str]:
+    """A model state (``FLEModel.describe``) as one line per server and per channel in
+    use."""
+    if not isinstance(state, dict) or "servers" not in state:
+        return [str(state)]
+    out = []
+    for sid, fields in state["servers"].items():
+        text = ", ".join(f"{k} {v}" for k, v in fields.items() if v not in ({}, [], None))
+        out.append(f"server {sid}: {text}")
+    for pair, chan in state.get("channels", {}).items():
+        busy = {k: v for k, v in chan.items() if k != "last" and v not in (None, [])}
+        if busy:
+            out.append(f"channel {pair}: " + ", ".join(f"{k} {v}" for k, v in busy.items()))
+    for key, value in state.items():
+        if key not in ("servers", "channels"):
+            out.append(f"{key}: {value}")
+    return out
+
+
 def _print(v: Verdict) -> None:
     ep = v.episode
     took = ", ".join(f"{i.sid}:{i.took_ms} ms" for i in ep.instances if i.took_ms)
@@ -77,8 +96,10 @@ def _print(v: Verdict) -> None:
     if val is not None and val.explained:
         labels = [label for label, _ in val.witness]
         click.echo(f"  model path ({len(labels)} steps): " + ", ".join(labels))
-    elif val is not None:
-        click.echo(f"  model state at the furthest point: {val.model_state}")
+    elif val is not None and val.model_state is not None:
+        click.echo("  model state at the furthest point:")
+        for line in _state_lines(val.model_state):
+            click.echo(f"    {line}")
     if v.hint:
         click.echo(f"  hint: {v.hint}")
     for note in ep.notes:
