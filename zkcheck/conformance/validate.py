@@ -163,7 +163,8 @@ def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float,
 
 def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float,
                      journal: list, start: float | None = None,
-                     own_copies: frozenset[int] = frozenset()
+                     own_copies: frozenset[int] = frozenset(),
+                     own_before: dict[int, list[int]] | None = None
                      ) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
     """Per-(server, thread) streams of comparable observations for the episode window.
     Rounds are the real ones: the model starts each server at its real clock.
@@ -172,7 +173,8 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
     broadcasts observed as the receipts of its own copies, one per broadcast and in their
     order (QuorumCnxManager queues a message to itself directly into its receive queue),
     on a stream of their own (``OWN``): their order against its election thread's lines
-    is not known."""
+    is not known. ``own_before`` (filled when given): for each such server, how many own
+    copies it logged before each of its receipts."""
     parts = episode.participants
     streams: dict[tuple[int, str], list[Obs]] = {}
     skipped: list[str] = []
@@ -206,6 +208,8 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
                 continue
             msg = (STATE_CODE[e.state], e.leader, _enc(e.zxid), e.round, e.peer_epoch)
             key = (e.sid, RECEIVER)
+            if own_before is not None and e.sid in own_copies:
+                own_before.setdefault(e.sid, []).append(len(streams.get((e.sid, OWN), ())))
             streams.setdefault(key, []).append(
                 Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state])))
         elif e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
@@ -421,6 +425,8 @@ class _Search:
         # servers whose broadcasts are observed as receipts of their own copies (INFO logs)
         self.own_copies = own_copies
         self.unobserved = unobserved  # servers without a log: none of their steps is seen
+        # sid -> own copies logged before each of its receipts (``own_copies_due``)
+        self.own_before: dict[int, list[int]] = {}
         self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
@@ -452,6 +458,19 @@ class _Search:
                 if o.kind == "bcast" and o.stream[0] in self.own_copies else o
                 for o in model_observations(self.m, label, pre, post)
                 if o.stream[0] not in self.unobserved]
+
+    def own_copies_due(self, label: str, pos: tuple) -> bool:
+        """Sound pruning (INFO logs): a receipt that B's WorkerReceiver logged after its
+        k-th own copy needs B's k-th broadcast first. The copy entered B's receive queue
+        when B broadcast (QuorumCnxManager queues a message to itself directly), and the
+        receipt entered that FIFO queue after it and is handled (``deliver``) later."""
+        b = int(label.rpartition("->")[2])
+        before = self.own_before.get(b)
+        if before is None:
+            return True
+        p = pos[self.slot[(b, RECEIVER)]] if (b, RECEIVER) in self.slot else len(before)
+        need = before[p] if p < len(before) else 0
+        return need == 0 or pos[self.slot[(b, OWN)]] >= need
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
         """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
@@ -592,6 +611,8 @@ class _Search:
             if label.startswith(("boot ", "restart ")) \
                     and int(label.split()[1]) not in self.episode.boots_any:
                 continue  # down for the whole episode
+            if label.startswith("deliver ") and not self.own_copies_due(label, pos):
+                continue
             obs = self.observations(label, st, nxt)
             npos = list(pos)
             if label.startswith("reconnect "):
@@ -755,7 +776,9 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     without a log, taking part with no step observed; ``variant``: a
     historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
-    streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies)
+    own_before: dict[int, list[int]] = {}
+    streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies,
+                                        own_before)
     total = sum(len(v) for v in streams.values())
     clocks = start_clocks(episode, events, t0, t1, start)
     broken = link_breaks(episode, events, t0, t1, start)
@@ -779,6 +802,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
         search = _Search(episode, leader, m, streams, broken, races, own_copies, unobserved)
+        search.own_before = own_before
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2
