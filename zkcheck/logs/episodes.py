@@ -77,8 +77,9 @@ class LogEpisode:
 
     def events(self) -> list[Event]:
         """The participants' events in the episode, in each server's own order."""
+        parts = set(self.participants)
         own = [e for i in self.instances for e in i.events] + [
-            e for e in self.role_events if e.sid in self.participants]
+            e for e in self.role_events if e.sid in parts]
         return sorted(own, key=lambda e: (e.sid, e.life, e.line))
 
 

@@ -113,8 +113,10 @@ def read_logs(paths: list[str], servers: dict[int, str] | None = None,
               pattern: str | None = None) -> Logs:
     """Read ``paths`` (files or directories) and the ``servers`` (sid -> file) options."""
     forced = {Path(f).resolve(): sid for sid, f in (servers or {}).items()}
-    files = expand(paths) + [Path(f) for f in (servers or {}).values()
-                             if Path(f).resolve() not in {p.resolve() for p in expand(paths)}]
+    files: list[Path] = []
+    for path in expand(paths) + expand(list((servers or {}).values())):
+        if path.resolve() not in {f.resolve() for f in files}:  # each file once
+            files.append(path)
     if not files:
         raise InputError("no log files given")
     layouts = (Layout(pattern, "custom"),) if pattern else KNOWN
