@@ -425,6 +425,8 @@ class _Search:
         # servers whose broadcasts are observed as receipts of their own copies (INFO logs)
         self.own_copies = own_copies
         self.unobserved = unobserved  # servers without a log: none of their steps is seen
+        # servers whose process ended in the episode: a last own copy may be missing
+        self.cut_short: frozenset[int] = frozenset()
         # sid -> own copies logged before each of its receipts (``own_copies_due``)
         self.own_before: dict[int, list[int]] = {}
         self.allow_races = races  # match receipts by ``state_read_race`` too
@@ -457,7 +459,8 @@ class _Search:
         return [Obs((o.stream[0], OWN), o.kind, o.data)
                 if o.kind == "bcast" and o.stream[0] in self.own_copies else o
                 for o in model_observations(self.m, label, pre, post)
-                if o.stream[0] not in self.unobserved]
+                if o.stream[0] not in self.unobserved
+                and not (o.kind == "bcast" and o.stream[0] in self.cut_short)]
 
     def own_copies_due(self, label: str, pos: tuple) -> bool:
         """Sound pruning (INFO logs): a receipt that B's WorkerReceiver logged after its
@@ -768,12 +771,14 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              journal: list, max_states: int = 150_000,
              own_copies: frozenset[int] = frozenset(),
              unobserved: frozenset[int] = frozenset(),
-             variant: Any = None) -> Validation:
+             variant: Any = None, cut_short: frozenset[int] = frozenset()) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported. ``own_copies``: servers
     logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
     their receipts of their own copies (``observed_streams``); ``unobserved``: servers
-    without a log, taking part with no step observed; ``variant``: a
+    without a log, taking part with no step observed; ``cut_short``: servers (at INFO)
+    whose process ended during the episode, so that their broadcasts are not matched
+    (the own copy of the last one may never have been logged); ``variant``: a
     historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
     own_before: dict[int, list[int]] = {}
@@ -802,7 +807,7 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
         search = _Search(episode, leader, m, streams, broken, races, own_copies, unobserved)
-        search.own_before = own_before
+        search.own_before, search.cut_short = own_before, cut_short
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2

@@ -137,9 +137,11 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
                         "with the vote the others received from them")
     own_copies = frozenset(sid for sid in episode.participants
                            if sid not in debug and sid not in ghosts)
+    cut = frozenset(i.sid for i in ep.instances if i.decided is None and i.sid in own_copies)
     t0, t1 = min(e.time for e in events), max(e.time for e in events) + 0.001
     v = validate(episode, ep.leader, events, t0, t1, [], max_states=max_states,
-                 own_copies=own_copies, unobserved=frozenset(ghosts), variant=variant)
+                 own_copies=own_copies, unobserved=frozenset(ghosts), variant=variant,
+                 cut_short=cut)
     seconds = time.monotonic() - t
     out = Verdict(ep, EXPLAINED if v.explained else NOT_EXPLAINED, v.text(), seconds, v,
                   unobserved=sorted(ghosts), leader=ep.leader)

@@ -247,9 +247,13 @@ def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -
         if len(leaders) > 1:
             ep.notes.append(f"servers {leaders} each ended the episode LEADING")
         crashed = None
+        # a leader crash: the followers of the previous election, still the same processes
+        # (no restart since), open this one without their leader
+        same_life = {(i.sid, i.life) for i in ep.instances} & {
+            (i.sid, i.life) for i in previous.instances if i.decided == "FOLLOWING"} \
+            if previous is not None else set()
         if ep.kind == "election" and previous is not None and previous.leader is not None \
-                and previous.leader not in parts and any(
-                    i.decided == "FOLLOWING" and i.sid in parts for i in previous.instances):
+                and previous.leader not in parts and same_life:
             crashed = previous.leader
             best = max(inputs.values(), key=lambda t: (t[1], t[3]))
             inputs[crashed] = (crashed, best[1], best[1], best[3])
