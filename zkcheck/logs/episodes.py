@@ -260,8 +260,9 @@ def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -
             if joined & set(parts):
                 ep.unrepresented = (
                     f"server(s) {sorted(joined & set(parts))} joined the crashed leader's "
-                    "ensemble by the out-of-election rule: their vote's round is not their "
-                    "own clock, a start the model's leader-crash scenario does not represent")
+                    "ensemble after its election (out-of-election rule, synced later); the "
+                    "model's leader-crash start has every survivor follow from that "
+                    "election, so this start may not be represented exactly")
         for sid in range(1, n + 1):
             inputs.setdefault(sid, (sid, 0, 0, 0))
         ep.episode = Episode(n, tuple(inputs[s] for s in sorted(inputs)), frozenset(parts),
