@@ -17,6 +17,7 @@ is a leader crash (the model's ``leader-crash`` start, when its inputs fit it).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 
 from zkcheck.conformance.fle_log import PEER, RECEIVER, Event
@@ -184,9 +185,11 @@ def split(logs: Logs) -> tuple[list[LogEpisode], dict[int, float], int]:
             groups.append([inst])
     episodes = [LogEpisode(k + 1, "election", g) for k, g in enumerate(groups)]
     unused = 0
+    starts = [ep.start - BEFORE for ep in episodes]  # increasing: groups do not overlap
     for e in role:
-        home = next((ep for ep in episodes if ep.start - BEFORE <= e.time <= ep.end + 0.05),
-                    None)
+        k = bisect.bisect_right(starts, e.time) - 1
+        home = next((ep for ep in episodes[max(k - 1, 0):k + 1]
+                     if ep.start - BEFORE <= e.time <= ep.end + 0.05), None)
         if home is None:
             unused += e.kind == "notification"
         else:
