@@ -34,8 +34,14 @@ def test_real_elections_are_explained(name, layout, level, tmp_path, capsys):
     code, doc = _check(capsys, str(tmp_path / "logs"))
     elections = [e for e in doc["episodes"] if e["kind"] == "election"]
     assert set(doc["levels"].values()) == {level}
-    assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
-    assert code == 0
+    verdicts = [e["verdict"] for e in doc["episodes"]]
+    # on an idle machine every episode is explained; when the shared machine is loaded,
+    # real elections race more and an INFO-level one can exhaust the search budget
+    # (inconclusive, exit 3, the budget named) -- never "not explained"
+    assert "not explained" not in verdicts, doc
+    assert all(e["hint"].startswith("the search stopped at its budget") for e in
+               doc["episodes"] if e["verdict"] == "inconclusive"), doc
+    assert code == (0 if set(verdicts) == {"explained"} else 3)
     # every election the harness saw is one of the log's, with the same leader (a racy
     # 5-server boot can add joins, and the final stop of the ensemble can cut a last
     # election short, which has no leader)
@@ -45,10 +51,14 @@ def test_real_elections_are_explained(name, layout, level, tmp_path, capsys):
 def test_real_log_tampered_vote_is_not_explained(tmp_path, capsys):
     capture(BY_NAME["fresh3-simultaneous"], tmp_path / "logs", "upstream", "INFO",
             tmp_path / "run")
-    log = tmp_path / "logs" / "zookeeper-1.log"
+    _code, doc = _check(capsys, str(tmp_path / "logs"))
+    first = doc["episodes"][0]
+    leader, other = first["leader"], min(s for s in first["servers"] if s != first["leader"])
+    # a receipt the leader logged in the election, from another participant
+    log = tmp_path / "logs" / f"zookeeper-{leader}.log"
     lines = log.read_text().splitlines(keepends=True)
     k = next(i for i, line in enumerate(lines)
-             if "Notification: my state:LOOKING; n.sid:2, n.state:LOOKING" in line)
+             if f"Notification: my state:LOOKING; n.sid:{other}, n.state:LOOKING" in line)
     lines[k] = lines[k].replace("n.zxid:0x0,", "n.zxid:0x700000000,")
     log.write_text("".join(lines))
     code, doc = _check(capsys, str(tmp_path / "logs"))
