@@ -26,9 +26,10 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from zkcheck.commands import check, conform, explore, render, replay, simulate
+    from zkcheck.commands import check, conform, explore, logs, render, replay, simulate
 
     cli.add_command(conform.conform)
+    cli.add_command(logs.logs)
     cli.add_command(explore.explore)
     cli.add_command(replay.replay)
     cli.add_command(render.render)

@@ -144,16 +144,26 @@ def parse_lines(lines: Iterable[str], sid: int, life: int = 1) -> Iterator[Event
         if m is None:
             continue
         stamp, _myid, _level, thread, logger, message = m.groups()
-        for rule_logger, kind, pattern in _RULES:
-            if logger != rule_logger:
-                continue
-            found = pattern.match(message) if kind != "election_took" else pattern.search(
-                message)
-            if found is None:
-                continue
-            yield Event(_timestamp(stamp), sid, life, _thread_kind(thread), kind, number,
-                        **_fields(kind, found.groups()))
-            break
+        event = classify(_timestamp(stamp), sid, life, thread, logger, message, number)
+        if event is not None:
+            yield event
+
+
+def classify(time: float, sid: int, life: int, thread: str, logger: str, message: str,
+             line: int) -> Event | None:
+    """The election event of one log record (logger: the class's simple name; an inner
+    class such as ``FastLeaderElection$Messenger$WorkerReceiver`` counts as its outer
+    class), or None when the record is no election event."""
+    logger = logger.split("$", 1)[0]
+    for rule_logger, kind, pattern in _RULES:
+        if logger != rule_logger:
+            continue
+        found = pattern.match(message) if kind != "election_took" else pattern.search(message)
+        if found is None:
+            continue
+        return Event(time, sid, life, _thread_kind(thread), kind, line,
+                     **_fields(kind, found.groups()))
+    return None
 
 
 def parse_file(path: str | Path, sid: int, life: int = 1) -> list[Event]:

@@ -50,6 +50,7 @@ from zkcheck.model.state import (
 )
 
 STATE_CODE = {name: code for code, name in enumerate(STATE_NAMES)}
+OWN = "own"  # the stream of a server's receipts of its own broadcasts (INFO logs)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class Validation:
     steps: int = 0  # length of the replayed witness
     clocks: dict[int, int] = field(default_factory=dict)  # real start logicalclocks used
     races: int = 0  # receipts logged with the receiver's state before its change
+    model: Any = None  # the episode's model (when explained)
+    witness: list = field(default_factory=list)  # (label, state) of the replayed path
 
     def text(self) -> str:
         if self.explained:
@@ -159,17 +162,31 @@ def start_clocks(episode: Episode, events: list[Event], t0: float, t1: float,
     as in the model), so only up servers are read; 0 is the model's default and omitted.
     """
     out: dict[int, int] = {}
+    own: dict[int, int] = {}  # INFO logs: the receipt of its own first broadcast instead
     for e in _window(episode, events, t0, t1, start):
         if e.kind == "send" and e.thread == PEER and e.sid in episode.up and e.sid not in out:
             out[e.sid] = e.round - 1
+        if e.kind == "notification" and e.sender == e.sid and e.state == "LOOKING" \
+                and e.sid in episode.up and e.sid not in own:
+            own[e.sid] = e.round - 1
+    out = own | out
     return {sid: clock for sid, clock in out.items() if clock > 0}
 
 
 def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float,
-                     journal: list, start: float | None = None
+                     journal: list, start: float | None = None,
+                     own_copies: frozenset[int] = frozenset(),
+                     own_before: dict[int, list[int]] | None = None
                      ) -> tuple[dict[tuple[int, str], list[Obs]], list[str]]:
     """Per-(server, thread) streams of comparable observations for the episode window.
-    Rounds are the real ones: the model starts each server at its real clock."""
+    Rounds are the real ones: the model starts each server at its real clock.
+
+    A server in ``own_copies`` (logged at INFO: no "Sending Notification") has its
+    broadcasts observed as the receipts of its own copies, one per broadcast and in their
+    order (QuorumCnxManager queues a message to itself directly into its receive queue),
+    on a stream of their own (``OWN``): their order against its election thread's lines
+    is not known. ``own_before`` (filled when given): for each such server, how many own
+    copies it logged before each of its receipts."""
     parts = episode.participants
     streams: dict[tuple[int, str], list[Obs]] = {}
     skipped: list[str] = []
@@ -194,6 +211,9 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             group.pop(e.sid, None)
         if e.thread == RECEIVER and e.kind == "notification":
             if e.sender == e.sid:
+                if e.sid in own_copies and e.state == "LOOKING":
+                    streams.setdefault((e.sid, OWN), []).append(Obs(
+                        (e.sid, OWN), "bcast", (e.leader, _enc(e.zxid), e.round, e.peer_epoch)))
                 continue
             if e.sender not in parts:
                 skipped.append(e.short())
@@ -201,6 +221,8 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             msg = (STATE_CODE[e.state], _min(e.leader), _enc(e.zxid), e.round,
                    _min(e.peer_epoch))
             key = (e.sid, RECEIVER)
+            if own_before is not None and e.sid in own_copies:
+                own_before.setdefault(e.sid, []).append(len(streams.get((e.sid, OWN), ())))
             streams.setdefault(key, []).append(
                 Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state])))
         elif e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
@@ -381,13 +403,16 @@ def wire_capacity(streams: dict[tuple[int, str], list[Obs]]) -> int:
 
 
 def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
-                  timeouts: int, reconnects: int = 0, wire_capacity: int = 1) -> FLEModel:
+                  timeouts: int, reconnects: int = 0, wire_capacity: int = 1,
+                  variant: Any = None) -> FLEModel:
     """The episode's model with every up server at its real logicalclock (``InputError``
     when a round is beyond what the model represents)."""
     base = episode.config(max_round=max_round, timeouts=timeouts, reconnects=reconnects,
                           wire_capacity=wire_capacity)
     rounds = dict(base.rounds) | clocks
     config = replace(base, rounds=tuple(sorted(rounds.items())))
+    if variant is not None:
+        config = replace(config, variant=variant)
     config.validate()
     return FLEModel(config)
 
@@ -409,8 +434,16 @@ class _Search:
     def __init__(self, episode: Episode, leader: int | None, m: FLEModel,
                  streams: dict[tuple[int, str], list[Obs]],
                  broken: dict[tuple[int, int], int] | None = None,
-                 races: bool = False) -> None:
+                 races: bool = False, own_copies: frozenset[int] = frozenset(),
+                 unobserved: frozenset[int] = frozenset()) -> None:
         self.episode, self.leader, self.m, self.streams = episode, leader, m, streams
+        # servers whose broadcasts are observed as receipts of their own copies (INFO logs)
+        self.own_copies = own_copies
+        self.unobserved = unobserved  # servers without a log: none of their steps is seen
+        # servers whose process ended in the episode: a last own copy may be missing
+        self.cut_short: frozenset[int] = frozenset()
+        # sid -> own copies logged before each of its receipts (``own_copies_due``)
+        self.own_before: dict[int, list[int]] = {}
         self.allow_races = races  # match receipts by ``state_read_race`` too
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
@@ -434,6 +467,28 @@ class _Search:
             if thread == RECEIVER:
                 for idx, o in enumerate(obs):
                     self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
+
+    def observations(self, label: str, pre: tuple, post: tuple) -> list[Obs]:
+        """``model_observations``, a broadcast of a server in ``own_copies`` observed on its
+        OWN stream (the receipt of its own copy) instead of its election thread's."""
+        return [Obs((o.stream[0], OWN), o.kind, o.data)
+                if o.kind == "bcast" and o.stream[0] in self.own_copies else o
+                for o in model_observations(self.m, label, pre, post)
+                if o.stream[0] not in self.unobserved
+                and not (o.kind == "bcast" and o.stream[0] in self.cut_short)]
+
+    def own_copies_due(self, label: str, pos: tuple) -> bool:
+        """Sound pruning (INFO logs): a receipt that B's WorkerReceiver logged after its
+        k-th own copy needs B's k-th broadcast first. The copy entered B's receive queue
+        when B broadcast (QuorumCnxManager queues a message to itself directly), and the
+        receipt entered that FIFO queue after it and is handled (``deliver``) later."""
+        b = int(label.rpartition("->")[2])
+        before = self.own_before.get(b)
+        if before is None:
+            return True
+        p = pos[self.slot[(b, RECEIVER)]] if (b, RECEIVER) in self.slot else len(before)
+        need = before[p] if p < len(before) else 0
+        return need == 0 or pos[self.slot[(b, OWN)]] >= need
 
     def _wire(self, st: tuple, pos: tuple, label: str) -> tuple[bool, bool]:
         """After ``transmit A->B`` (or a connect's re-send of ``last``, label ``A->B``):
@@ -576,7 +631,9 @@ class _Search:
             if label.startswith(("boot ", "restart ")) \
                     and int(label.split()[1]) not in self.episode.boots_any:
                 continue  # down for the whole episode
-            obs = model_observations(m, label, st, nxt)
+            if label.startswith("deliver ") and not self.own_copies_due(label, pos):
+                continue
+            obs = self.observations(label, st, nxt)
             npos = list(pos)
             if label.startswith("reconnect "):
                 n, count = self.broken.get(label, (0, 0))
@@ -677,7 +734,7 @@ class _Search:
                 continue
             succ = dict(m.actions(st))
             assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
-            for o in model_observations(m, label, st, nxt):
+            for o in self.observations(label, st, nxt):
                 done = got.setdefault(o.stream, [])
                 logged = self.streams.get(o.stream, [])
                 if self.race and o.kind == "recv" and len(done) < len(logged) \
@@ -709,27 +766,41 @@ def _receipt_time(episode: Episode, events: list[Event], t0: float, t1: float,
 
 def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: float,
                       start: float, journal: list, m: FLEModel, cut: float,
-                      max_states: int) -> bool:
+                      max_states: int, own_copies: frozenset[int] = frozenset(),
+                      unobserved: frozenset[int] = frozenset()) -> bool:
     """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
     receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
     so a failure there is a different unexplained event, which the stale reply must not
     hide: only then is the episode put down to the known modelling limit."""
-    streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start)
+    streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start,
+                                  own_copies)
     streams = keep_returns(m, streams)
     broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
-    search = _Search(episode, None, m, streams, broken, races=True)
+    search = _Search(episode, None, m, streams, broken, races=True, own_copies=own_copies,
+                     unobserved=unobserved)
     for reduced in (True, False):
         if search.run(max_states, reduced=reduced)[0] is not None:
             return True
     return False
 
 
-def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: float,
-             journal: list, max_states: int = 150_000) -> Validation:
+def validate(episode: Episode, leader: int | None, events: list[Event], t0: float, t1: float,
+             journal: list, max_states: int = 150_000,
+             own_copies: frozenset[int] = frozenset(),
+             unobserved: frozenset[int] = frozenset(),
+             variant: Any = None, cut_short: frozenset[int] = frozenset()) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
-    explanation is replayed step by step before it is reported."""
+    explanation is replayed step by step before it is reported. ``own_copies``: servers
+    logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
+    their receipts of their own copies (``observed_streams``); ``unobserved``: servers
+    without a log, taking part with no step observed; ``cut_short``: servers (at INFO)
+    whose process ended during the episode, so that their broadcasts are not matched
+    (the own copy of the last one may never have been logged); ``variant``: a
+    historic rule set (``model.variants``) instead of 3.8's."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
-    streams, skipped = observed_streams(episode, events, t0, t1, journal, start)
+    own_before: dict[int, list[int]] = {}
+    streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies,
+                                        own_before)
     total = sum(len(v) for v in streams.values())
     clocks = start_clocks(episode, events, t0, t1, start)
     broken = link_breaks(episode, events, t0, t1, start)
@@ -739,7 +810,7 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
                         + [c + 1 for c in clocks.values()] + [1])
     try:
         m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1,
-                          sum(broken.values()), wire_capacity(streams))
+                          sum(broken.values()), wire_capacity(streams), variant)
     except InputError as exc:
         return Validation(False, total, 0, 0, str(exc), None, "outside the model's bounds",
                           skipped)
@@ -752,7 +823,8 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
     states, exhausted, path = 0, False, None
     best: tuple[int, Any] = (0, None)
     for races in (False, True):
-        search = _Search(episode, leader, m, streams, broken, races)
+        search = _Search(episode, leader, m, streams, broken, races, own_copies, unobserved)
+        search.own_before, search.cut_short = own_before, cut_short
         for reduced in (True, False):
             path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
             states += states2
@@ -765,7 +837,8 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
     if path is not None:
         search.replay(path)
         return Validation(True, total, total, states, skipped=skipped, steps=len(path) - 1,
-                          clocks=clocks, races=search.races)
+                          clocks=clocks, races=search.races, model=m,
+                          witness=[(label, st) for label, st, _pos in path[1:]])
     st, pos = best[1]
     pending = [streams[k][pos[search.slot[k]]] for k in search.keys
                if pos[search.slot[k]] < len(streams[k])]
@@ -775,7 +848,7 @@ def validate(episode: Episode, leader: int, events: list[Event], t0: float, t1: 
              if (k, pos[search.slot[k]]) in stale]
     if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,
                                    _receipt_time(episode, events, t0, t1, start, *heads[0]),
-                                   max_states):
+                                   max_states, own_copies, unobserved):
         # the search stopped at a stale reply, and everything logged before it is
         # explained: the known modelling limit (inconclusive), named first; the other
         # pending events are listed, not dropped
