@@ -138,3 +138,20 @@ def test_observer_reply_ping_pong_is_bounded_by_the_raw_receive_queue():
     after, _ = receive(m, full_queue, 0, 1, 1 << 8)
     assert RAW_RECV_CAPACITY == 100 and len(after[F_QUEUE]) == 100
     assert after[F_QUEUE][0] == 1 and after[F_QUEUE][-1] == (1 << 8) << 6 | 1
+
+
+def test_leader_crash_counts_servers_that_acked_but_never_synced():
+    # 2 acked epoch 2 (acceptedEpoch 2) but never got NEWLEADER (currentEpoch 1): it is a
+    # member of the quorum that established 2, and a fresh LOOKING process
+    import pytest
+
+    from zkcheck.errors import InputError
+    from zkcheck.model.state import F_PHASE, P_IDLE
+
+    m = build_model("fle", servers=3, scenario="leader-crash",
+                    epoch=["1=1", "2=1:2", "3=2"])
+    servers, hist = m.initial_states()[0][0], m.initial_states()[0][5]
+    assert hist == ((2, 3, 0b110, (2, 0), (1, 0)),)
+    assert servers[1][F_PHASE] == P_IDLE
+    with pytest.raises(InputError, match="not a quorum"):
+        build_model("fle", servers=3, scenario="leader-crash", epoch=["1=1", "2=1", "3=2"])
