@@ -72,6 +72,14 @@ LEADER_EPOCH_BITS: Final = LEADER_BITS | ~((1 << EPOCH_SHIFT) - 1)
 of the same version (§3.2)."""
 
 
+RAW_RECV_CAPACITY: Final = 100
+"""Messages a server's raw receive queue holds (QuorumCnxManager, §4.3): when it is full the
+oldest is dropped. The model merges that queue with the election's recvqueue, so a LOOKING
+server's recvqueue never holds more; reached only by a reply ping-pong that the election
+loop does not drain (an observer and a voter in an older round answer each other forever,
+§5.1 rules 2-3), which it keeps finite. Below the capacity nothing changes."""
+
+
 def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int | None]:
     """WorkerReceiver step at server ``k`` (state ``s``) for ``msg`` from server ``i``
     (§5.1). Returns the new server tuple and the reply to queue for ``i`` (or None).
@@ -87,6 +95,8 @@ def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int
         return s, with_round_state(s[F_VOTE], s[F_CLOCK], s[F_STATE])
     if s[F_STATE] == LOOKING:
         queue: tuple = s[F_QUEUE]
+        if len(queue) >= RAW_RECV_CAPACITY:
+            queue = queue[1:]  # the raw receive queue is full: its oldest message is dropped
         ns = s[:F_QUEUE] + (queue + (msg << SENDER_BITS | i,),) + s[F_QUEUE + 1:]
         clock: int = s[F_CLOCK]
         if msg & STATE_MASK == LOOKING and vote_round(msg) < clock:

@@ -21,7 +21,10 @@
     with the published vote (leader, leader's lastZxid, round 1, e) after
     ``updateElectionVote``, logicalclock 1;
   - every other up server is a freshly started LOOKING process (it missed the epoch);
-  - the leader plus its voter learners must be a quorum (else no leader of e could have
+    one with acceptedEpoch e, currentEpoch < e and lastZxid not newer than the leader's
+    acked e but lost its leader (or crashed) before NEWLEADER: it counts in the quorum
+    that established e (e.g. ``--epoch 2=1:2`` next to leader 3 with ``--epoch 3=2``);
+  - the leader plus its voter learners and ackers must be a quorum (else no leader of e could have
     been established: ``InputError``); the history records the establishment of e;
   - the leader is down (crashed, not counted against the crash budget); all other
     servers' send queues and ``last`` messages are empty (stale messages of the previous
@@ -146,8 +149,13 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
     learners = [k for k in range(m.n) if k != lk and config.servers[k] not in config.late
                 and inits[k].current_epoch == e and inits[k].accepted_epoch == e
                 and inits[k].zxid() <= synced]
+    # voters that acked e (acceptedEpoch e) but crashed or lost the leader before its
+    # NEWLEADER (currentEpoch < e): fresh LOOKING processes, members of the ack quorum
+    ackers = [k for k in m.voter_idx if k != lk and config.servers[k] not in config.late
+              and inits[k].accepted_epoch == e and inits[k].current_epoch < e
+              and inits[k].zxid() <= lzx]
     mask = 1 << lk
-    for k in learners:
+    for k in learners + ackers:
         if m.voter[k]:
             mask |= 1 << k
     if not m.quorum[mask]:
@@ -193,6 +201,6 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
     # what the members had when they acked the epoch: not newer than the leader (a learner
     # ahead of an explicit leader got (e, 0) from its NEWLEADER, after the establishment)
     top = max((min((inits[k].current_epoch, inits[k].zxid()), (e, lzx))
-               for k in learners if m.voter[k]), default=(-1, -1))
+               for k in learners + ackers if m.voter[k]), default=(-1, -1))
     hist = ((e, m.sids[lk], mask, (e, lzx), top),)
     return servers, hist

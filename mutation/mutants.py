@@ -10,6 +10,16 @@ Equivalent mutants (no behaviour can tell them apart from the model; not counted
   before any FOLLOWERINFO can arrive and nothing removes it, so the test is always true
   where it is evaluated. ZOOKEEPER-1270's bug needs the leader's own contribution to be a
   separate late step, which the model does not have (see the abstract model's flag).
+
+Not equivalent, but seen by no property (the one survivor by a property, counted as such):
+
+* ``crash-keeps-learner-handler``: a leader keeps the handler of a learner that crashed.
+  It only changes when a leader in broadcast notices it lost its quorum (``lost-quorum``),
+  i.e. it lingers as LEADING. ZooKeeper lets a leader linger until syncLimit, so no
+  invariant may forbid it, and the liveness properties are "eventually" goals that a run
+  reaches before the crash (the leader was established with a live quorum). Catching it
+  needs a leads-to property ("a leader without a live quorum eventually steps down"),
+  which the liveness checker does not have; the specs see it only as a count drift.
 """
 
 from __future__ import annotations

@@ -112,3 +112,46 @@ def test_liveness_goal_ignores_a_handler_the_leader_forgot_to_drop():
     forgot = leader[:F_ZAB] + ((z[0], z[1], z[2], z[3], 0b011),) + leader[F_ZAB + 1:]
     stuck = ((down_server(m, st[0][0]), st[0][1], forgot),) + st[1:]
     assert not elected(m, stuck)
+
+
+def test_observer_reply_ping_pong_is_bounded_by_the_raw_receive_queue():
+    # 5c: an observer and a voter in an older round answer each other forever; the
+    # observer's recvqueue grew without end (no-POR search never finished) while POR
+    # called its 242 states complete. The raw receive queue holds 100 (drop-oldest).
+    from zkcheck.model.election import RAW_RECV_CAPACITY, receive
+    from zkcheck.model.state import F_QUEUE
+
+    options = {"servers": 3, "observers": 1, "scenario": "leader-crash", "timeouts": 1}
+    invariants = ["Leadership", "EpochMonotonic", "DecisionSupported",
+                  "EstablishedByQuorum", "ElectedIsMostUpToDate"]
+    m = build_model("fle", **options)
+    full = Search(m, properties=invariants).run()
+    # complete, and as deep as 100 queued replies take (4 steps per round trip)
+    assert full.complete and (full.stats.distinct, full.stats.max_depth) == (11478, 414)
+    reduced = Search(build_model("fle", **options), properties=invariants, por=True).run()
+    assert reduced.complete and reduced.stats.distinct < full.stats.distinct
+    assert {n: v.status for n, v in reduced.verdicts.items()} == {
+        n: v.status for n, v in full.verdicts.items()} == dict.fromkeys(invariants, "holds")
+    # a full queue drops its oldest entry
+    s = build_model("fle", servers=3).initial_states()[0][0][0]  # LOOKING
+    full_queue = s[:F_QUEUE] + (tuple(range(RAW_RECV_CAPACITY)),) + s[F_QUEUE + 1:]
+    after, _ = receive(m, full_queue, 0, 1, 1 << 8)
+    assert RAW_RECV_CAPACITY == 100 and len(after[F_QUEUE]) == 100
+    assert after[F_QUEUE][0] == 1 and after[F_QUEUE][-1] == (1 << 8) << 6 | 1
+
+
+def test_leader_crash_counts_servers_that_acked_but_never_synced():
+    # 2 acked epoch 2 (acceptedEpoch 2) but never got NEWLEADER (currentEpoch 1): it is a
+    # member of the quorum that established 2, and a fresh LOOKING process
+    import pytest
+
+    from zkcheck.errors import InputError
+    from zkcheck.model.state import F_PHASE, P_IDLE
+
+    m = build_model("fle", servers=3, scenario="leader-crash",
+                    epoch=["1=1", "2=1:2", "3=2"])
+    servers, hist = m.initial_states()[0][0], m.initial_states()[0][5]
+    assert hist == ((2, 3, 0b110, (2, 0), (1, 0)),)
+    assert servers[1][F_PHASE] == P_IDLE
+    with pytest.raises(InputError, match="not a quorum"):
+        build_model("fle", servers=3, scenario="leader-crash", epoch=["1=1", "2=1", "3=2"])

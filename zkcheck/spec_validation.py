@@ -17,7 +17,8 @@ from zkcheck.errors import InputError
 from zkcheck.explorer import result
 
 STATUSES = (result.HOLDS, result.HOLDS_WITHIN_BOUNDS, result.VIOLATED, result.WITNESS_FOUND,
-            result.WITNESS_NOT_FOUND, result.NOT_CHECKED)
+            result.WITNESS_NOT_FOUND, result.NOT_CHECKED,
+            "not violated")  # sampled specs only: no violation in these walks
 TOP_KEYS = {"description", "model", "options", "search", "expect", "properties"}
 SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
                "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}

@@ -42,7 +42,8 @@ With ``strategy = "simulate"`` the spec is a regression proof that sampling stil
 bug: ``walks`` and ``seed`` are required, ``depth`` is steps per walk (default 100), and
 ``scheduler`` (uniform | per-server | pct), ``change_points`` and ``swarm`` are optional.
 Sampling never proves a property, so such a spec may expect only "violated" (the length is
-that of the shortened trace) or "witness found".
+that of the shortened trace), "witness found", or "not violated" (in these walks: the
+fixed twin of a sampled bug, run on the same seed and walks).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from zkcheck.outpaths import announce
 from zkcheck.spec_validation import SpecProblem, check_model, check_properties, check_structure
 
 _SIMULATE_KEYS = {"walks", "seed", "scheduler", "change_points", "swarm"}
-_SIMULATE_EXPECTS = ("violated", "witness found")
+_SIMULATE_EXPECTS = ("violated", "witness found", "not violated")
 _PROPERTY_KEYS = {"file", "invariants", "witnesses"}
 
 
@@ -225,8 +226,8 @@ def _simulation_settings(path: Path, search: dict[str, Any],
     for prop, (status, _) in verdicts.items():
         if status not in _SIMULATE_EXPECTS:
             raise InputError(f"{path}: expect.verdicts.{prop} = {status!r}: sampling can only "
-                             "show \"violated\" or \"witness found\", never that a property "
-                             "holds")
+                             "show \"violated\", \"witness found\" or \"not violated\" (in "
+                             "these walks), never that a property holds")
     scheduler = search.get("scheduler", "uniform")
     if scheduler not in SCHEDULERS:
         raise InputError(f"{path}: search.scheduler must be one of {', '.join(SCHEDULERS)}")
