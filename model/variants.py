@@ -91,6 +91,12 @@ class Variant:
     kept only in memory, so a restart reads it back as currentEpoch and the server may
     accept (and acknowledge) an epoch a second time. Default: persisted (§2.1)."""
 
+    no_resend_on_connect_481: bool = False
+    """ZOOKEEPER-481 (3.2.0; fixed by 083cbe793 on trunk, 3.2.1): the connection manager
+    keeps no ``lastMessageSent``, so a message taken off the send queue and lost with its
+    connection is not sent again when the connection comes back. Default: a new connection
+    whose send queue is empty re-sends the last message (§4.2 item 5, §4.4)."""
+
     zxid_on_disk_only: bool = False
     """Simplification of the model up to ef93e5d (no release had it): one lastZxid per
     server, the on-disk one; a leader's ``startZkServer`` does not raise its in-memory
