@@ -186,22 +186,13 @@ def test_resend_last_always() -> None:
     bug = build_fle_model(servers=2, max_round=1, link_failures=1,
                           variant_flags=["resend_last_always"])
 
+    def over_newer(state: tuple, label: str, succ: tuple) -> bool:
+        return label.startswith("connect") and any(
+            old and new and old[0] is not None and new[1] == (old[2],) and old[2] is not None
+            for old, new in zip(state[1], succ[1], strict=True))
+
     def resent_over_newer(m: FLEModel) -> bool:
-        seen = {m.encode(s) for s in m.initial_states()}
-        queue = deque(m.initial_states())
-        while queue:
-            state = queue.popleft()
-            for label, succ in m.actions(state):
-                if label.startswith("connect"):
-                    for old, new in zip(state[1], succ[1], strict=True):
-                        if old and new and old[0] is not None and new[1] == (old[2],) \
-                                and old[2] is not None:
-                            return True
-                key = m.encode(succ)
-                if key not in seen:
-                    seen.add(key)
-                    queue.append(succ)
-        return False
+        return _any_state(m, over_newer)
 
     assert resent_over_newer(bug)
     assert not resent_over_newer(model)
