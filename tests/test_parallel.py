@@ -162,5 +162,6 @@ def test_independence_checks_run_in_every_shard() -> None:
     reference = Search(m, por=True, check_independence=3).run()
     for workers in (1, 2):
         result = ParallelSearch(m, workers=workers, por=True, check_independence=3).run()
-        assert result.stats.distinct == reference.stats.distinct == 10371  # 10364 before §7 in-memory zxid
+        # 10364 before the in-memory zxid (§7)
+        assert result.stats.distinct == reference.stats.distinct == 10371
         assert result.extra["por"]["independence_checks"] > 0
