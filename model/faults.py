@@ -27,6 +27,7 @@ from zkcheck.model.state import (
     P_IDLE,
     Z_CONNECT,
     ZR_LEARNER,
+    disk_zxid,
     pack_key,
     pack_vote,
     vote_leader,
@@ -42,9 +43,11 @@ starts (§2.2); replaced at the first StartRound."""
 
 def down_server(m: FLEModel, s: tuple) -> tuple:
     """The canonical tuple of a server whose process is not running: persistent fields
-    kept, volatile fields at fixed values (so equal persistent states give equal states)."""
+    kept, volatile fields at fixed values (so equal persistent states give equal states);
+    the in-memory zxid falls back to the disk value (§7)."""
+    hwm: tuple = s[F_HWM]
     return (P_DOWN, LOOKING, 0, None, None, (), m.empty_votes, m.empty_votes, None, None,
-            s[F_CE], s[F_AE], s[F_ZXID], s[F_HWM], None)
+            s[F_CE], s[F_AE], disk_zxid(s), (hwm[0], hwm[1]), None)
 
 
 def booted_server(m: FLEModel, s: tuple, k: int) -> tuple:

@@ -21,7 +21,7 @@ Modelling decisions:
   timeout only runs when every queue is non-empty, §4.4) is not modelled.
 * On a new connection each side whose queue for the peer is empty re-sends its ``last``
   message (§4.2 item 5); ``Variant.resend_last_always`` (ZOOKEEPER-975) re-sends it even
-  when a newer one is queued.
+  when a newer one is queued, ``Variant.no_resend_on_connect_481`` never.
 * Links between servers that are up at the start are connected at the start: connecting
   at boot only delays messages that wait in the outbox anyway, and there is no ``last``
   yet, so no behaviour is lost while many uninteresting states are.
@@ -111,6 +111,7 @@ def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
         return
     back = not m.variant.connect_back_fails
     always = m.variant.resend_last_always
+    resend = not m.variant.no_resend_on_connect_481
     for a, b, ab, ba, bit, label in m.connect_pairs:
         if links & bit or servers[a][0] == P_DOWN or servers[b][0] == P_DOWN:
             continue
@@ -119,7 +120,7 @@ def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
             continue
         nc = list(chans)
         for ci, c in ((ab, cab), (ba, cba)):
-            if c[2] is not None and (c[0] is None or always):
+            if resend and c[2] is not None and (c[0] is None or always):
                 nc[ci] = (c[0], (c[2],), c[2])
         out.append((label, (servers, tuple(nc), links | bit, st[3], st[4], st[5])))
 
@@ -153,13 +154,14 @@ def _break_connections(m: FLEModel, st: tuple, out: list, pairs: tuple, budget_i
     chans, links = st[1], st[2]
     nb = budget[:budget_index] + (budget[budget_index] - 1,) + budget[budget_index + 1:]
     always = m.variant.resend_last_always
+    resend = reconnect and not m.variant.no_resend_on_connect_481
     for _a, _b, ab, ba, bit, label in pairs:
         if not links & bit:
             continue
         nc = list(chans)
         for ci in (ab, ba):
             c = nc[ci]
-            if reconnect and c[2] is not None and (c[0] is None or always):
+            if resend and c[2] is not None and (c[0] is None or always):
                 nc[ci] = (c[0], (c[2],), c[2])
             elif c[1]:
                 nc[ci] = (c[0], (), c[2])

@@ -33,7 +33,9 @@
 * ``established``: the same ensemble, but its leader is alive and in broadcast (LEADING,
   logicalclock 1, the published vote as above, a LearnerHandler for every learner). The
   starting point for "a server (re)joins an established quorum" (late starters, restarts)
-  and "a running leader gives up" cases (ZOOKEEPER-2164, -1514, -1732).
+  and "a running leader gives up" cases (ZOOKEEPER-2164, -1514, -1732). Its in-memory
+  zxid is (e, 0) if it has logged nothing in epoch e (``startZkServer``, §7), its disk
+  value stays (not under ``Variant.zxid_on_disk_only``).
 
   ``ModelConfig.rounds`` gives a member the round it decided in (default 1): its
   logicalclock and its vote's round, e.g. a leader re-elected in round 2 next to a
@@ -76,6 +78,7 @@ from zkcheck.model.state import (
     pack_key,
     pack_vote,
     pair_bit,
+    set_volatile_zxid,
 )
 
 if TYPE_CHECKING:
@@ -197,6 +200,8 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
         conn = sum(1 << k for k in learners)
         s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)
+        if not variant.zxid_on_disk_only and lzx < e * ZXID_COUNTER_LIMIT:
+            set_volatile_zxid(s, e * ZXID_COUNTER_LIMIT)  # startZkServer, nothing logged
         servers[lk] = tuple(s)
     # what the members had when they acked the epoch: not newer than the leader (a learner
     # ahead of an explicit leader got (e, 0) from its NEWLEADER, after the establishment)

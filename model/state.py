@@ -71,8 +71,8 @@ F_RESULT: Final = 8  # vote word returned by lookForLeader, published by Publish
 F_DEC: Final = 9  # decision evidence (kind, support_mask, clock_before) or None
 F_CE: Final = 10  # currentEpoch (persistent)
 F_AE: Final = 11  # acceptedEpoch (persistent)
-F_ZXID: Final = 12  # lastZxid (persistent, encoded)
-F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written: history for EpochMonotonic
+F_ZXID: Final = 12  # in-memory last processed zxid (encoded); see disk_zxid
+F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written[, disk zxid]: see disk_zxid
 F_ZAB: Final = 14  # Zab sub-state: None, follower (Z_*), or leader (L_*) tuple
 N_FIELDS: Final = 15
 
@@ -195,6 +195,37 @@ def key_to_vote(key: int, rnd: int, state: int = 0) -> int:
 
 def queue_entry(sender: int, word: int) -> int:
     return word << SENDER_BITS | sender
+
+
+def disk_zxid(s: tuple) -> int:
+    """The lastZxid on disk of server tuple ``s`` (§7, in-memory zxid). ``F_ZXID`` is the
+    in-memory last processed zxid, which votes, FOLLOWERINFO/ACKEPOCH and the leader's
+    summary use; it differs from the disk value only after a leader's ``startZkServer``
+    set it to (epoch, 0) without logging anything. Then, and only then, ``F_HWM`` carries
+    the disk value as a third component, so that states without a difference keep the
+    encoding they had before the distinction was modelled."""
+    hwm: tuple = s[F_HWM]
+    if len(hwm) > 2:
+        disk: int = hwm[2]
+        return disk
+    mem: int = s[F_ZXID]
+    return mem
+
+
+def set_volatile_zxid(sl: list, zxid: int) -> None:
+    """Set the in-memory zxid of server fields ``sl`` without writing the disk."""
+    hwm: tuple = sl[F_HWM]
+    disk: int = hwm[2] if len(hwm) > 2 else sl[F_ZXID]
+    sl[F_ZXID] = zxid
+    sl[F_HWM] = (hwm[0], hwm[1]) if disk == zxid else (hwm[0], hwm[1], disk)
+
+
+def set_logged_zxid(sl: list, zxid: int) -> None:
+    """Log (or sync) up to ``zxid``: in-memory and disk values become ``zxid``."""
+    hwm: tuple = sl[F_HWM]
+    sl[F_ZXID] = zxid
+    if len(hwm) > 2:
+        sl[F_HWM] = (hwm[0], hwm[1])
 
 
 def replace_field(t: tuple, index: int, value: Any) -> tuple:

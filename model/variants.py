@@ -91,6 +91,25 @@ class Variant:
     kept only in memory, so a restart reads it back as currentEpoch and the server may
     accept (and acknowledge) an epoch a second time. Default: persisted (§2.1)."""
 
+    no_resend_on_connect_481: bool = False
+    """ZOOKEEPER-481 (3.2.0; fixed by 083cbe793 on trunk, 3.2.1): the connection manager
+    keeps no ``lastMessageSent``, so a message taken off the send queue and lost with its
+    connection is not sent again when the connection comes back. Default: a new connection
+    whose send queue is empty re-sends the last message (§4.2 item 5, §4.4)."""
+
+    zxid_on_disk_only: bool = False
+    """Simplification of the model up to ef93e5d (no release had it): one lastZxid per
+    server, the on-disk one; a leader's ``startZkServer`` does not raise its in-memory
+    zxid to (epoch, 0). Default: votes, FOLLOWERINFO/ACKEPOCH and the leader's summary use
+    the in-memory zxid, which a restart reloads from disk (§2.1, §7)."""
+
+    zxid_raised_early_790: bool = False
+    """ZOOKEEPER-790 (up to 3.3.1; fixed by 2678baf5c on trunk, 10a1f58bf on branch-3.3):
+    the leader's in-memory last processed zxid becomes (epoch, 0) as soon as its epoch is
+    chosen, before a quorum has acknowledged NEWLEADER, so a leader that fails to gather
+    its quorum re-enters the election with a zxid of an epoch nobody accepted. Default: at
+    ``startZkServer``, after the NEWLEADER quorum (§7 L4)."""
+
     def flags(self) -> list[str]:
         """Names of the flags that differ from ZooKeeper 3.8."""
         return [f.name for f in fields(self) if getattr(self, f.name)]

@@ -26,10 +26,13 @@ persistent state or a quorum decision is lost):
   handler died (``lost``, free: the protocol forces it), a leader in broadcast without a
   quorum of live learners (``lost-quorum``, free), and any other give-up of a leader or
   learner (``giveup``, consumes the timeout budget: initLimit/syncLimit expiry).
-* Not modelled: the leader's in-memory lastProcessedZxid := (epoch, 0) after NEWLEADER
-  quorum (only logged transactions move lastZxid here); log contents (lastZxid stands for
-  the log; sync copies the leader's); the Zab connection failing independently of the
-  election links (covered by ``giveup``).
+* In-memory zxid (§2.1, §7): after its NEWLEADER quorum (``startZkServer``) the leader's
+  in-memory zxid becomes (epoch, 0) if nothing of the epoch is logged; a learner's sync
+  copies the leader's *logged* zxid (DIFF/TRUNC); a restart reloads the disk value
+  (``zkcheck.model.state.disk_zxid``). Under ``Variant.zxid_on_disk_only`` one zxid.
+* Not modelled: log contents (lastZxid stands for the log); a SNAP sync from a serving
+  leader, which would hand the learner the leader's (epoch, 0); the Zab connection failing
+  independently of the election links (covered by ``giveup``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ from zkcheck.model.state import (
     Z_SYNC,
     ZR_LEADER,
     ZR_LEARNER,
+    disk_zxid,
+    set_logged_zxid,
+    set_volatile_zxid,
     vote_leader,
     with_epoch,
 )
@@ -79,9 +85,11 @@ def persist_epochs(sl: list, ce: int, ae: int) -> None:
     the EpochMonotonic invariant compares them with."""
     sl[F_CE] = ce
     sl[F_AE] = ae
-    hce, hae = sl[F_HWM]
+    hwm: tuple = sl[F_HWM]
+    hce: int = hwm[0]
+    hae: int = hwm[1]
     if ce > hce or ae > hae:
-        sl[F_HWM] = (max(hce, ce), max(hae, ae))
+        sl[F_HWM] = (max(hce, ce), max(hae, ae)) + hwm[2:]
 
 
 def start_role(m: FLEModel, ns: list, sl: list, k: int, hist: tuple) -> tuple:
@@ -119,6 +127,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
         if phase == L_DISCOVERY and mask & bit and q[mask]:
             sl = sl or list(s)
             persist_epochs(sl, sl[F_CE], epoch)
+            if m.variant.zxid_raised_early_790:
+                set_volatile_zxid(sl, epoch * m.zxid_base)
             phase, mask = L_EPOCH, bit
         elif phase == L_EPOCH and (mask & bit and q[mask]
                                    or m.variant.ack_quorum_not_awaited_1191):
@@ -138,6 +148,8 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
             sl = sl or list(s)
             if not m.variant.no_update_election_vote:
                 sl[F_VOTE] = with_epoch(sl[F_VOTE], epoch)
+            if not m.variant.zxid_on_disk_only and sl[F_ZXID] < epoch * m.zxid_base:
+                set_volatile_zxid(sl, epoch * m.zxid_base)  # startZkServer
             phase = L_BROADCAST
         else:
             break
@@ -229,7 +241,7 @@ def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
     elif zph == Z_ACKED:
         if lz[1] == L_BROADCAST:
             out.append((m.lbl_uptodate[k], up_to_date(m, st, k, lk)))
-    elif s[F_ZXID] < ls[F_ZXID]:
+    elif s[F_ZXID] < disk_zxid(ls):
         out.append((m.lbl_log[k], learner_log(m, st, k, lk)))
     if tmo:
         out.append((m.lbl_giveup[k], give_up(m, st, k, lk)))
@@ -331,7 +343,7 @@ def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     _, phase, epoch, mask, conn = ls[F_ZAB]
     ns = list(servers)
     sl = list(s)
-    sl[F_ZXID] = ls[F_ZXID]
+    set_logged_zxid(sl, disk_zxid(ls))
     persist_epochs(sl, epoch, sl[F_AE])
     sl[F_ZAB] = (ZR_LEARNER, Z_ACKED, 0)
     ns[k] = tuple(sl)
@@ -362,8 +374,9 @@ def learner_log(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     Effect: lastZxid := the leader's. With ClientWrite this lets zxids diverge."""
     servers = st[0]
     ns = list(servers)
-    s = servers[k]
-    ns[k] = s[:F_ZXID] + (servers[lk][F_ZXID],) + s[F_ZXID + 1:]
+    sl = list(servers[k])
+    set_logged_zxid(sl, disk_zxid(servers[lk]))
+    ns[k] = tuple(sl)
     return _next(st, ns)
 
 
@@ -415,7 +428,9 @@ def client_write(m: FLEModel, st: tuple, k: int) -> tuple:
     base = s[F_ZAB][2] * m.zxid_base
     zx = s[F_ZXID]
     ns = list(st[0])
-    ns[k] = s[:F_ZXID] + (zx + 1 if zx >= base else base + 1,) + s[F_ZXID + 1:]
+    sl = list(s)
+    set_logged_zxid(sl, zx + 1 if zx >= base else base + 1)
+    ns[k] = tuple(sl)
     b = st[3]
     nb = b[:B_WRITE] + (b[B_WRITE] - 1,) + b[B_WRITE + 1:]
     return (tuple(ns), st[1], st[2], nb, st[4], st[5])

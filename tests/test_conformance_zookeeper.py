@@ -28,7 +28,8 @@ def _no_leftover_jvms():
 
 
 @pytest.mark.parametrize("name", ["fresh3-order-123", "crash3-different-zxid",
-                                  "stale-higher-sid-3", "epoch-beats-sid-3"])
+                                  "stale-higher-sid-3", "epoch-beats-sid-3",
+                                  "quorum-loss-no-writes-3"])
 def test_real_leader_is_a_model_leader(name):
     run = run_scenario(BY_NAME[name])
     assert run.episodes

@@ -18,6 +18,7 @@ import pytest
 from zkcheck.explorer import Bounds, Search
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.fle_options import build_fle_model
+from zkcheck.model.config import ZXID_COUNTER_LIMIT
 from zkcheck.model.fle import FLEModel
 from zkcheck.model.state import (
     F_CE,
@@ -25,6 +26,8 @@ from zkcheck.model.state import (
     F_RESULT,
     F_VOTE,
     F_ZAB,
+    F_ZXID,
+    L_EPOCH,
     P_ROLE,
     Z_SERVING,
     ZR_LEARNER,
@@ -183,22 +186,13 @@ def test_resend_last_always() -> None:
     bug = build_fle_model(servers=2, max_round=1, link_failures=1,
                           variant_flags=["resend_last_always"])
 
+    def over_newer(state: tuple, label: str, succ: tuple) -> bool:
+        return label.startswith("connect") and any(
+            old and new and old[0] is not None and new[1] == (old[2],) and old[2] is not None
+            for old, new in zip(state[1], succ[1], strict=True))
+
     def resent_over_newer(m: FLEModel) -> bool:
-        seen = {m.encode(s) for s in m.initial_states()}
-        queue = deque(m.initial_states())
-        while queue:
-            state = queue.popleft()
-            for label, succ in m.actions(state):
-                if label.startswith("connect"):
-                    for old, new in zip(state[1], succ[1], strict=True):
-                        if old and new and old[0] is not None and new[1] == (old[2],) \
-                                and old[2] is not None:
-                            return True
-                key = m.encode(succ)
-                if key not in seen:
-                    seen.add(key)
-                    queue.append(succ)
-        return False
+        return _any_state(m, over_newer)
 
     assert resent_over_newer(bug)
     assert not resent_over_newer(model)
@@ -212,6 +206,59 @@ def test_vote_order_zxid_sid() -> None:
     new = make_better(lambda sid: 1, Variant())
     assert better_votes(old, (2, 5, 1), (1, 5, 2))
     assert not better_votes(new, (2, 5, 1), (1, 5, 2))
+
+
+def _any_state(m: FLEModel, pred: Callable[[tuple, str, tuple], bool]) -> bool:
+    """Whether some transition (state, label, successor) of ``m`` satisfies ``pred``."""
+    seen = {m.encode(s) for s in m.initial_states()}
+    queue = deque(m.initial_states())
+    while queue:
+        state = queue.popleft()
+        for label, succ in m.actions(state):
+            if pred(state, label, succ):
+                return True
+            key = m.encode(succ)
+            if key not in seen:
+                seen.add(key)
+                queue.append(succ)
+    return False
+
+
+def test_no_resend_on_connect_481() -> None:
+    """Without lastMessageSent a replaced connection carries nothing that was sent before."""
+    def resent(state: tuple, label: str, succ: tuple) -> bool:
+        return label.startswith("reconnect") and any(
+            new and new[1] and new[1] == (new[2],) for new in succ[1])
+
+    assert resent(*_first_reconnect(build_fle_model(servers=2, reconnects=1)))
+    bug = build_fle_model(servers=2, reconnects=1, variant_flags=["no_resend_on_connect_481"])
+    assert not _any_state(bug, resent)
+
+
+def _first_reconnect(m: FLEModel) -> tuple:
+    steps = ["start 1", "start 2", "transmit 1->2", "transmit 2->1", "reconnect 2-1"]
+    state = m.initial_states()[0]
+    for step in steps:
+        label, succ = next((lb, s) for lb, s in m.actions(state) if lb == step)
+        prev, state = state, succ
+    return prev, label, state
+
+
+def test_zxid_raised_early_790_and_zxid_on_disk_only() -> None:
+    """ZOOKEEPER-790: a leader's in-memory zxid is (epoch, 0) as soon as its epoch is
+    decided; 3.8 waits for the NEWLEADER quorum, and ``zxid_on_disk_only`` never moves it."""
+    def early(state: tuple, label: str, succ: tuple) -> bool:
+        return any(s[F_ZAB] is not None and s[F_ZAB][0] != ZR_LEARNER and s[F_ZAB][1] == L_EPOCH
+                   and s[F_ZXID] == s[F_ZAB][2] * ZXID_COUNTER_LIMIT for s in succ[0])
+
+    opts: dict[str, Any] = dict(servers=2, max_round=1)
+    assert _any_state(build_fle_model(**opts, variant_flags=["zxid_raised_early_790"]), early)
+    assert not _any_state(build_fle_model(**opts), early)
+    est = dict(servers=2, scenario="established", leader=1)
+    leader = build_fle_model(**est).initial_states()[0][0][0]
+    assert leader[F_ZXID] == 1 * ZXID_COUNTER_LIMIT
+    old = build_fle_model(**est, variant_flags=["zxid_on_disk_only"]).initial_states()[0]
+    assert old[0][0][F_ZXID] == 0
 
 
 def test_every_flag_has_a_mutant_test() -> None:

@@ -43,10 +43,15 @@ PROPERTIES = ("Leadership", "EpochMonotonic", "DecisionSupported",
 checked by their own tests, and the walk records only these."""
 
 
+OLD_SEMANTICS = ("zxid_on_disk_only",)
+"""Flags that restore rules of ef93e5d which the model has refined since (the in-memory
+zxid of §7); the walk runs with them."""
+
+
 def walk(options: dict, depth: int) -> tuple[int, str]:
     """(distinct states within ``depth``, SHA-256 of labels, successor encodings and
     property values in breadth-first order)."""
-    model = build_fle_model(**options)
+    model = build_fle_model(**options, variant_flags=OLD_SEMANTICS)
     by_name = {p.name: p.predicate for p in model.properties()
                if p.kind in (PropertyKind.INVARIANT, PropertyKind.WITNESS)}
     predicates = [by_name[name] for name in PROPERTIES]

@@ -124,6 +124,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              (start(1, 2, 3), write(2), kill(1, wait="none"), kill(2, wait="looking"),
               start(2)),
              "both followers die, the leader steps down, one follower returns"),
+    Scenario("quorum-loss-no-writes-3", 3,
+             (start(1, 2, 3), kill(2), write(5), kill("leader", wait="looking"), start(2),
+              kill(2, wait="looking"), start(2)),
+             "leader 1 of epoch 2 (no writes in it) loses its only follower 2, which "
+             "returns: 1's in-memory zxid (2, 0) beats 2's disk zxid (1, 5) despite the sid"),
     Scenario("failover-writes-5", 5,
              (start(1, 2, 3, 4, 5), write(3), kill("leader"), write(3), kill("leader")),
              "two leader crashes with writes in between"),
