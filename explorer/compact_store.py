@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkcheck.explorer.fpset import FingerprintSet
 from zkcheck.explorer.store import NO_PARENT
 
 _GROWTH = 1.25
@@ -33,14 +34,14 @@ class CompactStore:
 
     def __init__(self, capacity: int = 1 << 12):
         self.count = 0
-        self._runs: list[np.ndarray] = []
+        self._set = FingerprintSet()
         self.parents = np.zeros(capacity, dtype=np.uint32)
         self.labels = np.zeros(capacity, dtype=np.uint8)
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> int:
         """Bytes held: fingerprint runs plus the link arrays at their capacity."""
-        return sum(r.nbytes for r in self._runs) + self.parents.nbytes + self.labels.nbytes
+        return self._set.nbytes + self.parents.nbytes + self.labels.nbytes
 
     def bytes_per_state(self) -> float:
         return self.memory_bytes() / max(self.count, 1)
@@ -48,12 +49,7 @@ class CompactStore:
     # ------------------------------------------------------------------ look-ups
     def contains_batch(self, fps: np.ndarray) -> np.ndarray:
         """Whether each fingerprint of ``fps`` (uint64) is in the set."""
-        found = np.zeros(len(fps), dtype=bool)
-        for run in self._runs:
-            pos = np.searchsorted(run, fps)
-            pos[pos == len(run)] = 0
-            found |= run[pos] == fps
-        return found
+        return self._set.contains(fps)
 
     def contains(self, fp: int) -> bool:
         return bool(self.contains_batch(np.array([fp], dtype=np.uint64))[0])
@@ -66,7 +62,7 @@ class CompactStore:
     def add(self, fp: int, parent: int, label: int, depth: int = 0) -> int:
         """Append a state known to be absent; returns its index."""
         self._links(np.array([parent], dtype=np.uint32), np.array([label], dtype=np.uint32))
-        self._add_run(np.array([fp], dtype=np.uint64))
+        self._set.add_sorted(np.array([fp], dtype=np.uint64))
         return self.count - 1
 
     def add_batch(
@@ -82,7 +78,7 @@ class CompactStore:
         new_positions = np.sort(first[fresh])
         if len(new_positions):
             self._links(parents[new_positions], labels[new_positions])
-            self._add_run(unique_fps[fresh])
+            self._set.add_sorted(unique_fps[fresh])
         return None, new_positions
 
     def _links(self, parents: np.ndarray, labels: np.ndarray) -> None:
@@ -97,16 +93,6 @@ class CompactStore:
         self.parents[self.count : need] = parents
         self.labels[self.count : need] = labels
         self.count = need
-
-    def _add_run(self, sorted_fps: np.ndarray) -> None:
-        runs = self._runs
-        runs.append(sorted_fps)
-        while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
-            top = runs.pop()
-            below = runs.pop()
-            merged = np.concatenate((below, top))
-            merged.sort(kind="stable")  # timsort: a linear merge of two sorted runs
-            runs.append(merged)
 
 
 def _grow(array: np.ndarray, capacity: int) -> np.ndarray:

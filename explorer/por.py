@@ -236,18 +236,21 @@ def exact_traces(search: Search) -> None:
     if search.bounds.max_seconds is not None:
         spent = time.perf_counter() - search._started
         seconds = max(search.bounds.max_seconds - spent, 1.0)
+    # the re-search gets the run's own state budget too: its memory and time stay within
+    # what the user allowed (it is a full search, often larger than the reduced one)
     sub = search._sub_search(properties=list(targets),
-                             bounds=replace(Bounds(), max_depth=depth, max_seconds=seconds))
+                             bounds=replace(Bounds(), max_depth=depth, max_seconds=seconds,
+                                            max_states=search.bounds.max_states))
     sub._stop_when_decided = True
     sub.run()
-    timed_out = any(hit.bound == "time" for hit in sub.bounds_hit)
+    cut = next((hit.bound for hit in sub.bounds_hit if hit.bound in ("time", "states")), None)
     for name in targets:
         found = sub.violations.get(name, sub.witnesses.get(name))
         if found is not None:
             search._traces[name] = sub.trace_to(found)
             continue
-        if timed_out:
-            search._notes[name] = "shortest trace not confirmed (time bound)"
+        if cut is not None:
+            search._notes[name] = f"shortest trace not confirmed ({cut} bound)"
             continue
         # not within the bound in full search: the reduced search saw it deeper
         search.violations.pop(name, None)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from zkcheck.explorer.fpset import FingerprintSet
 from zkcheck.explorer.frontier import Level, codec, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP, LinkStore
 from zkcheck.explorer.model import Model, Property, PropertyKind
@@ -133,7 +134,8 @@ class Shard:
         self.chunk_seq = 0
         self.moved_now: list[np.ndarray] = []  # states this owner moved a level up (POR)
         self.skip = np.zeros(0, dtype=np.uint64)  # moved states: skip their old copies
-        self.expanded_now: set[int] = set()  # POR: states this shard expanded this level
+        # POR: states this shard expanded this level (8 bytes each, not a Python set's 70)
+        self.expanded_now = FingerprintSet()
         self.reducer = None
         if plan.por:
             from zkcheck.explorer.por import make_reducer
@@ -361,9 +363,9 @@ class Shard:
         Chains end: every reduced step lowers the model's ``por_measure``."""
         full: list = []
         steps = 0
-        todo = [w for w in work if w[0] not in self.expanded_now]
+        todo = self._not_expanded(work)
         while todo:
-            self.expanded_now.update(fp for fp, _ in todo)
+            self.expanded_now.add(np.fromiter((fp for fp, _ in todo), np.uint64, len(todo)))
             more_full, reduced = self.reducer.split(todo)
             full.extend(more_full)
             if not reduced:
@@ -372,8 +374,16 @@ class Shard:
             self.fired.update(r[1] for r in reduced)
             out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
                     [r[4] for r in reduced], [r[2] for r in reduced])
-            todo = [(r[3], r[2]) for r in reduced if r[3] not in self.expanded_now]
+            todo = self._not_expanded([(r[3], r[2]) for r in reduced])
         return full, steps
+
+    def _not_expanded(self, work: list) -> list:
+        """The ``(fingerprint, state)`` pairs this shard has not expanded in this level."""
+        if not work or not self.expanded_now.runs:
+            return work
+        seen = self.expanded_now.contains(
+            np.fromiter((fp for fp, _ in work), np.uint64, len(work)))
+        return [w for w, known in zip(work, seen.tolist(), strict=True) if not known]
 
     def _not_moved(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
         """Drop states that partial-order reduction moved to the level before (they were
@@ -449,7 +459,7 @@ class Shard:
         ``moved``: states every owner moved to the level just done (skipped now)."""
         self.drop_properties(decided)
         self.skip = np.sort(np.frombuffer(moved, dtype=np.uint64))
-        self.expanded_now = set()
+        self.expanded_now = FingerprintSet()
         self.spilled = (self.spilled[0] + self.current.spilled_states,
                         self.spilled[1] + self.current.spilled_bytes)
         self.moved_now = []
