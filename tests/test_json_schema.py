@@ -95,10 +95,15 @@ def test_conform_document_shape() -> None:
     checked here on the envelope the command builds."""
     from zkcheck.schema import envelope
 
-    doc = envelope("conform", 1, scenarios=[{"scenario": "x", "episodes": [{"episode": 1}]}])
+    summary = {"checked": 1, "agreed": 1, "explained": 1, "inconclusive": 0, "disagreed": 0,
+               "not_checked": 0, "exit_code": 1, "why": "exit 1: ..."}
+    doc = envelope("conform", 1, scenarios=[{"scenario": "x", "episodes": [{"episode": 1}]}],
+                   summary=summary)
     VALIDATOR.validate(doc)
     with pytest.raises(jsonschema.ValidationError):
-        VALIDATOR.validate(envelope("conform", 0, scenarios="none"))
+        VALIDATOR.validate(envelope("conform", 0, scenarios="none", summary=summary))
+    with pytest.raises(jsonschema.ValidationError):  # the closing summary is required
+        VALIDATOR.validate(envelope("conform", 1, scenarios=[]))
 
 
 def test_check_shows_per_spec_progress_on_stderr(capsys) -> None:
