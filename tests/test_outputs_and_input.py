@@ -121,7 +121,7 @@ def test_check_names_its_junit_file_and_refuses_an_unwritable_one(capsys, tmp_pa
     code, _, err = run(capsys, "check", spec.parent, "--junit", junit, "--no-progress")
     assert code == 0 and err == f"wrote {junit}\n" and junit.exists()
     assert "--junit" in refused(capsys, "check", spec.parent, "--junit", a_file / "x.xml")
-    code, _, err = run(capsys, "check", spec, "--update-counts")
+    code, _, err = run(capsys, "check", spec, "--update-counts", "--no-progress")
     assert code == 0 and err == f"wrote {spec}\n" and "distinct_states = " in spec.read_text()
 
 
