@@ -48,8 +48,3 @@ class FingerprintSet:
             merged = np.concatenate((below, top))
             merged.sort(kind="stable")  # timsort: a linear merge of two sorted runs
             runs.append(merged)
-
-    def add(self, fps: np.ndarray) -> None:
-        """Add fingerprints (any order, repeats and members allowed)."""
-        fresh = np.unique(fps)
-        self.add_sorted(fresh[~self.contains(fresh)])

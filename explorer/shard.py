@@ -363,9 +363,9 @@ class Shard:
         Chains end: every reduced step lowers the model's ``por_measure``."""
         full: list = []
         steps = 0
-        todo = self._not_expanded(work)
+        todo, fps = self._not_expanded(work)
         while todo:
-            self.expanded_now.add(np.fromiter((fp for fp, _ in todo), np.uint64, len(todo)))
+            self.expanded_now.add_sorted(np.unique(fps))  # todo holds no member yet
             more_full, reduced = self.reducer.split(todo)
             full.extend(more_full)
             if not reduced:
@@ -374,16 +374,17 @@ class Shard:
             self.fired.update(r[1] for r in reduced)
             out.add("same", [r[3] for r in reduced], [r[0] for r in reduced],
                     [r[4] for r in reduced], [r[2] for r in reduced])
-            todo = self._not_expanded([(r[3], r[2]) for r in reduced])
+            todo, fps = self._not_expanded([(r[3], r[2]) for r in reduced])
         return full, steps
 
-    def _not_expanded(self, work: list) -> list:
-        """The ``(fingerprint, state)`` pairs this shard has not expanded in this level."""
+    def _not_expanded(self, work: list) -> tuple[list, np.ndarray]:
+        """The ``(fingerprint, state)`` pairs this shard has not expanded in this level,
+        with their fingerprints."""
+        fps = np.fromiter((fp for fp, _ in work), np.uint64, len(work))
         if not work or not self.expanded_now.runs:
-            return work
-        seen = self.expanded_now.contains(
-            np.fromiter((fp for fp, _ in work), np.uint64, len(work)))
-        return [w for w, known in zip(work, seen.tolist(), strict=True) if not known]
+            return work, fps
+        fresh = ~self.expanded_now.contains(fps)
+        return [w for w, new in zip(work, fresh.tolist(), strict=True) if new], fps[fresh]
 
     def _not_moved(self, fps: np.ndarray, states: list) -> tuple[np.ndarray, list]:
         """Drop states that partial-order reduction moved to the level before (they were

@@ -221,3 +221,11 @@ def build_fle_model(**options: Any) -> FLEModel:
         if name not in known:
             raise InputError(f"unknown FLE option {name!r}")
     return FLEModel(build_config(**options))
+
+
+model_option = click.option(
+    "--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
+    help="fle; a toy model: grid:N,M | mutex | mutex:fixed | ring:K | philosophers:N | "
+         "counter:K[,reset]; or your own Model class: package.module:Class or "
+         "path/to/file.py:Class (docs/models.md).")
+"""``--model SPEC`` of the commands that build a model (explore, simulate)."""

@@ -17,7 +17,7 @@ from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import SpillFull
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.symmetry import check_symmetry as check_symmetry_of
-from zkcheck.fle_options import fle_options, model_options
+from zkcheck.fle_options import fle_options, model_option, model_options
 from zkcheck.outpaths import announce, check_output_dir
 from zkcheck.progress import progress_line
 from zkcheck.reach_options import build_search, checkpoint_identity, reach_options
@@ -38,10 +38,7 @@ def _bounds(depth: int | None, max_states: int | None, seconds: float | None) ->
 
 
 @click.command()
-@click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
-              help="fle; a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
-                   "philosophers:N | counter:K[,reset]; or your own Model class: "
-                   "package.module:Class or path/to/file.py:Class (docs/models.md).")
+@model_option
 @fle_options
 @click.option("--depth", type=int, default=None, help="Explore states up to this many steps.")
 @click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")

@@ -16,7 +16,7 @@ from zkcheck.explorer import VIOLATED, Verdict
 from zkcheck.explorer.schedulers import SCHEDULERS
 from zkcheck.explorer.simulate import SimulationRun
 from zkcheck.explorer.walks import WalkSettings
-from zkcheck.fle_options import fle_options, model_options
+from zkcheck.fle_options import fle_options, model_option, model_options
 from zkcheck.outpaths import check_output_dir
 from zkcheck.render.outputs import witness_names, write_outputs
 from zkcheck.render.text import trace_view
@@ -111,10 +111,7 @@ def report_text(sim: Simulated, header: str, replaying: int | None) -> str:
 
 
 @click.command()
-@click.option("--model", "model_spec", default="fle", show_default=True, metavar="SPEC",
-              help="fle; a toy model: grid:N,M | mutex | mutex:fixed | ring:K | "
-                   "philosophers:N | counter:K[,reset]; or your own Model class: "
-                   "package.module:Class or path/to/file.py:Class (docs/models.md).")
+@model_option
 @fle_options
 @click.option("--depth", type=int, default=100, show_default=True,
               help="Steps per walk (a walk also stops at a violation or a deadlock).")
