@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: blocks compressed with zstd (was zlib)
 FREE = {"depth"}
 """Identity keys a resumed run may change: levels do not depend on the depth bound, so a
 run can be resumed to go deeper."""

@@ -5,7 +5,9 @@ reduction appends to the level being read, so reading continues until no block i
 Blocks stay in memory as the model's tuples while the shard's in-memory budget allows;
 beyond it a block is written to the shard's spill file as its states' ``marshal``
 encoding (version 4: sub-tuples shared between sibling states are written once),
-compressed with zlib, and dropped from memory. Disk, not RAM, limits a run.
+compressed with zstd at level 1, and dropped from memory. Disk, not RAM, limits a run.
+(zstd rather than zlib: on 3-server blocks it packs 3.4 times faster and smaller,
+10.8 against 13.4 bytes per state.)
 
 The states in a spilled block need no canonical encoding (fingerprints are computed from
 ``model.encode`` before a state enters a level), only a fast exact round trip; a model
@@ -17,13 +19,13 @@ from __future__ import annotations
 import errno
 import marshal
 import os
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import zstandard
 
 BLOCK = 1024
 """States per block: the unit of reading, spilling and of one expansion step."""
@@ -31,6 +33,18 @@ BLOCK = 1024
 
 class SpillFull(OSError):
     """The spill directory's disk is full: the run must stop (no verdict for the rest)."""
+
+
+_compressor = zstandard.ZstdCompressor(level=1)
+_decompressor = zstandard.ZstdDecompressor()
+
+
+def compress(data: bytes) -> bytes:
+    return _compressor.compress(data)
+
+
+def decompress(data: bytes) -> bytes:
+    return _decompressor.decompress(data)
 
 
 def marshal_pack(states: list) -> bytes:
@@ -111,7 +125,7 @@ class Level:
         self.blocks.append(block)
 
     def _spill(self, block: Block) -> None:
-        data = zlib.compress(self.pack(block.states), 1)
+        data = compress(self.pack(block.states))
         if self._file is None:
             self._file = open(self.path, "w+b")  # noqa: SIM115 (closed by close())
         self._file.seek(0, os.SEEK_END)
@@ -142,7 +156,7 @@ class Level:
             self.in_memory -= len(block)
         else:
             self._file.seek(block.offset)
-            states = self.unpack(zlib.decompress(self._file.read(block.length)))
+            states = self.unpack(decompress(self._file.read(block.length)))
         self.blocks[self.read_at - 1] = Block(block.fps, None)  # drop it: read once
         return block.fps, states
 
@@ -155,7 +169,7 @@ class Level:
             self.in_memory -= len(block)
             return block.fps, block.states
         self._file.seek(block.offset)
-        return block.fps, self.unpack(zlib.decompress(self._file.read(block.length)))
+        return block.fps, self.unpack(decompress(self._file.read(block.length)))
 
     @property
     def unread(self) -> int:
@@ -179,7 +193,7 @@ class Level:
                 self._file.seek(block.offset)
                 data = self._file.read(block.length)
             else:
-                data = zlib.compress(self.pack(states), 1)
+                data = compress(self.pack(states))
             parts.append((block.fps.tobytes(), data))
         with open(path, "wb") as out:
             out.write(marshal.dumps(parts))
@@ -188,7 +202,7 @@ class Level:
         """Append the blocks of a saved level (``keep``: the fingerprints this shard owns)."""
         for fps_bytes, data in marshal.loads(path.read_bytes()):
             fps = np.frombuffer(fps_bytes, dtype=np.uint64).copy()
-            states = self.unpack(zlib.decompress(data))
+            states = self.unpack(decompress(data))
             if keep is not None:
                 mask = keep(fps)
                 fps = fps[mask]

@@ -168,8 +168,12 @@ class Shard:
         out = _Outbox(n)
         done = generated = local_unseen = 0
         succs: list = []
-        parents: list[int] = []
-        poss: list[int] = []
+        parents: list[int] | np.ndarray = []  # per successor
+        poss: list[int] | np.ndarray = []
+        expanded: list[int] = []  # without a constraint: each parent and its successor count
+        sizes: list[int] = []
+        labels: list[str] = []  # counted once per call, not once per state
+        constraint = self.constraint
         while done < budget:
             block = self.current.next_block()
             if block is None:
@@ -189,18 +193,29 @@ class Shard:
                 if not k:
                     self._note_deadlock(parent)
                     continue
-                if not at_bound:
-                    self.fired.update([a[0] for a in acts])
-                if self.constraint is not None:
-                    inside = [i for i, a in enumerate(acts) if self.constraint(a[1])]
+                if constraint is not None:
+                    if not at_bound:
+                        labels.extend([a[0] for a in acts])
+                    inside = [i for i, a in enumerate(acts) if constraint(a[1])]
                     generated += 0 if at_bound else k - len(inside)
                     succs.extend([acts[i][1] for i in inside])
                     parents.extend(repeat(parent, len(inside)))
                     poss.extend(inside)
                     continue
-                succs.extend([a[1] for a in acts])
-                parents.extend(repeat(parent, k))
-                poss.extend(range(k))
+                columns = zip(*acts, strict=True)  # labels, successors: one C call, not two
+                if at_bound:
+                    next(columns)
+                else:
+                    labels.extend(next(columns))
+                succs.extend(next(columns))
+                expanded.append(parent)
+                sizes.append(k)
+        if sizes:  # each successor's parent and position, from the group sizes
+            counts = np.array(sizes, dtype=np.int64)
+            parents = np.repeat(np.array(expanded, dtype=np.uint64), counts)
+            poss = np.arange(len(succs), dtype=np.int64) - np.repeat(
+                np.cumsum(counts) - counts, counts)
+        self.fired.update(labels)
         if succs:
             sfps = self.fp_many(succs)
             if at_bound:  # probed successors are not generated, as in Search

@@ -45,10 +45,14 @@ def config_quorum(m: FLEModel) -> Callable[[int], bool]:
     voters = frozenset(m.config.voters)
     sids = m.sids
     verifier = m.verifier
+    answers: dict[int, bool] = {}  # the verifier's answer per mask, asked once
 
     def is_quorum(mask: int) -> bool:
-        members = [sid for k, sid in enumerate(sids) if mask >> k & 1 and sid in voters]
-        return bool(members) and bool(verifier.is_quorum(members))
+        known = answers.get(mask)
+        if known is None:
+            members = [sid for k, sid in enumerate(sids) if mask >> k & 1 and sid in voters]
+            known = answers[mask] = bool(members) and bool(verifier.is_quorum(members))
+        return known
 
     return is_quorum
 
@@ -56,13 +60,24 @@ def config_quorum(m: FLEModel) -> Callable[[int], bool]:
 def recvset_support(m: FLEModel, s: tuple) -> int:
     """Voters (index mask, from the configuration) whose recvset vote equals the server's
     current proposal in its current round, on all four fields (§3.2)."""
-    target = key_to_vote(s[F_PROP], s[F_CLOCK]) & VOTE_BITS
-    voters = m.config.voters
-    mask = 0
-    for j, v in enumerate(s[F_RECV]):
-        if v is not None and m.sids[j] in voters and v & VOTE_BITS == target:
-            mask |= 1 << j
-    return mask
+    return support_of(m)(s)
+
+
+def support_of(m: FLEModel) -> Callable[[tuple], int]:
+    """``recvset_support`` for one model, with the voter mask read from the configuration
+    once (the checks call it for every new state)."""
+    voters = frozenset(m.config.voters)
+    voter_mask = sum(1 << j for j, sid in enumerate(m.sids) if sid in voters)
+
+    def support(s: tuple) -> int:
+        target = key_to_vote(s[F_PROP], s[F_CLOCK]) & VOTE_BITS
+        mask = 0
+        for j, v in enumerate(s[F_RECV]):
+            if v is not None and voter_mask >> j & 1 and v & VOTE_BITS == target:
+                mask |= 1 << j
+        return mask
+
+    return support
 
 
 def decision_supported_recomputed(m: FLEModel) -> Callable[[tuple], bool]:
@@ -71,10 +86,11 @@ def decision_supported_recomputed(m: FLEModel) -> Callable[[tuple], bool]:
     the wait, §5.4); a recorded decision names a support set that is a quorum of the
     configuration's voters."""
     is_quorum = config_quorum(m)
+    support = support_of(m)
 
     def check(state: tuple) -> bool:
         for s in state[0]:
-            if s[F_PHASE] == P_FINAL and not is_quorum(recvset_support(m, s)):
+            if s[F_PHASE] == P_FINAL and not is_quorum(support(s)):
                 return False
             dec = s[F_DEC]
             if dec is not None and not is_quorum(dec[1]):
@@ -129,6 +145,8 @@ def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
     order (``vote_order_zxid_sid``) votes have no epoch, so only zxids are compared."""
     zxid_only = m.variant.vote_order_zxid_sid
     index = m.index
+    voters = m.config.voters
+    support_at = support_of(m)
 
     def check(state: tuple) -> bool:
         servers = state[0]
@@ -138,8 +156,8 @@ def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
             _leader, zxid, pe = unpack_key(s[F_PROP])
             claim = (0, zxid) if zxid_only else (pe, zxid)
             clock = s[F_CLOCK]
-            support = recvset_support(m, s)
-            for sid in m.config.voters:
+            support = support_at(s)
+            for sid in voters:
                 j = index[sid]
                 if not support >> j & 1:
                     continue

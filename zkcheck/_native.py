@@ -36,6 +36,7 @@ NATIVE_MODULES = (
     "zkcheck.model.fle",
     "zkcheck.invariants.fle",
     "zkcheck.invariants.fle_liveness",
+    "zkcheck.invariants.fle_recomputed",
 )
 MANIFEST = "_native_build.json"
 PURE_ENV = "ZKCHECK_PURE"
