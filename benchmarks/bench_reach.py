@@ -174,24 +174,35 @@ def ray_cluster_run(args: list[str]) -> tuple[dict, float, int] | None:
         cluster.shutdown()
 
 
-def project_five(data: dict, peak: int, depth: int = 20) -> None:
-    """Where the first re-election lies (about depth 20, issue 13) at the measured level
+WITNESS_BEYOND = 20
+"""No LeaderEstablished witness lies within this (partial-order reduced) depth of the
+5-server leader crash: levels 0-20 were completed in a 2-hour, 2-worker run (124.8 million
+states; docs/reach.md). The shortest witness's depth is not known; a random walk finds one
+of 83 steps (before reduction), so the projection is printed for several depths."""
+
+
+def project_five(data: dict, peak: int) -> None:
+    """What reaching depths beyond ``WITNESS_BEYOND`` would cost at the measured level
     growth, rate and bytes per state, for 2, 16 and 64 cores (linear scaling assumed)."""
     from zkcheck.progress import project
 
     stats = data["stats"]
     levels = stats["levels"][:-1]  # the last level was cut by the time bound
     rate = stats["distinct_states"] / stats["elapsed_seconds"]
-    rest = project(levels, depth, rate, stats["store_bytes_per_state"],
-                   peak / stats["distinct_states"],
-                   stats.get("spill_bytes_per_spilled_state", 0.0))
-    if rest is None or rest.states is None:
-        print("    too few levels for a projection", flush=True)
-        return
-    for cores in (2, 16, 64):
-        hours = rest.seconds * 2 / cores / 3600
-        print(f"    to depth {depth}: {rest.states:,.3g} more states (levels x{rest.growth:.2f}); "
-              f"{cores} cores: {hours:,.1f} h; memory {rest.memory_bytes / 2**30:,.1f} GiB "
+    print(f"    projection from the {len(levels)} complete levels of this run (the witness "
+          f"lies deeper than {WITNESS_BEYOND}; growth assumed steady, so an upper estimate "
+          "while growth slows):", flush=True)
+    for depth in range(WITNESS_BEYOND + 1, WITNESS_BEYOND + 7):
+        rest = project(levels, depth, rate, stats["store_bytes_per_state"],
+                       peak / stats["distinct_states"],
+                       stats.get("spill_bytes_per_spilled_state", 0.0))
+        if rest is None or rest.states is None:
+            print("    too few levels for a projection", flush=True)
+            return
+        hours = ", ".join(f"{cores} cores {rest.seconds * 2 / cores / 3600:,.1f} h"
+                          for cores in (2, 16, 64))
+        print(f"    to depth {depth}: {rest.states:,.3g} more states (levels "
+              f"x{rest.growth:.2f}); {hours}; memory {rest.memory_bytes / 2**30:,.1f} GiB "
               f"(all cores together), spill disk {rest.disk_bytes / 2**30:,.1f} GiB",
               flush=True)
 

@@ -549,7 +549,8 @@ class Shard:
 
 
 class _Outbox:
-    """Successors grouped by owner, each group deduplicated to its smallest link."""
+    """Successors grouped by owner (duplicates included: the owner keeps the smallest
+    link)."""
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -582,16 +583,14 @@ class _Outbox:
             if self.n == 1:  # the owner itself keeps the smallest link per fingerprint
                 per_dest[0][kind] = (fps, parents, pos, states, None)
                 continue
-            order = np.lexsort((pos, parents, fps))
-            keep = np.ones(len(order), dtype=bool)
-            keep[1:] = fps[order][1:] != fps[order][:-1]
-            # back in the order of generation: siblings stay together in the levels,
-            # where a spilled block shares their common parts (fingerprint order would
-            # scatter them and triple the bytes per spilled state)
-            best = np.sort(order[keep])
-            owners = fps[best] % np.uint64(self.n)
+            # in the order of generation: siblings stay together in the levels, where a
+            # spilled block shares their common parts (fingerprint order would scatter
+            # them and triple the bytes per spilled state). Duplicates are sent as they
+            # are: the owner's ``LinkStore.offer`` keeps the smallest link of a batch, and
+            # sorting here to drop them first cost more than the bytes it saved.
+            owners = fps % np.uint64(self.n)
             for dest in range(self.n):
-                sel = best[owners == dest]
+                sel = np.flatnonzero(owners == dest)
                 if sel.size:
                     per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
                                             [states[i] for i in sel.tolist()], sel)
