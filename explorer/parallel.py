@@ -40,6 +40,7 @@ from zkcheck.explorer.shard import LevelReport, ShardPlan
 from zkcheck.explorer.trace import Trace
 
 CHUNK = 2048  # states one shard expands per call
+IN_FLIGHT = 2  # expand calls queued per worker (one shard in this process: 1)
 MEMORY_STATES = 25_000  # states of a level a shard keeps in memory before spilling
 
 __all__ = ["ParallelSearch", "SpillFull", "make_search"]
@@ -276,14 +277,18 @@ class ParallelSearch(Search):
         """Run expansion rounds over the current level; True if a bound stopped the run."""
         backend, n = self.backend, self.backend.count
         stored = {k: r.stored for k, r in enumerate(self.reports)}
-        active = set()
+        # expand calls in flight per shard: a second one queued behind the first keeps a
+        # worker busy while the coordinator forwards the first one's batches
+        in_flight = [0] * n
         for k in range(n):
-            backend.start_expand(k, CHUNK, at_bound)
-            active.add(k)
+            for _ in range(IN_FLIGHT if n > 1 else 1):
+                backend.start_expand(k, CHUNK, at_bound)
+                in_flight[k] += 1
         stop: BoundHit | None = None
         unseen = 0
-        while active:
+        while any(in_flight):
             for shard, report in backend.finished():
+                in_flight[shard] -= 1
                 stored[shard] = report.stored
                 self.generated += report.generated
                 if at_bound:
@@ -292,8 +297,7 @@ class ParallelSearch(Search):
                     not self.check_deadlock
                 if report.more and stop is None and not probing_done:
                     backend.start_expand(shard, CHUNK, at_bound)
-                else:
-                    active.discard(shard)
+                    in_flight[shard] += 1
             self.store.count = sum(stored.values())
             if stop is None:
                 stop = self._bound_now()
