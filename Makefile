@@ -11,7 +11,7 @@ run: venv
 
 test: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q --durations=25
 	$(VENV)/bin/zkcheck check specs/
 
 # Debian packages the project needs; only installed when a binary is missing. gcc and the
