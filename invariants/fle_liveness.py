@@ -68,7 +68,8 @@ from zkcheck.model.state import (
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
-LIVENESS_NAMES = ("EventuallyElected", "JoinerEventuallyJoins", "BoundStall")
+LIVENESS_GOALS = ("EventuallyElected", "JoinerEventuallyJoins")
+LIVENESS_NAMES = LIVENESS_GOALS + ("BoundStall",)
 
 
 def live_sessions(m: FLEModel, state: tuple, lk: int) -> int:
