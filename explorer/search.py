@@ -53,6 +53,7 @@ from zkcheck.explorer.result import (
 from zkcheck.explorer.store import NO_PARENT, StateStore
 from zkcheck.explorer.trace import Trace, step
 
+ASSUME = "assume:"  # key prefix of a liveness assumption's values next to the goals
 CHUNK = 4096  # states expanded between two store batches, time checks and progress updates
 
 ProgressCallback = Callable[["Progress"], None]
@@ -162,6 +163,10 @@ class Search:
              if p.kind is PropertyKind.LIVENESS}
             if self.record_graph else {}
         )
+        # and their assumptions, under the key ASSUME + name
+        self._goals.update({ASSUME + p.name: (p.assume, bytearray()) for p in self.properties
+                            if p.kind is PropertyKind.LIVENESS and p.assume is not None
+                            and self.record_graph})
         self.violations: dict[str, int] = {}
         self.witnesses: dict[str, int] = {}
         self._traces: dict[str, Trace | None] = {}  # set by the exact re-search after POR
@@ -562,6 +567,13 @@ class Search:
     def goal_values(self, name: str) -> np.ndarray:
         """Per stored state, whether liveness property ``name``'s goal holds there."""
         return np.frombuffer(bytes(self._goals[name][1]), dtype=np.uint8).astype(bool)
+
+    def assumption_values(self, name: str) -> np.ndarray | None:
+        """Per stored state, whether liveness property ``name``'s assumption holds there
+        (None: the property assumes nothing)."""
+        if ASSUME + name not in self._goals:
+            return None
+        return self.goal_values(ASSUME + name)
 
     def initial_index(self, index: int) -> int:
         """Which initial state (position in ``initial_states()``) a root index stores."""
