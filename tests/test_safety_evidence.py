@@ -188,3 +188,33 @@ def test_leader_crash_counts_servers_that_acked_but_never_synced():
     assert servers[1][F_PHASE] == P_IDLE
     with pytest.raises(InputError, match="not a quorum"):
         build_model("fle", servers=3, scenario="leader-crash", epoch=["1=1", "2=1", "3=2"])
+
+
+R6_1343 = ["--scenario", "leader-crash", "--epoch", "1=1:2", "--epoch", "2=1",
+           "--epoch", "3=1:2", "--variant", "epoch_bump_strict", "--no-progress"]
+
+
+def test_cli_liveness_companion_traces_replay(capsys, tmp_path):
+    # a companion verdict's trace file records fair_timeouts, so replay re-runs its expire
+    import json
+
+    from zkcheck.cli import main
+
+    code = main(["explore", *R6_1343, "--property", "EventuallyElected", "--out",
+                 str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated at depth 20" in out
+    assert "judged on the liveness companion: 582 states" in out
+    assert "statistics: 692 distinct states" in out
+    trace_file = tmp_path / "EventuallyElected" / "trace.json"
+    document = json.loads(trace_file.read_text())
+    assert document["#meta"]["zkcheck"]["options"]["fair_timeouts"] is True
+    actions = [s["#meta"]["action"] for s in document["states"]]
+    assert "expire 1,2" in actions
+    assert main(["replay", str(trace_file)]) == 0
+    assert "replays (20 steps" in capsys.readouterr().out
+    # --optional-timeouts: the old judgement on the budgeted graph, a deadlock at 19
+    code = main(["explore", *R6_1343, "--property", "EventuallyElected",
+                 "--optional-timeouts"])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated at depth 19" in out and "companion" not in out
