@@ -13,6 +13,11 @@ some edge inside C; since visiting more of C only helps, a maximal SCC contains 
 cycle iff that condition holds for the SCC itself. The counterexample is a lasso:
 a shortest non-goal prefix to an entry state of C, then a loop inside C built so that the
 loop itself is fair (it takes each class that stays enabled along it).
+
+A property may carry an environment assumption (``Property.assume``, e.g. "a quorum of
+servers is up"): the goal is promised only to runs that eventually stay in states where it
+holds. The prefix of a counterexample may leave it; its deadlock, or every state of its
+fair cycle, satisfies it.
 """
 
 from __future__ import annotations
@@ -66,10 +71,13 @@ def check_liveness(model: Model, prop: Property, search: Any) -> Verdict:
         if u in reachable and classes[k] is not None:
             enabled.setdefault(u, set()).add(classes[k])
 
-    deadlocked = sorted(u for u in reachable if graph.expanded[u] and out_degree[u] == 0)
+    assumed = search.assumption_values(prop.name)
+    outside = [] if assumed is None else [u for u in reachable if not assumed[u]]
+    recurrent = sub.subgraph(reachable - set(outside)) if outside else sub
+    deadlocked = sorted(u for u in recurrent if graph.expanded[u] and out_degree[u] == 0)
     unfair_cycles = 0
     candidates = []
-    for component in nx.strongly_connected_components(sub):
+    for component in nx.strongly_connected_components(recurrent):
         if len(component) == 1:
             (node,) = component
             if not sub.has_edge(node, node):
@@ -87,6 +95,9 @@ def check_liveness(model: Model, prop: Property, search: Any) -> Verdict:
             f"holds under weak fairness: {unfair_cycles} cycle(s) avoiding the goal are unfair"
             if unfair_cycles else "holds without fairness: no cycle avoids the goal"
         )
+        if recurrent is not sub:
+            verdict.note += (f"; {len(outside):,} state(s) outside its assumption, where a run "
+                             "may stay, are not judged")
         return verdict
 
     distance, parent = _bfs_tree(sub, bad_roots)

@@ -52,6 +52,10 @@ class Property(Generic[S]):
     the one we are looking for"; for a liveness property it is the goal that every fair run
     must eventually reach. ``description`` is the property's statement (one paragraph);
     ``explain(trace)`` (optional) returns an ``Explanation`` of a trace of this property.
+    ``assume`` (liveness only, optional) is the environment assumption under which the goal
+    is promised, e.g. "a quorum of servers is up": a run is judged only if it eventually
+    stays in states satisfying it, so a deadlock or a cycle outside it is no counterexample
+    (``zkcheck.explorer.liveness``).
     """
 
     name: str
@@ -59,6 +63,7 @@ class Property(Generic[S]):
     predicate: Callable[[S], bool]
     description: str = ""
     explain: Callable[[Any], Explanation | None] | None = None
+    assume: Callable[[S], bool] | None = None
 
 
 def invariant(name: str, predicate: Callable[[Any], bool], description: str = "") -> Property:
@@ -69,8 +74,9 @@ def witness(name: str, predicate: Callable[[Any], bool], description: str = "") 
     return Property(name, PropertyKind.WITNESS, predicate, description)
 
 
-def liveness(name: str, goal: Callable[[Any], bool], description: str = "") -> Property:
-    return Property(name, PropertyKind.LIVENESS, goal, description)
+def liveness(name: str, goal: Callable[[Any], bool], description: str = "",
+             assume: Callable[[Any], bool] | None = None) -> Property:
+    return Property(name, PropertyKind.LIVENESS, goal, description, assume=assume)
 
 
 @runtime_checkable

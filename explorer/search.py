@@ -53,6 +53,7 @@ from zkcheck.explorer.result import (
 from zkcheck.explorer.store import NO_PARENT, StateStore
 from zkcheck.explorer.trace import Trace, step
 
+ASSUME = "assume:"  # key prefix of a liveness assumption's values next to the goals
 CHUNK = 4096  # states expanded between two store batches, time checks and progress updates
 
 ProgressCallback = Callable[["Progress"], None]
@@ -162,6 +163,10 @@ class Search:
              if p.kind is PropertyKind.LIVENESS}
             if self.record_graph else {}
         )
+        # and their assumptions, under the key ASSUME + name
+        self._goals.update({ASSUME + p.name: (p.assume, bytearray()) for p in self.properties
+                            if p.kind is PropertyKind.LIVENESS and p.assume is not None
+                            and self.record_graph})
         self.violations: dict[str, int] = {}
         self.witnesses: dict[str, int] = {}
         self._traces: dict[str, Trace | None] = {}  # set by the exact re-search after POR
@@ -563,6 +568,13 @@ class Search:
         """Per stored state, whether liveness property ``name``'s goal holds there."""
         return np.frombuffer(bytes(self._goals[name][1]), dtype=np.uint8).astype(bool)
 
+    def assumption_values(self, name: str) -> np.ndarray | None:
+        """Per stored state, whether liveness property ``name``'s assumption holds there
+        (None: the property assumes nothing)."""
+        if ASSUME + name not in self._goals:
+            return None
+        return self.goal_values(ASSUME + name)
+
     def initial_index(self, index: int) -> int:
         """Which initial state (position in ``initial_states()``) a root index stores."""
         return int(self.store.labels[index])
@@ -590,9 +602,41 @@ class Search:
             return self._traces[name]
         return self.trace_to(index)
 
+    def _companion_verdicts(self) -> dict[str, Verdict]:
+        """Liveness verdicts judged on the model's liveness companion, if it names one.
+
+        A model may define ``liveness_companion(names) -> (model, names) | None``: another
+        model (same states and labels, e.g. with timeouts that always fire once progress
+        stops) on which the listed liveness properties are judged, so that liveness can
+        assume more than safety without changing the safety state space. The companion is
+        explored here, with the same bounds; a witness among the names it returns is only
+        reported in the liveness verdicts' notes (its own verdict stays this run's)."""
+        companion = getattr(self.model, "liveness_companion", None)
+        names = [p.name for p in self.properties if p.kind is PropertyKind.LIVENESS]
+        chosen = companion(names) if companion is not None and names else None
+        if chosen is None:
+            return {}
+        other, judged = chosen
+        sub = Search(other, bounds=self.bounds, properties=judged, liveness=self.liveness)
+        result = sub.run()
+        qualifiers = "".join(
+            f", {v.name} {v.status}" + (f" at depth {len(v.trace)}" if v.trace else "")
+            for v in result.verdicts.values() if v.kind is PropertyKind.WITNESS)
+        summary = (f"judged on the liveness companion: {result.stats.distinct:,} states"
+                   f"{qualifiers}")
+        verdicts = {}
+        for name, verdict in result.verdicts.items():
+            if verdict.kind is PropertyKind.LIVENESS:
+                verdict.note = "; ".join(x for x in (verdict.note, summary) if x)
+                verdicts[name] = verdict
+        return verdicts
+
     def _result(self, elapsed: float) -> Result:
         complete = not self.bounds_hit
         verdicts: dict[str, Verdict] = {}
+        judged_elsewhere: dict[str, Verdict] = {}
+        if complete and self.liveness is not None and self.record_graph:
+            judged_elsewhere = self._companion_verdicts()
         for prop in self.properties:
             verdict = Verdict(prop.name, prop.kind, NOT_CHECKED, description=prop.description)
             if prop.kind is PropertyKind.INVARIANT:
@@ -619,6 +663,8 @@ class Search:
             elif self.bounded and not self.record_graph:
                 verdict.note = ("liveness is checked only in runs without a depth bound "
                                 "(the graph is recorded only then)")
+            elif prop.name in judged_elsewhere:
+                verdict = judged_elsewhere[prop.name]
             else:
                 verdict = self.liveness(self.model, prop, self)
             if prop.name in self._notes:

@@ -68,7 +68,8 @@ from zkcheck.model.state import (
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
-LIVENESS_NAMES = ("EventuallyElected", "JoinerEventuallyJoins", "BoundStall")
+LIVENESS_GOALS = ("EventuallyElected", "JoinerEventuallyJoins")
+LIVENESS_NAMES = LIVENESS_GOALS + ("BoundStall",)
 
 
 def live_sessions(m: FLEModel, state: tuple, lk: int) -> int:
@@ -143,6 +144,19 @@ def excused(m: FLEModel, state: tuple) -> bool:
     return blocked_by_bound(m, state) and (not m.fair_timeouts or fault_taken(m, state))
 
 
+def quorum_can_be_up(m: FLEModel, state: tuple) -> bool:
+    """The liveness assumption (§8.3: "a quorum of alive, connected servers"): the voters
+    that are up or still to boot form a quorum. Only a restart (a fault, which a run need
+    not take) could give a leader to a run that stays without one; such runs are not
+    judged (``Property.assume``)."""
+    late = state[T_LATE]
+    mask = 0
+    for k in m.voter_idx:
+        if state[0][k][F_PHASE] != P_DOWN or late >> k & 1:
+            mask |= 1 << k
+    return m.verifier.is_quorum_mask(sum(1 << m.sids[k] for k in range(m.n) if mask >> k & 1))
+
+
 def elected(m: FLEModel, state: tuple) -> bool:
     """Goal of EventuallyElected (§8.3 item 6)."""
     return bool(established_leaders(m, state)) or excused(m, state)
@@ -181,17 +195,21 @@ def liveness_properties(m: FLEModel) -> list[Property]:
             "EventuallyElected (§8.3 item 6): every weakly fair run eventually reaches a "
             "state in which some server leads an established epoch (a quorum acknowledged "
             "it, §7 L3) and a quorum of voters, the leader included, hold a live session "
-            "with it. Runs that a bound stops (max-round, timeout budget) are not judged: "
-            "see BoundStall. Catches vote cycles (ZOOKEEPER-1419) and stuck discoveries "
-            "(ZOOKEEPER-1343)."),
+            "with it, provided the voters up (or still to boot) are a quorum. Judged by "
+            "default with initLimit/syncLimit/poll timeouts fair, so a run stuck without a "
+            "leader fails it; only a run a bound stops after a fault (max-round, timeout "
+            "budget) is not judged: see BoundStall. Catches vote cycles (ZOOKEEPER-1419), stuck "
+            "discoveries (ZOOKEEPER-1343) and vote orders that keep electing the wrong "
+            "server.", assume=lambda st: quorum_can_be_up(m, st)),
         liveness(
             "JoinerEventuallyJoins", lambda st: joined(m, st),
             "JoinerEventuallyJoins (§8.3 item 7): every weakly fair run eventually reaches a "
             "state in which an established leader with a quorum (as in EventuallyElected) "
             "has every voter that is up or still to boot as a connected learner (crashed "
-            "servers are exempt: restarts are faults). Runs that a bound stops are not "
-            "judged: see BoundStall. Catches joiners that never join (ZOOKEEPER-1732, "
-            "-2164)."),
+            "servers are exempt: restarts are faults), provided a quorum of voters is up "
+            "or still to boot. Timeouts and bounds as in EventuallyElected. Catches "
+            "joiners that never join (ZOOKEEPER-1732, -2164).",
+            assume=lambda st: quorum_can_be_up(m, st)),
         witness(
             "BoundStall", lambda st: blocked_by_bound(m, st),
             "BoundStall: a deadlock reached only because a bound (max-round, the timeout "

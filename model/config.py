@@ -87,8 +87,13 @@ class Bounds:
       else can move (``zkcheck.model.expiry``), a learner keeps trying to connect to a
       leader that is still electing (``zab.leader_may_come``), and a run stopped by the
       round bound counts as a liveness violation unless it took a fault: liveness judged
-      with timeouts fair, so a stuck run is not a pass. Changes the state space, hence
-      off by default for now (see docs/safety-evidence.md).
+      with timeouts fair, so a stuck run is not a pass. Changes the state space of the
+      whole run, safety included.
+    * ``optional_timeouts``: liveness, like safety, treats those timeouts as optional.
+      By default (False) liveness is judged with them fair on a companion exploration
+      (``FLEModel.liveness_companion``) while safety keeps this configuration's space;
+      True restores the old judgement, in which a leader may wait forever for an
+      ACKEPOCH that cannot count (docs/safety-evidence.md).
     """
 
     max_round: int = 2
@@ -98,6 +103,7 @@ class Bounds:
     recv_capacity: int = 0
     free_timeouts: bool = False
     fair_timeouts: bool = False
+    optional_timeouts: bool = False
 
 
 @dataclass(frozen=True)

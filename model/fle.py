@@ -48,6 +48,7 @@ separate so that the 1-slot overwrite and in-flight loss are both visible.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -197,6 +198,7 @@ class FLEModel:
         self._initial = initial_state(self)
         self.initial_budget: tuple = self._initial[3]
         self._properties: list[Property] | None = None
+        self._companion: FLEModel | None = None
         self._group: list[tuple[int, ...]] | None = None
         self.por_deadlock_only = frozenset({"BoundStall"})  # see model/independence.py
 
@@ -259,6 +261,30 @@ class FLEModel:
 
             self._properties = fle_properties(self)
         return self._properties
+
+    def liveness_companion(self, property_names: Sequence[str]
+                           ) -> tuple[FLEModel, list[str]] | None:
+        """The model on which liveness is judged and the properties it judges there (the
+        liveness ones among ``property_names``, plus the BoundStall witness, reported in
+        their notes, which says whether a bound cut a run of that graph short); None if
+        this model judges them itself. BoundStall's own verdict stays this model's.
+
+        Safety may treat initLimit/syncLimit/poll timeouts as optional (budgeted), liveness
+        may not: in ZooKeeper they always fire once progress stops. So unless the run
+        already has fair timeouts (``Bounds.fair_timeouts``) or asked for the old
+        judgement (``Bounds.optional_timeouts``), liveness is judged on this configuration
+        with fair timeouts (``zkcheck.model.expiry``), explored separately, and the safety
+        state space of this configuration stays what it was."""
+        from zkcheck.invariants.fle_liveness import LIVENESS_GOALS
+
+        bounds = self.config.bounds
+        judged = [name for name in property_names if name in LIVENESS_GOALS]
+        if bounds.fair_timeouts or bounds.optional_timeouts or not judged:
+            return None
+        if self._companion is None:
+            fair = replace(bounds, fair_timeouts=True)
+            self._companion = FLEModel(replace(self.config, bounds=fair), self.verifier)
+        return self._companion, judged + ["BoundStall"]
 
     def ample_for(self, property_names: Sequence[str]) -> Callable | None:
         """Partial-order reduction: ample sets for these properties (None: not covered);
@@ -355,6 +381,7 @@ class FLEModel:
                 + (f", recv-capacity {b.recv_capacity}" if b.recv_capacity else "")
                 + (", free poll timeouts" if b.free_timeouts else "")
                 + (", fair timeouts" if b.fair_timeouts else "")
+                + (", optional timeouts" if b.optional_timeouts else "")
                 + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
                 f"link-failures {f.link_failures}"
                 + (f", reconnects {f.reconnects}" if f.reconnects else ""))

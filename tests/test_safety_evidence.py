@@ -74,28 +74,61 @@ def test_por_covers_reconnects_and_names_its_reason_when_off():
         "off: EventuallyElected not covered by the model's independence proof")
 
 
-def test_a_stuck_run_is_not_a_pass_with_fair_timeouts():
-    # item 4: the sid-first order keeps electing 2, whose ACKEPOCH check rejects 1
-    options = dict(DIFFERENT_ZXIDS, fair_timeouts=True)
-    bad = _sid_first(build_model("fle", **options))
-    assert _verdicts(bad, ["EventuallyElected", "BoundStall"]) == {
-        "EventuallyElected": ("violated", 20), "BoundStall": ("witness found", 20)}
-    good = build_model("fle", **options)
+def test_a_stuck_run_is_not_a_pass():
+    # item 4: the sid-first order keeps electing 2, whose ACKEPOCH check rejects 1; with
+    # timeouts fair for liveness (the default) nothing excuses the stall at max-round
+    bad = _sid_first(build_model("fle", **DIFFERENT_ZXIDS))
+    _sid_first(bad.liveness_companion(["EventuallyElected"])[0])
+    result = Search(bad, liveness=check_liveness).run()
+    got = {n: (v.status, None if v.trace is None else len(v.trace))
+           for n, v in result.verdicts.items() if v.kind == "liveness" or n == "BoundStall"}
+    assert result.stats.distinct == 366  # the safety space: the companion is separate
+    assert got == {"EventuallyElected": ("violated", 20), "JoinerEventuallyJoins": ("violated", 20),
+                   "BoundStall": ("witness found", 11)}
+    assert result.verdicts["EventuallyElected"].note == (
+        "a deadlocked state never reaches the goal; judged on the liveness companion: 524 "
+        "states, BoundStall witness found at depth 20")
+    # 2 is elected over the more up-to-date 1, whose ACKEPOCH then shows it is ahead
+    labels = [label for label, _ in result.verdicts["EventuallyElected"].trace.steps]
+    assert labels[-5:] == ["decide 2", "publish 2", "followerinfo 1", "leaderinfo 1",
+                           "ackepoch 1"]
+    good = build_model("fle", **DIFFERENT_ZXIDS)
     assert _verdicts(good, ["EventuallyElected", "BoundStall"]) == {
-        "EventuallyElected": ("holds", None), "BoundStall": ("witness not found", None)}
-    # without fair timeouts the same stall is excused (the old behaviour, kept as default)
-    old = _sid_first(build_model("fle", **DIFFERENT_ZXIDS))
+        "EventuallyElected": ("holds", None), "BoundStall": ("witness found", 11)}
+    # the opt-out: timeouts optional for liveness too, and the same stall is excused
+    old = _sid_first(build_model("fle", optional_timeouts=True, **DIFFERENT_ZXIDS))
+    assert old.liveness_companion(["EventuallyElected"]) is None
     assert _verdicts(old, ["EventuallyElected"]) == {"EventuallyElected": ("holds", None)}
+    # --fair-timeouts: the whole run, safety included, on the fair space
+    fair = _sid_first(build_model("fle", fair_timeouts=True, **DIFFERENT_ZXIDS))
+    assert _verdicts(fair, ["EventuallyElected", "BoundStall"]) == {
+        "EventuallyElected": ("violated", 20), "BoundStall": ("witness found", 20)}
 
 
 def test_initlimit_ends_the_wait_for_a_restarted_followers_ackepoch():
-    # 5b: without fair timeouts a 34-step lasso waits forever for ACKEPOCH(-1)
+    # 5b: with timeouts optional a 34-step run waits forever for ACKEPOCH(-1); by default
+    # liveness is judged with initLimit fair, and the safety space is unchanged
     options = {"servers": 2, "crashes": 1, "restarts": 1}
-    assert _verdicts(build_model("fle", **options), ["EventuallyElected"]) == {
-        "EventuallyElected": ("violated", 34)}
-    fair = build_model("fle", fair_timeouts=True, **options)
-    assert _verdicts(fair, ["EventuallyElected", "BoundStall"]) == {
-        "EventuallyElected": ("holds", None), "BoundStall": ("witness not found", None)}
+    default = Search(build_model("fle", **options), liveness=check_liveness).run()
+    assert default.stats.distinct == 35596
+    assert {n: v.status for n, v in default.verdicts.items() if v.kind == "liveness"} == {
+        "EventuallyElected": "holds", "JoinerEventuallyJoins": "holds"}
+    assert default.verdicts["EventuallyElected"].note.endswith(
+        "judged on the liveness companion: 25,375 states, BoundStall witness not found")
+    assert default.ok
+    old = build_model("fle", optional_timeouts=True, **options)
+    assert _verdicts(old, ["EventuallyElected"]) == {"EventuallyElected": ("violated", 34)}
+
+
+def test_liveness_assumes_a_quorum_of_voters_up():
+    # a leader-crashed pair with an observer: one voter is left, no leader can ever be
+    # elected, and runs that stay that way are not judged (not a violation)
+    from zkcheck.invariants.fle_liveness import quorum_can_be_up
+
+    m = build_model("fle", servers=3, observers=1, scenario="leader-crash", timeouts=1)
+    assert not quorum_can_be_up(m, m.initial_states()[0])
+    assert quorum_can_be_up(build_model("fle", scenario="leader-crash"),
+                            build_model("fle", scenario="leader-crash").initial_states()[0])
 
 
 def test_liveness_goal_ignores_a_handler_the_leader_forgot_to_drop():
@@ -155,3 +188,33 @@ def test_leader_crash_counts_servers_that_acked_but_never_synced():
     assert servers[1][F_PHASE] == P_IDLE
     with pytest.raises(InputError, match="not a quorum"):
         build_model("fle", servers=3, scenario="leader-crash", epoch=["1=1", "2=1", "3=2"])
+
+
+R6_1343 = ["--scenario", "leader-crash", "--epoch", "1=1:2", "--epoch", "2=1",
+           "--epoch", "3=1:2", "--variant", "epoch_bump_strict", "--no-progress"]
+
+
+def test_cli_liveness_companion_traces_replay(capsys, tmp_path):
+    # a companion verdict's trace file records fair_timeouts, so replay re-runs its expire
+    import json
+
+    from zkcheck.cli import main
+
+    code = main(["explore", *R6_1343, "--property", "EventuallyElected", "--out",
+                 str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated at depth 20" in out
+    assert "judged on the liveness companion: 582 states" in out
+    assert "statistics: 692 distinct states" in out
+    trace_file = tmp_path / "EventuallyElected" / "trace.json"
+    document = json.loads(trace_file.read_text())
+    assert document["#meta"]["zkcheck"]["options"]["fair_timeouts"] is True
+    actions = [s["#meta"]["action"] for s in document["states"]]
+    assert "expire 1,2" in actions
+    assert main(["replay", str(trace_file)]) == 0
+    assert "replays (20 steps" in capsys.readouterr().out
+    # --optional-timeouts: the old judgement on the budgeted graph, a deadlock at 19
+    code = main(["explore", *R6_1343, "--property", "EventuallyElected",
+                 "--optional-timeouts"])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated at depth 19" in out and "companion" not in out

@@ -74,7 +74,13 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--fair-timeouts", is_flag=True, default=False,
                      help="initLimit/syncLimit/poll timeouts fire once nothing else moves, "
                           "and a run the round bound stops without a fault and without a "
-                          "leader violates EventuallyElected (a stuck run is not a pass)."),
+                          "leader violates EventuallyElected (a stuck run is not a pass); "
+                          "for safety too (changes the state space)."),
+        click.option("--optional-timeouts", is_flag=True, default=False,
+                     help="Liveness treats initLimit/syncLimit/poll timeouts as optional, "
+                          "like safety (the old judgement: a leader may wait forever). By "
+                          "default liveness is judged with them fair, on a separate "
+                          "exploration; safety counts are the same either way."),
         click.option("--round", "rounds", multiple=True, metavar="SID=R",
                      help="logicalclock of up server SID at the start: established/leader-"
                           "crash members the round they decided in (default 1); a LOOKING "
@@ -158,6 +164,7 @@ def build_config(
     recv_capacity: int = _BOUNDS.recv_capacity,
     free_timeouts: bool = False,
     fair_timeouts: bool = False,
+    optional_timeouts: bool = False,
     rounds: Iterable[str] = (),
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
@@ -206,7 +213,8 @@ def build_config(
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
                       client_writes=client_writes, recv_capacity=recv_capacity,
                       free_timeouts=bool(free_timeouts),
-                      fair_timeouts=bool(fair_timeouts)),
+                      fair_timeouts=bool(fair_timeouts),
+                      optional_timeouts=bool(optional_timeouts)),
         rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures,
                       reconnects=reconnects),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,11 +185,25 @@ def explore(
                else result_text(model, result, header))
     if out_dir is not None:
         write_outputs(model, result, out_dir, model_spec, options, wanted,
-                      command="zkcheck " + " ".join(sys.argv[1:]))
+                      command="zkcheck " + " ".join(sys.argv[1:]),
+                      trace_model=_companion_traces(model, options, result))
     if getattr(runner, "checkpoints_written", 0):
         resume = "" if result.complete else f"; continue with --resume {runner.checkpoint_dir}"
         announce(f"{runner.checkpoint_dir}/ (checkpoint of the last completed level{resume})")
     return code
+
+
+def _companion_traces(model: Any, options: dict[str, Any], result: Any
+                      ) -> Callable[[str], tuple[Any, dict[str, Any]]] | None:
+    """Model and options of each trace, where liveness was judged on the model's liveness
+    companion (FLE: the same options with fair timeouts), so that trace.json replays."""
+    companion = getattr(model, "liveness_companion", None)
+    chosen = companion(list(result.verdicts)) if companion is not None else None
+    if chosen is None:
+        return None
+    other, judged = chosen
+    fair = {**options, "fair_timeouts": True}
+    return lambda name: (other, fair) if name in judged else (model, options)
 
 
 def _exit_code(result: Any, require_complete: bool) -> int:

@@ -486,6 +486,11 @@ class _Reader:
     def say_giveup(self, arg: str, before: World, after: World) -> str:
         return f"{arg} times out in its role (initLimit/syncLimit) and gives up: back to LOOKING"
 
+    def say_expire(self, arg: str, before: World, after: World) -> str:
+        return (f"nothing else can happen: the due timeouts of {arg.replace(',', ', ')} fire "
+                "(a LOOKING server re-broadcasts; a leader or learner not yet serving gives "
+                "up after initLimit/syncLimit: back to LOOKING)")
+
     def say_write(self, arg: str, before: World, after: World) -> str:
         s = after.servers[self.idx(arg)]
         return f"leader {arg} logs a client transaction: lastZxid {zxid(s.zxid)}"
