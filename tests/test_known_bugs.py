@@ -261,6 +261,42 @@ def test_zxid_raised_early_790_and_zxid_on_disk_only() -> None:
     assert old[0][0][F_ZXID] == 0
 
 
+R9 = {"servers": 2, "max_round": 1, "reconnects": 1, "fair_timeouts": True}
+R10 = {"scenario": "leader-crash", "fair_timeouts": True}
+
+
+def test_following_ignored_480() -> None:
+    """FLELostMessageTest's scenario: 2 hears only "1 follows 2" and cannot decide, so the
+    run ends at the round bound (specs/r9-480-*.toml)."""
+    assert verdicts(R9, ["BoundStall", "EventuallyElected"],
+                    variant_flags=["following_ignored_480"]) == {
+        "BoundStall": ("witness found", 19), "EventuallyElected": ("holds", None)}
+    assert verdicts(R9, ["BoundStall", "EventuallyElected"]) == {
+        "BoundStall": ("witness not found", None), "EventuallyElected": ("holds", None)}
+
+
+def test_have_delivered_all_empty_4605() -> None:
+    """The unmerged 4605 fix stops the re-sends while the crashed leader's queue is full:
+    a lost round-2 vote deadlocks the survivors; 3.8's rule keeps them live."""
+    assert verdicts(R10, ["EventuallyElected"],
+                    variant_flags=["have_delivered_all_empty_4605"]) == {
+        "EventuallyElected": ("violated", 11)}
+    assert verdicts(R10, ["EventuallyElected"]) == {"EventuallyElected": ("holds", None)}
+
+
+def test_have_delivered_rules_4605() -> None:
+    """haveDelivered: 3.8 asks for one empty send queue, the 4605 fix for all of them."""
+    from zkcheck.model.election import have_delivered
+
+    st = ["start 1", "start 2", "transmit 1->2"]
+    for flags, expected in (([], True), (["have_delivered_all_empty_4605"], False)):
+        m = build_fle_model(servers=3, max_round=1, late=[3], variant_flags=flags)
+        state = m.initial_states()[0]
+        for step in st:
+            state = next(s for lb, s in m.actions(state) if lb == step)
+        assert have_delivered(m, state, 0) is expected  # queue 1->3 full, 1->2 empty
+
+
 def test_every_flag_has_a_mutant_test() -> None:
     """A new pre-fix flag needs its test here."""
     import sys
