@@ -163,8 +163,9 @@ def decide(m: FLEModel, sl: list, k: int, result: int, dec: tuple) -> None:
 def check_leader(m: FLEModel, votes: tuple, k: int, leader: int, rnd: int, clock: int) -> bool:
     """``checkLeader`` (§5.4): another leader must itself have said it is LEADING; for
     itself the round must be the current one (ZOOKEEPER-1514; without it under
-    ``Variant.checkleader_self_any_round``)."""
-    if leader != m.sids[k]:
+    ``Variant.checkleader_self_any_round``; under ``Variant.following_ignored_480`` itself
+    too must have said LEADING, which a LOOKING server never has)."""
+    if leader != m.sids[k] or m.variant.following_ignored_480:
         v = votes[m.index[leader]]
         return v is not None and v & STATE_MASK == LEADING
     return m.variant.checkleader_self_any_round or clock == rnd
@@ -277,14 +278,19 @@ def _step_a_b(m: FLEModel, sl: list, k: int, sender: int, n: int) -> None:
     (version 0) on the leader id only. In Step B all entries have version 2, so they match
     on (leader, peerEpoch) -- all four fields under ``Variant.ooe_equality_all_fields``.
     ``Variant.follow_leading_same_round`` (ZOOKEEPER-975): a same-round LEADING
-    notification is followed at once.
+    notification is followed at once. ``Variant.following_ignored_480``: no Step A, only
+    that shortcut (if on) and Step B.
     """
     clock = sl[F_CLOCK]
     allf = m.variant.ooe_equality_all_fields
     rnd = vote_round(n)
     nleader = n & LEADER_BITS
     leader = (nleader >> LEADER_SHIFT) - 1
-    if rnd == clock:
+    if rnd == clock and m.variant.following_ignored_480:
+        if m.variant.follow_leading_same_round and n & STATE_MASK == LEADING:
+            decide(m, sl, k, n, (D_STEP_A, 1 << sender, clock))
+            return
+    elif rnd == clock:
         rl = list(sl[F_RECV])
         rl[sender] = n
         sl[F_RECV] = recv = tuple(rl)
@@ -353,8 +359,14 @@ def finalize_decide(m: FLEModel, st: tuple, k: int) -> tuple:
 
 def have_delivered(m: FLEModel, st: tuple, k: int) -> bool:
     """``QuorumCnxManager.haveDelivered()`` (§4.4): true iff at least one of k's per-peer
-    send queues is empty (false without peers)."""
+    send queues is empty (false without peers); under ``Variant.have_delivered_all_empty_4605``
+    iff every one is (true without peers)."""
     chans: tuple = st[1]
+    if m.variant.have_delivered_all_empty_4605:
+        for ci in m.bcast_chans[k]:
+            if chans[ci][0] is not None:
+                return False
+        return True
     for ci in m.bcast_chans[k]:
         if chans[ci][0] is None:
             return True

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from zkcheck.model.election import broadcast, have_delivered
 from zkcheck.model.fairness import UNFAIR
+from zkcheck.model.network import connect_all
 from zkcheck.model.state import (
     F_CLOCK,
     F_PHASE,
@@ -81,9 +82,13 @@ def gen_expiry(m: FLEModel, st: tuple, out: list) -> None:
 
     servers = st[0]
     due = []
+    connecting = []  # Variant.have_delivered_all_empty_4605: connectAll instead
     for k, s in enumerate(servers):
-        if s[F_PHASE] == P_ROUND and not s[F_QUEUE] and have_delivered(m, st, k):
-            due.append(k)
+        if s[F_PHASE] == P_ROUND and not s[F_QUEUE]:
+            if have_delivered(m, st, k):
+                due.append(k)
+            elif m.variant.have_delivered_all_empty_4605 and connect_all(m, st, k) is not None:
+                connecting.append(k)
     polling = set(due)
     for k, s in enumerate(servers):
         if s[F_PHASE] != P_ROLE:
@@ -94,7 +99,7 @@ def gen_expiry(m: FLEModel, st: tuple, out: list) -> None:
                 due.append(k)
         elif z[1] < Z_SERVING and not _leader_coming(m, servers, s, polling):
             due.append(k)
-    if not due:
+    if not due and not connecting:
         return
     due.sort()
     ns = list(servers)
@@ -106,18 +111,24 @@ def gen_expiry(m: FLEModel, st: tuple, out: list) -> None:
             broadcast(m, sl, k, nc)
             ns[k] = tuple(sl)
     after = (tuple(ns), tuple(nc)) + st[2:]
+    for k in connecting:
+        after = connect_all(m, after, k, charge=False) or after
     for k in due:
         if k not in polling:
             s = after[0][k]
             lk = None if s[F_ZAB][0] == ZR_LEADER else m.index[vote_leader(s[F_VOTE])]
             after = give_up_effect(m, after, k, lk)
-    out.append((_label(m, due), after))
+    out.append((_label(m, sorted(due + connecting)), after))
 
 
 def _leader_coming(m: FLEModel, servers: tuple, s: tuple, polling: set[int]) -> bool:
     """A connecting learner (state ``s``) whose leader polls in the round the learner
     decided in: the leader's re-broadcast draws the learner's answer, which confirms the
-    leader in its own round (§5.4 Step A), so the leader is about to come."""
+    leader in its own round (§5.4 Step A), so the leader is about to come. Not under
+    ``Variant.following_ignored_480``: there the answer confirms nothing, the poll interval
+    backs off past initLimit and the learner's own timeout fires."""
+    if m.variant.following_ignored_480:
+        return False
     lk = m.index[vote_leader(s[F_VOTE])]
     return (s[F_ZAB][1] == Z_CONNECT and lk in polling
             and servers[lk][F_CLOCK] == vote_round(s[F_VOTE]))

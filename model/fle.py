@@ -235,9 +235,13 @@ class FLEModel:
             if phase == P_ROUND:
                 if s[F_QUEUE]:
                     out.append((self.lbl_process[k], election.process(self, state, k)))
-                elif (timeouts or self.free_timeouts) and election.have_delivered(
-                        self, state, k):
-                    out.append((self.lbl_timeout[k], election.timeout(self, state, k)))
+                elif timeouts or self.free_timeouts:
+                    if election.have_delivered(self, state, k):
+                        out.append((self.lbl_timeout[k], election.timeout(self, state, k)))
+                    elif self.variant.have_delivered_all_empty_4605:
+                        succ = network.connect_all(self, state, k)
+                        if succ is not None:
+                            out.append((self.lbl_timeout[k], succ))
             elif phase == P_FINAL:
                 if s[F_QUEUE]:
                     out.append((self.lbl_drain[k], election.finalize_drain(self, state, k)))

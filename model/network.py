@@ -34,7 +34,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from zkcheck.model.election import receive
-from zkcheck.model.state import B_LINK, B_RECONNECT, F_QUEUE, F_STATE, LOOKING, P_DOWN
+from zkcheck.model.state import (
+    B_LINK,
+    B_RECONNECT,
+    B_TIMEOUT,
+    F_QUEUE,
+    F_STATE,
+    LOOKING,
+    P_DOWN,
+)
 
 if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
@@ -110,8 +118,6 @@ def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
     if links == m.all_links:  # the common case: nothing to connect
         return
     back = not m.variant.connect_back_fails
-    always = m.variant.resend_last_always
-    resend = not m.variant.no_resend_on_connect_481
     for a, b, ab, ba, bit, label in m.connect_pairs:
         if links & bit or servers[a][0] == P_DOWN or servers[b][0] == P_DOWN:
             continue
@@ -119,10 +125,48 @@ def gen_connect(m: FLEModel, st: tuple, out: list) -> None:
         if cab[0] is None and (not back or cba[0] is None):
             continue
         nc = list(chans)
-        for ci, c in ((ab, cab), (ba, cba)):
-            if resend and c[2] is not None and (c[0] is None or always):
-                nc[ci] = (c[0], (c[2],), c[2])
+        _open(m, nc, ab, ba)
         out.append((label, (servers, tuple(nc), links | bit, st[3], st[4], st[5])))
+
+
+def _open(m: FLEModel, nc: list, ab: int, ba: int) -> None:
+    """A new connection between the channels ``ab`` and ``ba``: each side whose queue for
+    the other is empty re-sends its last message (§4.2 item 5, flags in the module
+    docstring). ``nc`` is a mutable copy of the channels."""
+    always = m.variant.resend_last_always
+    if m.variant.no_resend_on_connect_481:
+        return
+    for ci in (ab, ba):
+        c = nc[ci]
+        if c[2] is not None and (c[0] is None or always):
+            nc[ci] = (c[0], (c[2],), c[2])
+
+
+def connect_all(m: FLEModel, st: tuple, k: int, charge: bool = True) -> tuple | None:
+    """``connectAll`` on a poll timeout of server ``k`` whose ``haveDelivered()`` is false,
+    modelled only under ``Variant.have_delivered_all_empty_4605`` (otherwise it runs only
+    when every queue is full and ``connect`` covers it): ``connectOne`` to every voter that
+    is up and not connected, whether or not anything is queued for it (towards a larger
+    sid only if the connect-back works). Returns None when it connects nothing. With
+    ``charge`` it consumes a timeout like the re-broadcast it replaces."""
+    servers, chans, links = st[0], st[1], st[2]
+    back = not m.variant.connect_back_fails
+    nc: list | None = None
+    for a, b, ab, ba, bit, _label in m.connect_pairs:
+        if links & bit or (a != k and b != k) or not m.voter[a + b - k]:
+            continue
+        if servers[a][0] == P_DOWN or servers[b][0] == P_DOWN or (b == k and not back):
+            continue
+        if nc is None:
+            nc = list(chans)
+        _open(m, nc, ab, ba)
+        links |= bit
+    if nc is None:
+        return None
+    b = st[3]
+    if charge and not m.free_timeouts:
+        b = b[:B_TIMEOUT] + (b[B_TIMEOUT] - 1,) + b[B_TIMEOUT + 1:]
+    return (servers, tuple(nc), links, b, st[4], st[5])
 
 
 def gen_link_down(m: FLEModel, st: tuple, out: list) -> None:

@@ -110,6 +110,29 @@ class Variant:
     its quorum re-enters the election with a zxid of an epoch nobody accepted. Default: at
     ``startZkServer``, after the NEWLEADER quorum (§7 L4)."""
 
+    following_ignored_480: bool = False
+    """ZOOKEEPER-480 (3.2.0; fixed by 930380c94 on trunk, 19179b9d0 on branch-3.2, 3.2.1):
+    a FOLLOWING notification of the receiver's own round is not recorded in recvset (no
+    Step A; only outofelection, Step B), and ``checkLeader`` demands the proposed leader's
+    own LEADING message even when that leader is the receiver itself, so a server whose
+    peers' vote change for it was lost cannot decide from their FOLLOWING answers ("if
+    everyone else thinks I'm the leader, I must be" is missing). Default: Step A records
+    the vote; checkLeader for oneself asks only for the current round (§5.4)."""
+
+    current_epoch_on_uptodate_1282: bool = False
+    """ZOOKEEPER-1282 (3.4.0-rc0 and trunk; fixed by 41ec40fb9 on branch-3.4 for 3.4.0-rc1,
+    f8f15de5f on trunk): a learner writes currentEpoch := e only when UPTODATE arrives,
+    after its NEWLEADER ACK was counted, so a NEWLEADER quorum may still vote with the old
+    epoch. Default: currentEpoch := e on NEWLEADER, before the ACK (§7 f4)."""
+
+    have_delivered_all_empty_4605: bool = False
+    """ZOOKEEPER-4605 fix as proposed (PR #1913, commit 96aace0a4; never merged, like
+    ZOOKEEPER-3637's PRs #1164/#1167): ``haveDelivered`` is true only when *every* send
+    queue is empty, so a poll timeout with some message still queued calls ``connectAll``
+    instead of re-sending the notifications. The default is what every branch ships
+    (branch-3.8, 3.9, master): true as soon as *one* queue is empty (§4.4). Unlike the
+    other flags this one turns a fix on, not a pre-fix rule."""
+
     def flags(self) -> list[str]:
         """Names of the flags that differ from ZooKeeper 3.8."""
         return [f.name for f in fields(self) if getattr(self, f.name)]

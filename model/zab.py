@@ -335,8 +335,9 @@ def ack_epoch(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
 def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     """NewLeader(f) (§7 f4, L4). Guard: ACKEPOCH read, session alive, the leader established.
     Effect: the handler syncs the learner (lastZxid := the leader's, standing for
-    DIFF/TRUNC/SNAP) and sends NEWLEADER(e); the learner sets currentEpoch := e and ACKs;
-    a voter's ACK joins the NEWLEADER quorum, which moves the leader to broadcast."""
+    DIFF/TRUNC/SNAP) and sends NEWLEADER(e); the learner sets currentEpoch := e and ACKs
+    (``Variant.current_epoch_on_uptodate_1282``: it ACKs without setting it); a voter's ACK
+    joins the NEWLEADER quorum, which moves the leader to broadcast."""
     servers = st[0]
     s = servers[k]
     ls = servers[lk]
@@ -344,7 +345,8 @@ def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     ns = list(servers)
     sl = list(s)
     set_logged_zxid(sl, disk_zxid(ls))
-    persist_epochs(sl, epoch, sl[F_AE])
+    if not m.variant.current_epoch_on_uptodate_1282:
+        persist_epochs(sl, epoch, sl[F_AE])
     sl[F_ZAB] = (ZR_LEARNER, Z_ACKED, 0)
     ns[k] = tuple(sl)
     if phase == L_SYNC and m.voter[k]:
@@ -357,10 +359,13 @@ def up_to_date(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     """UpToDate(f) (§7 f4). Guard: NEWLEADER acked, session alive, the leader in broadcast.
     Effect: the learner serves and refreshes its published vote's peerEpoch := e
     (``updateElectionVote``, ZOOKEEPER-1732; not under ``Variant.no_update_election_vote``);
-    round and zxid of the vote stay."""
+    round and zxid of the vote stay. Under ``Variant.current_epoch_on_uptodate_1282`` the
+    learner writes currentEpoch := e here (ZOOKEEPER-1282)."""
     servers = st[0]
     s = servers[k]
     sl = list(s)
+    if m.variant.current_epoch_on_uptodate_1282:
+        persist_epochs(sl, servers[lk][F_ZAB][2], sl[F_AE])
     if not m.variant.no_update_election_vote:
         sl[F_VOTE] = with_epoch(sl[F_VOTE], servers[lk][F_ZAB][2])
     sl[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)

@@ -265,6 +265,76 @@ def test_zxid_raised_early_790_and_zxid_on_disk_only() -> None:
     assert old[0][0][F_ZXID] == 0
 
 
+R9 = {"servers": 2, "max_round": 1, "reconnects": 1, "fair_timeouts": True}
+R10 = {"scenario": "leader-crash", "fair_timeouts": True}
+
+
+def test_following_ignored_480() -> None:
+    """FLELostMessageTest's scenario: 2 hears only "1 follows 2" and cannot decide, so the
+    run ends at the round bound (specs/r9-480-*.toml)."""
+    assert verdicts(R9, ["BoundStall", "EventuallyElected"],
+                    variant_flags=["following_ignored_480"]) == {
+        "BoundStall": ("witness found", 19), "EventuallyElected": ("holds", None)}
+    assert verdicts(R9, ["BoundStall", "EventuallyElected"]) == {
+        "BoundStall": ("witness not found", None), "EventuallyElected": ("holds", None)}
+
+
+def test_have_delivered_all_empty_4605() -> None:
+    """The unmerged 4605 fix stops the re-sends while the crashed leader's queue is full:
+    a lost round-2 vote deadlocks the survivors; 3.8's rule keeps them live."""
+    assert verdicts(R10, ["EventuallyElected"],
+                    variant_flags=["have_delivered_all_empty_4605"]) == {
+        "EventuallyElected": ("violated", 11)}
+    assert verdicts(R10, ["EventuallyElected"]) == {"EventuallyElected": ("holds", None)}
+
+
+def test_have_delivered_rules_4605() -> None:
+    """haveDelivered: 3.8 asks for one empty send queue, the 4605 fix for all of them."""
+    from zkcheck.model.election import have_delivered
+
+    st = ["start 1", "start 2", "transmit 1->2"]
+    for flags, expected in (([], True), (["have_delivered_all_empty_4605"], False)):
+        m = build_fle_model(servers=3, max_round=1, late=[3], variant_flags=flags)
+        state = m.initial_states()[0]
+        for step in st:
+            state = next(s for lb, s in m.actions(state) if lb == step)
+        assert have_delivered(m, state, 0) is expected  # queue 1->3 full, 1->2 empty
+
+
+def test_current_epoch_on_uptodate_1282() -> None:
+    """Leader 3 reaches broadcast in epoch 1 with the NEWLEADER ACK of 2, then crashes
+    before UPTODATE; late server 1 holds a zxid (0:2) that epoch 1's history does not. With
+    the fix 2 votes with epoch 1 and only 2 can establish epoch 2 (1 is truncated); under
+    the pre-1282 rule 2 still votes with epoch 0, so 1 wins and establishes epoch 2 on a
+    history the NEWLEADER quorum of epoch 1 had dropped."""
+    from fle_testlib import run
+
+    prefix = ["start 2", "start 3", "process 2", "process 3", "transmit 3->2", "deliver 3->2",
+              "process 2", "process 2", "decide 2", "publish 2", "transmit 2->3",
+              "deliver 2->3", "process 3", "decide 3", "publish 3", "followerinfo 2",
+              "leaderinfo 2", "ackepoch 2", "newleader 2", "crash 3"]
+
+    def establishments(flags: list[str]) -> tuple[int, set[tuple[int, int]]]:
+        m = build_fle_model(servers=3, late=[1], zxid=["1=0:2"], crashes=1,
+                            variant_flags=flags)
+        start = run(m, prefix)
+        assert start[0][1][F_CE] == (0 if flags else 1)  # 2's currentEpoch after its ACK
+        seen = {start}
+        queue = deque([start])
+        found: set[tuple[int, int]] = set()
+        while queue:
+            state = queue.popleft()
+            found.update((h[0], h[1]) for h in state[5])
+            for _, succ in m.actions(state):
+                if succ not in seen:
+                    seen.add(succ)
+                    queue.append(succ)
+        return len(seen), found
+
+    assert establishments(["current_epoch_on_uptodate_1282"]) == (868, {(1, 3), (2, 1)})
+    assert establishments([]) == (1091, {(1, 3), (2, 2)})
+
+
 def test_every_flag_has_a_mutant_test() -> None:
     """A new pre-fix flag needs its test here."""
     import sys
