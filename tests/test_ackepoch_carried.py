@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fle_testlib import model, run, srv, with_server
 
+from zkcheck.explorer.trace import Trace
 from zkcheck.invariants.fle import fle_properties
 from zkcheck.model.state import (
     F_CE,
@@ -86,6 +87,11 @@ def test_a_leader_behind_a_counted_ackepoch_is_caught():
     leader = srv(m, st, 5)[F_ZAB]
     seeded = with_server(st, m.index[5], zab=leader[:5] + (((0, 1, 0),),))
     assert prop.predicate(seeded)  # not yet established
-    after = run(m, ["leaderinfo 2", "ackepoch 2"], seeded)
+    middle = run(m, ["leaderinfo 2"], seeded)
+    after = run(m, ["ackepoch 2"], middle)
     assert [h[4] for h in after[5] if h[1] == 5] == [((1, 1, 0), (2, 0, 0))]
     assert not prop.predicate(after)
+    trace = Trace(seeded, (("leaderinfo 2", middle), ("ackepoch 2", after)))
+    why = prop.explain(trace)
+    assert why["step"] == 2 and why["servers"] == [5, 1] and why["detail"]["ahead"] == [1]
+    assert "ACKEPOCH of 1" in why["text"] and "(currentEpoch 1, lastZxid" in why["text"]
