@@ -41,9 +41,9 @@ from zkcheck.model.state import (
     F_STATE,
     F_VOTE,
     F_ZAB,
+    H_CARRIED,
     H_EPOCH,
     H_LEADER,
-    H_MAXACK,
     H_SUMMARY,
     L_SYNC,
     LEADING,
@@ -112,9 +112,14 @@ def _decision_supported(m: FLEModel, state: tuple) -> bool:
 
 def _established_up_to_date(state: tuple) -> bool:
     hist: tuple = state[5]
+    h: tuple
     for h in hist:
-        if h[H_MAXACK] > h[H_SUMMARY]:
-            return False
+        summary: tuple = h[H_SUMMARY]
+        carried: tuple = h[H_CARRIED]
+        a: tuple
+        for a in carried:
+            if (a[1], a[2]) > summary:
+                return False
     return True
 
 
@@ -218,11 +223,14 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "tables)."),
         invariant(
             "EstablishedLeaderUpToDate", _established_up_to_date,
-            "EstablishedLeaderUpToDate (§8.2): when a leader establishes its epoch, no member "
-            "of the quorum that acknowledged it has a newer (currentEpoch, lastZxid) than the "
-            "leader's own at the start of its leadership -- otherwise the new epoch could "
-            "drop transactions a quorum member already has. FLE's vote order aims for this; "
-            "Zab's ACKEPOCH check enforces it."),
+            "EstablishedLeaderUpToDate (§8.2, §7 L3): when a leader establishes its epoch, "
+            "no ACKEPOCH it counted carried a newer (currentEpoch, lastZxid) than the "
+            "leader's own (unchanged since it started leading) -- otherwise the new epoch "
+            "could drop transactions a quorum member had. Compared with what each ACKEPOCH "
+            "carried when the leader read it (recorded in the leader's state then, as "
+            "Leader.waitForEpochAck sees it), not with the members' state at establishment: "
+            "a member counted early may have given up and moved on since. FLE's vote order "
+            "aims for this; Zab's ACKEPOCH check enforces it."),
         invariant("EstablishedByQuorum", established_by_quorum(m),
                   (established_by_quorum.__doc__ or "").split("\n\n")[0]),
         invariant("ElectedIsMostUpToDate", most_up_to_date,

@@ -31,9 +31,9 @@ from zkcheck.model.state import (
     F_ZAB,
     F_ZXID,
     H_ACKED,
+    H_CARRIED,
     H_EPOCH,
     H_LEADER,
-    H_MAXACK,
     H_SUMMARY,
     L_NAMES,
     LOOKING,
@@ -192,16 +192,19 @@ def decision_supported(m: FLEModel) -> Explainer:
 def established_up_to_date(m: FLEModel) -> Explainer:
     def explain(trace: Trace) -> dict[str, Any] | None:
         for h in trace.final[5]:
-            if h[H_MAXACK] > h[H_SUMMARY]:
-                (lce, lz), (ace, az) = h[H_SUMMARY], h[H_MAXACK]
+            newer = [a for a in h[H_CARRIED] if a[1:] > h[H_SUMMARY]]
+            if newer:
+                (lce, lz), (sid, ace, az) = h[H_SUMMARY], max(newer, key=lambda a: a[1:])
                 leader = h[H_LEADER]
                 step = _first_step(trace, lambda s, h=h: h in s[5])
                 return _explanation(
                     f"{leader} established epoch {h[H_EPOCH]} at step {step} with "
-                    f"(currentEpoch {lce}, lastZxid {zxid_text(lz)}), but a member of its "
-                    f"acknowledging quorum {_set(_sids(m, h[H_ACKED]))} had the newer "
+                    f"(currentEpoch {lce}, lastZxid {zxid_text(lz)}), but it had counted "
+                    f"the ACKEPOCH of {sid} (in its acknowledging quorum "
+                    f"{_set(_sids(m, h[H_ACKED]))}), which carried the newer "
                     f"(currentEpoch {ace}, lastZxid {zxid_text(az)}): the new epoch can "
-                    "lose its transactions.", step, [leader], epoch=h[H_EPOCH])
+                    "lose its transactions.", step, [leader, sid], epoch=h[H_EPOCH],
+                    ahead=[a[0] for a in newer])
         return None
 
     return explain

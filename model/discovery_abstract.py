@@ -17,8 +17,10 @@ Election is over-approximated, discovery is exact (fle-semantics.md §7, §8.2):
   LEADERINFO answered by e > ae -> accept and ack, e = ae -> ack -1 (not counted),
   e < ae -> LOOKING; the leader's ACKEPOCH check of the follower's (currentEpoch, lastZxid)
   against its own, abstracted to currentEpoch (equal epochs: either outcome, since zxids
-  are not kept); establishment on a quorum of ACKEPOCH containing the leader, which sets
-  currentEpoch and appends ``(epoch, leader)`` to the history; NEWLEADER sets a follower's
+  are not kept); establishment on a quorum of ACKEPOCH containing the leader, which
+  appends ``(epoch, leader)`` to the history; the leader's currentEpoch := epoch as a later
+  step ``setepoch`` (a leader that quits in between keeps the old value; the explicit model
+  takes both in one step when it has no crash budget); NEWLEADER sets a follower's
   currentEpoch.
 * **Failures**: ``quit S`` ends any role (timeout, lost leader, lost quorum, crash): the
   persistent epochs stay, the volatile role state goes; a crashed server is a LOOKING one
@@ -136,7 +138,7 @@ def from_vars(v: Vars) -> tuple:
     return (servers, tuple(sorted(v.hist)))
 
 
-_NEEDS_ROLE = {"lead": LOOKING, "follow": LOOKING, "quit-leader": LEADING,
+_NEEDS_ROLE = {"lead": LOOKING, "follow": LOOKING, "quit-leader": LEADING, "setepoch": LEADING,
                "selfinfo": LEADING, **{kind: FOLLOWING for kind in (
                    "quit-follower", "followerinfo", "leaderinfo", "ackepoch-count",
                    "ackepoch-skip", "ackepoch-reject", "newleader")}}

@@ -149,6 +149,7 @@ def action_list(n: int, variant: AbstractVariant) -> list[Action]:
         acts += [Action(f"follow {sid} -> {lk + 1}", "follow", k, lk)
                  for lk in range(n) if lk != k]
         acts.append(Action(f"quit {sid}", "quit-leader", k))
+        acts.append(Action(f"setepoch {sid}", "setepoch", k))
         if variant.epoch_quorum_without_leader:
             acts.append(Action(f"selfinfo {sid}", "selfinfo", k))
         for lk in range(n):
@@ -206,6 +207,8 @@ def guard(o: Ops, a: Action, s: Vars) -> Any:
         return s.role[k] == LOOKING
     if a.kind == "quit-leader":
         return s.role[k] == LEADING
+    if a.kind == "setepoch":
+        return o.and_(s.role[k] == LEADING, s.lph[k] == LP_ESTAB, s.ce[k] < s.le[k])
     if a.kind == "selfinfo":
         return o.and_(s.role[k] == LEADING, s.lph[k] == LP_DISC, o.not_(s.mask[k][k]))
     following = o.and_(s.role[k] == FOLLOWING, s.lead[k] == lk)
@@ -243,6 +246,8 @@ def effect(o: Ops, a: Action, s: Vars) -> Vars:
         set_leader(o, t, k, role=LOOKING, lph=LP_NONE)
     elif a.kind == "selfinfo":
         contribute(o, t, k, k)
+    elif a.kind == "setepoch":
+        t.ce[k] = s.le[k]
     elif a.kind in ("quit-follower", "ackepoch-reject"):
         quit_follower(o, t, k, lk)
     elif a.kind == "followerinfo":
@@ -349,7 +354,10 @@ def establishes(o: Ops, t: Vars, lk: int) -> Any:
 
 def advance(o: Ops, t: Vars, lk: int) -> None:
     """Leader lk passes every phase whose quorum is complete: decision (acceptedEpoch :=
-    epoch, electing := {leader}), then establishment (currentEpoch := epoch, history)."""
+    epoch, electing := {leader}), then establishment (history). Its currentEpoch := epoch
+    is the later ``setepoch`` step (``lead()`` calls ``setCurrentEpoch`` after
+    ``waitForEpochAck`` returns; a crash in between leaves the old value), which the
+    followers' ``newleader`` need not wait for."""
     e = t.le[lk]
     decide = decides(o, t, lk)
     o.acknowledge(t, lk, lk, t.ae[lk], e, decide)
@@ -358,7 +366,6 @@ def advance(o: Ops, t: Vars, lk: int) -> None:
     t.mask[lk] = [o.or_(decide, x) if f == lk else o.and_(o.not_(decide), x)
                   for f, x in enumerate(t.mask[lk])]
     estab = establishes(o, t, lk)
-    t.ce[lk] = o.ite(estab, e, t.ce[lk])
     t.lph[lk] = o.ite(estab, o.num(LP_ESTAB), t.lph[lk])
     t.mask[lk] = [o.and_(o.not_(estab), x) for x in t.mask[lk]]
     o.establish(t, lk, e, estab)

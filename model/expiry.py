@@ -78,7 +78,7 @@ def gen_expiry(m: FLEModel, st: tuple, out: list) -> None:
     for s in st[0]:
         if s[F_PHASE] == P_IDLE:
             return  # only the round bound stops an idle server: a bound stall, not a timeout
-    from zkcheck.model.zab import give_up_effect
+    from zkcheck.model.zab import give_up_effect, set_epoch_pending
 
     servers = st[0]
     due = []
@@ -95,7 +95,7 @@ def gen_expiry(m: FLEModel, st: tuple, out: list) -> None:
             continue
         z = s[F_ZAB]
         if z[0] == ZR_LEADER:
-            if z[1] < L_BROADCAST:
+            if z[1] < L_BROADCAST and not set_epoch_pending(z, k):
                 due.append(k)
         elif z[1] < Z_SERVING and not _leader_coming(m, servers, s, polling):
             due.append(k)

@@ -72,8 +72,7 @@ def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
         ls = ns[lk]
         lz = ls[F_ZAB]
         if lz is not None and lz[0] != ZR_LEARNER and lz[4] >> k & 1:
-            ns[lk] = ls[:F_ZAB] + ((lz[0], lz[1], lz[2], lz[3], lz[4] & ~(1 << k)),) + \
-                ls[F_ZAB + 1:]
+            ns[lk] = ls[:F_ZAB] + (lz[:4] + (lz[4] & ~(1 << k),) + lz[5:],) + ls[F_ZAB + 1:]
     if m.variant.accepted_epoch_lost_on_crash:
         s = s[:F_AE] + (s[F_CE],) + s[F_AE + 1:]
     ns[k] = down_server(m, s)

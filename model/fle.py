@@ -21,7 +21,9 @@ label               rule                                   module
 ``followerinfo S``  FOLLOWERINFO + epoch proposal §7        zab
 ``leaderinfo S``    LEADERINFO -> ACKEPOCH (f3)            zab
 ``ackepoch S``      leader reads ACKEPOCH (L3)             zab
+``setepoch S``      leader's setCurrentEpoch (L3; crashes) zab
 ``newleader S``     sync + NEWLEADER + ACK (f4, L4)        zab
+``newleader-ack S`` leader counts the ACK (L4; crashes)    zab
 ``uptodate S``      UPTODATE, updateElectionVote (f4)      zab
 ``lost S``          learner's leader gone -> LOOKING §6     zab
 ``lost-quorum S``   leader lost its quorum -> LOOKING      zab
@@ -120,6 +122,9 @@ class FLEModel:
         self.wire_capacity = config.bounds.wire_capacity
         self.recv_capacity = config.bounds.recv_capacity
         self.free_timeouts = bool(config.bounds.free_timeouts)
+        # a crash can fall between establishment and setCurrentEpoch, and between a
+        # learner's NEWLEADER and the leader counting its ACK: two steps each (zab.py)
+        self.split_epoch_steps = config.faults.crashes > 0
         self.fair_timeouts = bool(config.bounds.fair_timeouts)
         self.zxid_base = ZXID_COUNTER_LIMIT
         self._observer_key = pack_key(-1, -1, -1)
@@ -164,6 +169,8 @@ class FLEModel:
         self.lbl_linfo = labels("leaderinfo")
         self.lbl_ackepoch = labels("ackepoch")
         self.lbl_newleader = labels("newleader")
+        self.lbl_nlack = labels("newleader-ack")
+        self.lbl_setepoch = labels("setepoch")
         self.lbl_uptodate = labels("uptodate")
         self.lbl_lost = labels("lost")
         self.lbl_lostquorum = labels("lost-quorum")

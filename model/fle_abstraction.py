@@ -60,6 +60,7 @@ from zkcheck.model.state import (
     P_ROLE,
     Z_ACKED,
     Z_ACKEPOCH,
+    Z_ACKSENT,
     Z_CONNECT,
     Z_INFO,
     Z_SERVING,
@@ -80,7 +81,7 @@ if TYPE_CHECKING:
 _LEADER_PHASE = {L_DISCOVERY: LP_DISC, L_EPOCH: LP_EPOCH, L_SYNC: LP_ESTAB,
                  L_BROADCAST: LP_ESTAB}
 _LEARNER_PHASE = {Z_CONNECT: FP_CONNECT, Z_INFO: FP_INFO, Z_SYNC: FP_SYNC,
-                  Z_ACKED: FP_SYNCED, Z_SERVING: FP_SYNCED}
+                  Z_ACKSENT: FP_SYNCED, Z_ACKED: FP_SYNCED, Z_SERVING: FP_SYNCED}
 
 
 def abstract_server(m: FLEModel, s: tuple) -> tuple:
@@ -92,7 +93,7 @@ def abstract_server(m: FLEModel, s: tuple) -> tuple:
     if s[F_STATE] == FLE_LEADING:
         if z is None or z[0] != ZR_LEADER:
             raise ValueError("a LEADING server in role phase without leader Zab state")
-        _, phase, epoch, mask, conn = z
+        phase, epoch, mask, conn = z[1:5]
         lph = _LEADER_PHASE[phase]
         return (LEADING, -1, 0, ae, ce, lph, epoch, 0 if lph == LP_ESTAB else mask, conn)
     if s[F_STATE] != FLE_FOLLOWING:

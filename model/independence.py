@@ -11,6 +11,7 @@ start/process/timeout k    S_k (all election fields)              S_k, O_k* (bro
                                                                   B (timeout)
 drain/decide/publish k     S_k                                    S_k, H (publish)
 zab action of learner k    S_k, S_leader                          S_k, S_leader, H, B
+setepoch k (a leader)      S_k                                    S_k, H
 transmit i->j              O_ij, W_ij, L                          O_ij, W_ij
 deliver i->j               W_ij, S_j: state, clock, proposal,     W_ij, S_j.queue, O_ji
                            vote, queue (append)

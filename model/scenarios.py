@@ -199,13 +199,14 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_CLOCK], s[F_VOTE] = vote_in(lk)
         s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
         conn = sum(1 << k for k in learners)
-        s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn)
+        s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn, ())
         if not variant.zxid_on_disk_only and lzx < e * ZXID_COUNTER_LIMIT:
             set_volatile_zxid(s, e * ZXID_COUNTER_LIMIT)  # startZkServer, nothing logged
         servers[lk] = tuple(s)
     # what the members had when they acked the epoch: not newer than the leader (a learner
     # ahead of an explicit leader got (e, 0) from its NEWLEADER, after the establishment)
-    top = max((min((inits[k].current_epoch, inits[k].zxid()), (e, lzx))
-               for k in learners + ackers if m.voter[k]), default=(-1, -1))
-    hist = ((e, m.sids[lk], mask, (e, lzx), top),)
+    carried = tuple(sorted((m.sids[k],) + min((inits[k].current_epoch, inits[k].zxid()),
+                                              (e, lzx))
+                           for k in learners + ackers if m.voter[k]))
+    hist = ((e, m.sids[lk], mask, (e, lzx), carried),)
     return servers, hist

@@ -16,10 +16,11 @@ shared with the predecessor):
   reconnects)``.
 * ``late``: bit mask of late starters (by index) that have not booted yet.
 * ``hist``: history for the invariants, a sorted tuple of establishment records
-  ``(epoch, leader_sid, acked_mask, summary, max_acked)`` (see ``H_*``): ``acked_mask`` the
+  ``(epoch, leader_sid, acked_mask, summary, carried)`` (see ``H_*``): ``acked_mask`` the
   ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, lastZxid) when it
-  started leading, ``max_acked`` the greatest (currentEpoch, lastZxid) of the other members
-  of that quorum at the moment of establishment ((-1, -1) if none).
+  established (unchanged since it started leading), ``carried`` what the counted ACKEPOCH
+  of each other member of that quorum carried when the leader read it: a sorted tuple of
+  ``(sid, currentEpoch, lastZxid)`` (copied from the leader's Zab tuple, see ``L_*``).
 
 Votes and messages are packed into one int, a *vote word* (``pack_vote``), because a state
 holds dozens of them and an int is one marshal item of 5 bytes where a 5-tuple is 30:
@@ -90,14 +91,17 @@ Z_CONNECT: Final = 0  # has to connect and send FOLLOWERINFO
 Z_INFO: Final = 1  # FOLLOWERINFO sent, waiting for LEADERINFO
 Z_ACKEPOCH: Final = 2  # ACKEPOCH sent (minus1 says whether it was -1), not yet read by the leader
 Z_SYNC: Final = 3  # ACKEPOCH read, waiting for NEWLEADER
-Z_ACKED: Final = 4  # NEWLEADER handled (currentEpoch set), ACK read, waiting for UPTODATE
-Z_SERVING: Final = 5  # UPTODATE received, vote refreshed
-Z_NAMES = ("connect", "followerinfo-sent", "ackepoch-sent", "syncing", "newleader-acked",
-           "serving")
-# leader Zab tuple: (ZR_LEADER, phase, epoch, mask, conn)
+Z_ACKSENT: Final = 4  # NEWLEADER handled (currentEpoch set), ACK sent, not yet read (crashes)
+Z_ACKED: Final = 5  # NEWLEADER handled (currentEpoch set), ACK read, waiting for UPTODATE
+Z_SERVING: Final = 6  # UPTODATE received, vote refreshed
+Z_NAMES = ("connect", "followerinfo-sent", "ackepoch-sent", "syncing", "newleader-ack-sent",
+           "newleader-acked", "serving")
+# leader Zab tuple: (ZR_LEADER, phase, epoch, mask, conn, carried); ``carried``: per counted
+# ACKEPOCH of a learner, (index, currentEpoch, lastZxid) it carried, sorted; () once established
 L_DISCOVERY: Final = 1  # collecting FOLLOWERINFO; epoch = candidate, mask = connecting
 L_EPOCH: Final = 2  # epoch decided; mask = electing (ACKEPOCH)
-L_SYNC: Final = 3  # established (currentEpoch set); mask = NEWLEADER acks
+L_SYNC: Final = 3  # established; mask = NEWLEADER acks, the leader's bit once it set
+# currentEpoch (with a crash budget that is a step of its own, see zkcheck.model.zab)
 L_BROADCAST: Final = 4  # quorum acked NEWLEADER; serving
 L_NAMES = ("", "discovery", "epoch-decided", "established", "broadcast")
 
@@ -114,7 +118,7 @@ H_EPOCH: Final = 0
 H_LEADER: Final = 1
 H_ACKED: Final = 2
 H_SUMMARY: Final = 3
-H_MAXACK: Final = 4
+H_CARRIED: Final = 4
 
 # top-level indices
 T_SERVERS: Final = 0
@@ -304,7 +308,7 @@ def describe_state(state: tuple, sids: tuple[int, ...], zxid_text: Any) -> dict[
             if z is not None and z[0] == ZR_LEARNER:
                 entry["zab"] = Z_NAMES[z[1]] + (" (-1)" if z[2] else "")
             elif z is not None:
-                _, ph, epoch, mask, conn = z
+                ph, epoch, mask, conn = z[1:5]
                 entry["zab"] = (f"{L_NAMES[ph]} epoch {epoch}, quorum-so-far "
                                 f"{_mask_sids(mask, sids)}, learners {_mask_sids(conn, sids)}")
         view["servers"][sid] = entry

@@ -90,7 +90,8 @@ def permute(m: FLEModel, state: tuple, perm: Perm) -> tuple:
             sl[F_DEC] = (kind, _mask(mask, perm), clock)
         z = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER:
-            sl[F_ZAB] = (z[0], z[1], z[2], _mask(z[3], perm), _mask(z[4], perm))
+            carried = tuple(sorted((perm[j],) + rest for j, *rest in z[5]))
+            sl[F_ZAB] = (z[0], z[1], z[2], _mask(z[3], perm), _mask(z[4], perm), carried)
         servers[perm[k]] = tuple(sl)
     chans: list = [None] * (n * n)
     for i in range(n):
@@ -104,7 +105,11 @@ def permute(m: FLEModel, state: tuple, perm: Perm) -> tuple:
         for j in range(i + 1, n):
             if state[2] & pair_bit(i, j, n):
                 links |= pair_bit(perm[i], perm[j], n)
-    hist = tuple(sorted((h[0], sids[perm[m.index[h[1]]]], _mask(h[2], perm)) + h[3:]
+    def sid(x: int) -> int:
+        return sids[perm[m.index[x]]]
+
+    hist = tuple(sorted((h[0], sid(h[1]), _mask(h[2], perm), h[3],
+                         tuple(sorted((sid(a[0]),) + a[1:] for a in h[4])))
                         for h in state[5]))
     return (tuple(servers), tuple(chans), links, state[3], _mask(state[4], perm), hist)
 

@@ -1,9 +1,12 @@
 """The slice of Zab after FLE that decides which leader is really established (§7).
 
-Leader Zab tuple ``(ZR_LEADER, phase, epoch, mask, conn)``: ``conn`` = learners with a live
-LearnerHandler in this leadership, ``mask`` = the quorum being collected in this phase
+Leader Zab tuple ``(ZR_LEADER, phase, epoch, mask, conn, carried)``: ``conn`` = learners with
+a live LearnerHandler in this leadership, ``mask`` = the quorum being collected in this phase
 (connecting / electing / NEWLEADER acks; the leader adds itself first, as ``Leader.lead``
-calls each wait with its own id). Learner tuple ``(ZR_LEARNER, phase, minus1)``.
+calls each wait with its own id, except for NEWLEADER acks, which it joins only after its
+``setCurrentEpoch``), ``carried`` = what each counted ACKEPOCH carried, ``(index,
+currentEpoch, lastZxid)`` sorted, until establishment copies it into the history record.
+Learner tuple ``(ZR_LEARNER, phase, minus1)``.
 
 Step granularity and why it is sound for the properties (no interleaving that changes
 persistent state or a quorum decision is lost):
@@ -15,13 +18,24 @@ persistent state or a quorum decision is lost):
   acceptedEpoch; the leader reads that ACKEPOCH in a separate step ``ackepoch`` (L3), so
   "a learner accepted e but the leader never counted it" is reachable.
 * ``newleader``: NEWLEADER handled by the learner (sync: lastZxid := leader's; currentEpoch
-  := e) and its ACK counted by the leader in one step; ``uptodate`` is separate because it
-  waits for the leader's NEWLEADER quorum.
+  := e, ACK sent); ``newleader-ack``: the leader's handler reads that ACK and counts it
+  (``waitForNewLeaderAck``). Two steps only when the configuration has a crash budget
+  (``FLEModel.split_epoch_steps``): a crash in between leaves a learner with currentEpoch e
+  whose ACK never counted. Without crashes they are one step, which keeps the crash-free
+  state space as it was (a leader's give-up between them is then not explored; it changes
+  no property, only which later elections are reachable). ``uptodate`` is separate because
+  it waits for the leader's NEWLEADER quorum.
 * The leader's own contribution to the epoch and its own ACKEPOCH are counted when it
   starts (``start_role``); in ZooKeeper a learner may contribute first, which changes
   nothing because the decision needs the leader and max() is commutative.
-* Establishment (quorum of ACKEPOCH including the leader) sets the leader's currentEpoch in
-  the same step and appends a history record for the invariants.
+* Establishment (quorum of ACKEPOCH including the leader, ``waitForEpochAck`` returns)
+  appends a history record for the invariants; the leader's ``setCurrentEpoch`` follows in
+  ``lead()`` as a step of its own (``setepoch``) when there is a crash budget -- a crash in
+  between leaves the old currentEpoch on disk, which changes later elections -- and in the
+  same step otherwise (nothing else can tell the two apart: the leader cannot give up in
+  between, and no other server reads its currentEpoch). The learners' handlers may already
+  send NEWLEADER in between; the leader joins the NEWLEADER quorum only after
+  ``setCurrentEpoch``.
 * Every failure path goes back to LOOKING (§6): a learner whose leader is gone or whose
   handler died (``lost``, free: the protocol forces it), a leader in broadcast without a
   quorum of live learners (``lost-quorum``, free), and any other give-up of a leader or
@@ -63,6 +77,7 @@ from zkcheck.model.state import (
     P_ROUND,
     Z_ACKED,
     Z_ACKEPOCH,
+    Z_ACKSENT,
     Z_CONNECT,
     Z_INFO,
     Z_SERVING,
@@ -98,7 +113,7 @@ def start_role(m: FLEModel, ns: list, sl: list, k: int, hist: tuple) -> tuple:
     (L1-L3); a learner has to connect. Writes ``ns[k]``; returns the (possibly extended)
     establishment history (single-voter ensembles decide at once)."""
     if sl[F_STATE] == LEADING:
-        sl[F_ZAB] = (ZR_LEADER, L_DISCOVERY, sl[F_AE] + 1, 1 << k, 0)
+        sl[F_ZAB] = (ZR_LEADER, L_DISCOVERY, sl[F_AE] + 1, 1 << k, 0, ())
         ns[k] = tuple(sl)
         return leader_advance(m, ns, k, hist)
     sl[F_ZAB] = (ZR_LEARNER, Z_CONNECT, 0)
@@ -111,15 +126,18 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
 
     * discovery -> epoch decided when ``connecting`` contains the leader and is a quorum:
       acceptedEpoch := epoch (L1, ZOOKEEPER-1270);
-    * epoch decided -> established when ``electing`` contains the leader and is a quorum:
-      currentEpoch := epoch (L3); a history record is appended (at once under
-      ``Variant.ack_quorum_not_awaited_1191``);
-    * established -> broadcast when a quorum acked NEWLEADER: the published vote's peerEpoch
-      := epoch (L4, ``updateElectionVote``, unless ``Variant.no_update_election_vote``).
+    * epoch decided -> established when ``electing`` contains the leader and is a quorum
+      (L3): a history record with the leader's (currentEpoch, lastZxid) and what each
+      counted ACKEPOCH carried is appended (at once under
+      ``Variant.ack_quorum_not_awaited_1191``); then currentEpoch := epoch and the leader
+      joins the NEWLEADER acks, here or in ``set_epoch`` (``m.split_epoch_steps``);
+    * established -> broadcast when the leader has set currentEpoch and a quorum acked
+      NEWLEADER: the published vote's peerEpoch := epoch (L4, ``updateElectionVote``,
+      unless ``Variant.no_update_election_vote``).
     """
     s = ns[k]
     z = s[F_ZAB]
-    _, phase, epoch, mask, conn = z
+    _, phase, epoch, mask, conn, carried = z
     sl = None
     bit = 1 << k
     q = m.zab_quorum
@@ -133,18 +151,14 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
         elif phase == L_EPOCH and (mask & bit and q[mask]
                                    or m.variant.ack_quorum_not_awaited_1191):
             sl = sl or list(s)
-            servers = ns
             summary = (sl[F_CE], sl[F_ZXID])
-            top = (-1, -1)
-            for j in range(m.n):
-                if j != k and mask >> j & 1:
-                    v = (servers[j][F_CE], servers[j][F_ZXID])
-                    if v > top:
-                        top = v
-            persist_epochs(sl, epoch, sl[F_AE])
-            hist = tuple(sorted(hist + ((epoch, m.sids[k], mask, summary, top),)))
-            phase, mask = L_SYNC, bit
-        elif phase == L_SYNC and m.quorum[mask]:
+            acks = tuple((m.sids[j], ce, zx) for j, ce, zx in carried)
+            hist = tuple(sorted(hist + ((epoch, m.sids[k], mask, summary, acks),)))
+            phase, mask, carried = L_SYNC, 0, ()
+            if not m.split_epoch_steps:
+                persist_epochs(sl, epoch, sl[F_AE])  # setCurrentEpoch in the same step
+                mask = bit
+        elif phase == L_SYNC and mask & bit and m.quorum[mask]:
             sl = sl or list(s)
             if not m.variant.no_update_election_vote:
                 sl[F_VOTE] = with_epoch(sl[F_VOTE], epoch)
@@ -155,7 +169,7 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
             break
     if sl is not None or (phase, mask) != (z[1], z[3]):
         sl = sl or list(s)
-        sl[F_ZAB] = (ZR_LEADER, phase, epoch, mask, conn)
+        sl[F_ZAB] = (ZR_LEADER, phase, epoch, mask, conn, carried)
         ns[k] = tuple(sl)
     return hist
 
@@ -165,15 +179,22 @@ def _drop_learner(ns: list, lk: int, k: int) -> None:
     ls = ns[lk]
     z = ls[F_ZAB]
     if z is not None and z[0] == ZR_LEADER and z[4] >> k & 1:
-        ns[lk] = ls[:F_ZAB] + ((z[0], z[1], z[2], z[3], z[4] & ~(1 << k)),) + ls[F_ZAB + 1:]
+        ns[lk] = ls[:F_ZAB] + (z[:4] + (z[4] & ~(1 << k),) + z[5:],) + ls[F_ZAB + 1:]
+
+
+def set_epoch_pending(z: tuple, k: int) -> bool:
+    """Whether leader ``k`` (Zab tuple ``z``) is established but has not yet set its
+    currentEpoch (``lead()`` between ``waitForEpochAck`` and ``setCurrentEpoch``)."""
+    return z[1] == L_SYNC and not z[3] >> k & 1
 
 
 def _set_learner(s: tuple, zphase: int, minus1: int = 0) -> tuple:
     return s[:F_ZAB] + ((ZR_LEARNER, zphase, minus1),) + s[F_ZAB + 1:]
 
 
-def _set_leader(s: tuple, phase: int, epoch: int, mask: int, conn: int) -> tuple:
-    return s[:F_ZAB] + ((ZR_LEADER, phase, epoch, mask, conn),) + s[F_ZAB + 1:]
+def _set_leader(s: tuple, phase: int, epoch: int, mask: int, conn: int,
+                carried: tuple = ()) -> tuple:
+    return s[:F_ZAB] + ((ZR_LEADER, phase, epoch, mask, conn, carried),) + s[F_ZAB + 1:]
 
 
 def _next(st: tuple, ns: list, hist: tuple | None = None) -> tuple:
@@ -210,6 +231,9 @@ def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
     z = s[F_ZAB]
     tmo = st[3][B_TIMEOUT]
     if z[0] == ZR_LEADER:
+        if set_epoch_pending(z, k):
+            out.append((m.lbl_setepoch[k], set_epoch(m, st, k)))
+            return  # lead() runs straight on to setCurrentEpoch: no give-up in between
         if z[1] == L_BROADCAST:
             if not m.quorum[z[4] | 1 << k]:
                 out.append((m.lbl_lostquorum[k], leader_lost_quorum(m, st, k)))
@@ -238,6 +262,8 @@ def role_actions(m: FLEModel, st: tuple, k: int, out: list) -> None:
     elif zph == Z_SYNC:
         if lz[1] >= L_SYNC:
             out.append((m.lbl_newleader[k], new_leader(m, st, k, lk)))
+    elif zph == Z_ACKSENT:
+        out.append((m.lbl_nlack[k], newleader_ack(m, st, k, lk)))
     elif zph == Z_ACKED:
         if lz[1] == L_BROADCAST:
             out.append((m.lbl_uptodate[k], up_to_date(m, st, k, lk)))
@@ -266,10 +292,10 @@ def follower_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     ns = list(servers)
     ns[k] = _set_learner(s, Z_INFO)
     ls = servers[lk]
-    _, phase, epoch, mask, conn = ls[F_ZAB]
+    _, phase, epoch, mask, conn, carried = ls[F_ZAB]
     conn |= 1 << k
     if phase != L_DISCOVERY:
-        ns[lk] = _set_leader(ls, phase, epoch, mask, conn)
+        ns[lk] = _set_leader(ls, phase, epoch, mask, conn, carried)
         return _next(st, ns)
     a = s[F_AE]
     if a > epoch or (a == epoch and not m.variant.epoch_bump_strict):
@@ -307,25 +333,29 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
 
 def ack_epoch(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     """AckEpoch(f) (§7 L3, ``waitForEpochAck``). Guard: ACKEPOCH sent, session alive.
-    Effect: the leader's handler reads ACKEPOCH(ce, z). While the leader is not yet
-    established: ce = -1 -> not counted; (ce, z) more recent than the leader's
+    Effect: the leader's handler reads ACKEPOCH(ce, z) -- the learner's (currentEpoch,
+    lastZxid), unchanged since it sent it (it is blocked waiting). While the leader is not
+    yet established: ce = -1 -> not counted; (ce, z) more recent than the leader's
     (currentEpoch, lastZxid) -> that handler fails and the learner goes LOOKING (the leader
-    does not abdicate); otherwise a voter learner joins ``electing``, and ``electing``
-    containing the leader and forming a quorum establishes the leader. After establishment
-    acks are not checked (``electionFinished``). The learner then waits for NEWLEADER."""
+    does not abdicate); otherwise a voter learner joins ``electing``, the leader keeps
+    (learner, ce, z) in ``carried``, and ``electing`` containing the leader and forming a
+    quorum establishes the leader. After establishment acks are not checked
+    (``electionFinished``). The learner then waits for NEWLEADER."""
     servers = st[0]
     s = servers[k]
     ls = servers[lk]
-    _, phase, epoch, mask, conn = ls[F_ZAB]
+    _, phase, epoch, mask, conn, carried = ls[F_ZAB]
     ns = list(servers)
     hist = st[5]
     if phase == L_EPOCH and not s[F_ZAB][2]:
-        if (s[F_CE], s[F_ZXID]) > (ls[F_CE], ls[F_ZXID]):
+        sent = (s[F_CE], s[F_ZXID])
+        if ackepoch_rejected(sent, (ls[F_CE], ls[F_ZXID])):
             ns[k] = _to_looking(s)
             _drop_learner(ns, lk, k)
             return _next(st, ns)
         if m.counts_in_epoch[k]:
-            ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn)
+            carried = tuple(sorted(carried + ((k,) + sent,)))
+            ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn, carried)
             ns[k] = _set_learner(s, Z_SYNC)
             return _next(st, ns, leader_advance(m, ns, lk, hist))
     ns[k] = _set_learner(s, Z_SYNC)
@@ -336,23 +366,61 @@ def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     """NewLeader(f) (§7 f4, L4). Guard: ACKEPOCH read, session alive, the leader established.
     Effect: the handler syncs the learner (lastZxid := the leader's, standing for
     DIFF/TRUNC/SNAP) and sends NEWLEADER(e); the learner sets currentEpoch := e and ACKs
-    (``Variant.current_epoch_on_uptodate_1282``: it ACKs without setting it); a voter's ACK
-    joins the NEWLEADER quorum, which moves the leader to broadcast."""
+    (``Variant.current_epoch_on_uptodate_1282``: it ACKs without setting it). The leader
+    counts the ACK in ``newleader_ack``, a step of its own under ``m.split_epoch_steps`` (a
+    crash budget), else at once."""
     servers = st[0]
     s = servers[k]
-    ls = servers[lk]
-    _, phase, epoch, mask, conn = ls[F_ZAB]
+    epoch = servers[lk][F_ZAB][2]
     ns = list(servers)
     sl = list(s)
-    set_logged_zxid(sl, disk_zxid(ls))
+    set_logged_zxid(sl, disk_zxid(servers[lk]))
     if not m.variant.current_epoch_on_uptodate_1282:
         persist_epochs(sl, epoch, sl[F_AE])
-    sl[F_ZAB] = (ZR_LEARNER, Z_ACKED, 0)
+    sl[F_ZAB] = (ZR_LEARNER, Z_ACKSENT, 0)
     ns[k] = tuple(sl)
+    after = _next(st, ns)
+    return newleader_ack(m, after, k, lk) if not m.split_epoch_steps else after
+
+
+def newleader_ack(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
+    """NewLeaderAck(f) (§7 L4, ``waitForNewLeaderAck``). Guard: the learner's ACK of
+    NEWLEADER sent, session alive. Effect: the leader's handler reads it; while the leader
+    is in sync a voter's ACK joins the NEWLEADER quorum, which (once the leader itself set
+    currentEpoch and joined) moves the leader to broadcast. The learner waits for
+    UPTODATE."""
+    servers = st[0]
+    ls = servers[lk]
+    _, phase, epoch, mask, conn, carried = ls[F_ZAB]
+    ns = list(servers)
+    ns[k] = _set_learner(servers[k], Z_ACKED)
     if phase == L_SYNC and m.voter[k]:
-        ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn)
+        ns[lk] = _set_leader(ls, phase, epoch, mask | 1 << k, conn, carried)
         return _next(st, ns, leader_advance(m, ns, lk, st[5]))
     return _next(st, ns)
+
+
+def set_epoch(m: FLEModel, st: tuple, k: int) -> tuple:
+    """SetEpoch(l) (§7 L3, ``lead()`` after ``waitForEpochAck``). Guard: established, not yet
+    set (only reachable under ``m.split_epoch_steps``). Effect: currentEpoch := epoch
+    (persisted) and the leader joins the NEWLEADER acks (``waitForNewLeaderAck`` with its
+    own id); a quorum of acks already there moves it to broadcast."""
+    servers = st[0]
+    s = servers[k]
+    _, phase, epoch, mask, conn, carried = s[F_ZAB]
+    sl = list(s)
+    persist_epochs(sl, epoch, sl[F_AE])
+    sl[F_ZAB] = (ZR_LEADER, phase, epoch, mask | 1 << k, conn, carried)
+    ns = list(servers)
+    ns[k] = tuple(sl)
+    return _next(st, ns, leader_advance(m, ns, k, st[5]))
+
+
+def ackepoch_rejected(sent: tuple, leader: tuple) -> bool:
+    """The leader's ACKEPOCH check (``waitForEpochAck``): an ACKEPOCH whose (currentEpoch,
+    lastZxid) is lexicographically more recent than the leader's fails its handler. A
+    module-level function so that a test can seed the bug of skipping it."""
+    return sent > leader
 
 
 def up_to_date(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:

@@ -43,6 +43,7 @@ from zkcheck.model.state import (
     P_ROUND,
     Z_ACKED,
     Z_ACKEPOCH,
+    Z_ACKSENT,
     Z_CONNECT,
     Z_INFO,
     Z_SERVING,
@@ -372,7 +373,7 @@ def test_publish_starts_leader_and_learner():
     st = step(m, st, "publish 3")
     s3 = srv(m, st, 3)
     assert s3[F_VOTE] == W(LOOKING, 3, 0, 1, 0) and s3[F_PHASE] == P_ROLE
-    assert s3[F_ZAB] == (ZR_LEADER, L_DISCOVERY, 1, 0b100, 0)
+    assert s3[F_ZAB] == (ZR_LEADER, L_DISCOVERY, 1, 0b100, 0, ())
     st = run(m, ["process 1", "decide 1", "publish 1"], st)
     assert srv(m, st, 1)[F_ZAB] == (ZR_LEARNER, Z_CONNECT, 0)
 
@@ -382,14 +383,14 @@ def test_zab_discovery_to_establishment():
     st = run(m, ELECTION[:15])
     assert "leaderinfo 1" not in labels(m, st)
     st = step(m, st, "followerinfo 1")
-    assert srv(m, st, 3)[F_ZAB] == (ZR_LEADER, L_EPOCH, 1, 0b100, 0b001)
+    assert srv(m, st, 3)[F_ZAB] == (ZR_LEADER, L_EPOCH, 1, 0b100, 0b001, ())
     assert srv(m, st, 3)[F_AE] == 1 and srv(m, st, 3)[F_CE] == 0
     st = step(m, st, "leaderinfo 1")
     assert srv(m, st, 1)[F_AE] == 1 and srv(m, st, 1)[F_ZAB] == (ZR_LEARNER, Z_ACKEPOCH, 0)
     st = step(m, st, "ackepoch 1")
     assert srv(m, st, 3)[F_CE] == 1
-    assert srv(m, st, 3)[F_ZAB] == (ZR_LEADER, L_SYNC, 1, 0b100, 0b001)
-    assert st[5] == ((1, 3, 0b101, (0, 0), (0, 0)),)
+    assert srv(m, st, 3)[F_ZAB] == (ZR_LEADER, L_SYNC, 1, 0b100, 0b001, ())
+    assert st[5] == ((1, 3, 0b101, (0, 0), ((1, 0, 0),)),)
     st = step(m, st, "newleader 1")
     assert srv(m, st, 1)[F_CE] == 1 and srv(m, st, 1)[F_ZAB][1] == Z_ACKED
     assert srv(m, st, 3)[F_ZAB][1] == L_BROADCAST
@@ -403,13 +404,13 @@ def test_epoch_decision_needs_a_quorum_with_the_leader():
     m = model(5)
     st = m.initial_states()[0]
     lead = with_server(st, 4, phase=P_ROLE, state=LEADING, vote=W(LOOKING, 5, 0, 1, 0),
-                       zab=(ZR_LEADER, L_DISCOVERY, 1, 0b10000, 0))
+                       zab=(ZR_LEADER, L_DISCOVERY, 1, 0b10000, 0, ()))
     for k in (0, 1):
         lead = with_server(lead, k, phase=P_ROLE, state=FOLLOWING,
                            vote=W(LOOKING, 5, 0, 1, 0), zab=(ZR_LEARNER, Z_CONNECT, 0),
                            ae=3 if k == 0 else 0, hwm=(0, 3 if k == 0 else 0))
     st = step(m, lead, "followerinfo 1")
-    assert srv(m, st, 5)[F_ZAB] == (ZR_LEADER, L_DISCOVERY, 4, 0b10001, 0b00001)
+    assert srv(m, st, 5)[F_ZAB] == (ZR_LEADER, L_DISCOVERY, 4, 0b10001, 0b00001, ())
     assert "leaderinfo 1" not in labels(m, st)
     st = step(m, st, "followerinfo 2")
     assert srv(m, st, 5)[F_ZAB][:3] == (ZR_LEADER, L_EPOCH, 4) and srv(m, st, 5)[F_AE] == 4
@@ -441,13 +442,14 @@ def test_ackepoch_from_more_recent_follower_fails_that_handler():
 
 def test_learner_lost_when_leader_crashes_and_lost_quorum():
     m = model(crashes=1)
-    st = run(m, ELECTION + ["newleader 1", "uptodate 1", "crash 3"])
+    synced = ["setepoch 3", "newleader 1", "newleader-ack 1", "uptodate 1"]  # split: crashes
+    st = run(m, ELECTION + synced + ["crash 3"])
     assert srv(m, st, 3)[F_PHASE] == P_DOWN and srv(m, st, 3)[F_CE] == 1
     assert labels(m, st)[0] == "lost 1" and "start 2" in labels(m, st)
     after = step(m, st, "lost 1")
     assert srv(m, after, 1)[F_STATE] == LOOKING
     assert srv(m, after, 1)[F_VOTE] == W(LOOKING, 3, 0, 1, 1)
-    st = run(m, ELECTION + ["newleader 1", "uptodate 1", "crash 1"])
+    st = run(m, ELECTION + synced + ["crash 1"])
     assert srv(m, st, 3)[F_ZAB][4] == 0
     after = step(m, st, "lost-quorum 3")
     assert srv(m, after, 3)[F_STATE] == LOOKING and srv(m, after, 3)[F_ZAB] is None
@@ -506,6 +508,7 @@ def test_late_starter_boots_once():
 
 
 def test_zab_states_unused_constants_are_consistent():
-    assert (Z_CONNECT, Z_INFO, Z_ACKEPOCH, Z_SYNC, Z_ACKED, Z_SERVING) == (0, 1, 2, 3, 4, 5)
+    assert (Z_CONNECT, Z_INFO, Z_ACKEPOCH, Z_SYNC, Z_ACKSENT, Z_ACKED, Z_SERVING) == tuple(
+        range(7))
     assert (L_DISCOVERY, L_EPOCH, L_SYNC, L_BROADCAST) == (1, 2, 3, 4)
     assert OBSERVING == 3

@@ -19,7 +19,7 @@ CASES = [
     (2, {"link_failures": 1}, 3734),
     (2, {"reconnects": 1}, 7638),
     (2, {"late": [2]}, 445),
-    (2, {"crashes": 1, "restarts": 1}, 35596),  # 35589 before the in-memory zxid (§7)
+    (2, {"crashes": 1, "restarts": 1}, 40071),  # 35596 before setepoch/newleader-ack (§7)
     (3, {"scenario": "leader-crash"}, 368),
     (3, {"scenario": "leader-crash", "timeouts": 1}, 2854),
 ]

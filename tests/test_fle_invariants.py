@@ -74,8 +74,8 @@ def test_vote_order_excludes_zero_weight():
 def test_leadership_fails_on_two_leaders_of_one_epoch():
     m = model()
     st0 = m.initial_states()[0]
-    ok = st0[:5] + (((1, 2, 0b011, (0, 0), (0, 0)), (2, 3, 0b110, (1, 0), (1, 0))),)
-    bad = st0[:5] + (((1, 2, 0b011, (0, 0), (0, 0)), (1, 3, 0b110, (0, 0), (0, 0))),)
+    ok = st0[:5] + (((1, 2, 0b011, (0, 0), ((1, 0, 0),)), (2, 3, 0b110, (1, 0), ((2, 1, 0),))),)
+    bad = st0[:5] + (((1, 2, 0b011, (0, 0), ((1, 0, 0),)), (1, 3, 0b110, (0, 0), ((2, 0, 0),))),)
     assert leadership(ok) and not leadership(bad)
 
 
@@ -90,8 +90,10 @@ def test_epoch_monotonic_fails_on_decrease_or_inversion():
 def test_established_leader_up_to_date_fails_on_newer_member():
     m = model()
     st0 = m.initial_states()[0]
-    bad = st0[:5] + (((1, 2, 0b011, (0, 0), (0, 3)),),)
+    bad = st0[:5] + (((1, 2, 0b011, (0, 0), ((1, 0, 3),)),),)
     assert not _props(m)["EstablishedLeaderUpToDate"].predicate(bad)
+    equal = st0[:5] + (((1, 2, 0b011, (0, 3), ((1, 0, 3),)),),)
+    assert _props(m)["EstablishedLeaderUpToDate"].predicate(equal)
 
 
 def test_decision_supported_fails_without_quorum_zookeeper_975_exit():

@@ -74,7 +74,7 @@ def test_section_8_1_two_leading_in_one_round_is_reachable_and_not_a_violation()
     # Zab resolves it: only 3 can establish epoch 1; 2 never gets a follower
     after = run(m, ["publish 1", "publish 2", "publish 3", "followerinfo 1", "leaderinfo 1",
                     "ackepoch 1"], final)
-    assert after[5] == ((1, 3, 0b101, (0, 0), (0, 0)),) and leadership(after)
+    assert after[5] == ((1, 3, 0b101, (0, 0), ((1, 0, 0),)),) and leadership(after)
     assert srv(m, after, 2)[F_ZAB][1] < L_SYNC
 
 
@@ -112,7 +112,7 @@ def test_observer_never_counts_toward_a_quorum():
     # Zab: the observer's FOLLOWERINFO/ACKEPOCH is not counted (ZOOKEEPER-2959 fixed) ...
     base = m.initial_states()[0]
     lead = with_server(base, 1, phase=P_ROLE, state=LEADING, vote=pack_vote(0, 2, 0, 1, 0),
-                       zab=(ZR_LEADER, L_DISCOVERY, 1, 0b010, 0))
+                       zab=(ZR_LEADER, L_DISCOVERY, 1, 0b010, 0, ()))
     lead = with_server(lead, 2, phase=P_ROLE, state=OBSERVING, vote=pack_vote(0, 2, 0, 1, 0),
                        zab=(ZR_LEARNER, Z_CONNECT, 0))
     after = run(m, ["followerinfo 3"], lead)
@@ -161,7 +161,7 @@ def test_leader_crash_scenario_initial_state():
     assert srv(m, st, 2)[F_PHASE] == P_DOWN  # leader = greatest (epoch, zxid, sid)
     assert srv(m, st, 1)[F_STATE] == FOLLOWING and srv(m, st, 1)[F_CLOCK] == 1
     assert srv(m, st, 3)[F_STATE] != FOLLOWING  # missed epoch 1: a fresh LOOKING process
-    assert st[5] == ((1, 2, 0b011, (1, m.zxid_base + 3), (1, m.zxid_base + 2)),)
+    assert st[5] == ((1, 2, 0b011, (1, m.zxid_base + 3), ((1, 1, m.zxid_base + 2),)),)
     assert_complete_safe_and_established(m)
 
 
@@ -255,7 +255,7 @@ def test_leader_crash_with_explicit_leader():
         s = srv(m, st, sid)
         assert (s[F_STATE], s[F_PHASE], s[F_CLOCK]) == (FOLLOWING, P_ROLE, 1)
         assert vote_leader(s[F_VOTE]) == 2
-    assert st[5] == ((2, 2, 0b111, (2, 0), (2, 0)),)
+    assert st[5] == ((2, 2, 0b111, (2, 0), ((1, 2, 0), (3, 2, 0))),)
     assert_complete_safe_and_established(m)
     # the default leader is unchanged when it is named explicitly
     same = model(3, scenario="leader-crash", initial=init, leader=3).initial_states()[0]

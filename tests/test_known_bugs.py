@@ -175,7 +175,7 @@ def test_2959_observers_in_epoch_quorum() -> None:
         m = build_fle_model(servers=3, observer=[3], **variant)
         vote = pack_vote(0, 2, 0, 1, 0)
         st = with_server(m.initial_states()[0], 1, phase=P_ROLE, state=LEADING, vote=vote,
-                         zab=(ZR_LEADER, L_DISCOVERY, 1, 0b010, 0))
+                         zab=(ZR_LEADER, L_DISCOVERY, 1, 0b010, 0, ()))
         st = with_server(st, 2, phase=P_ROLE, state=OBSERVING, vote=vote,
                          zab=(ZR_LEARNER, Z_CONNECT, 0))
         return srv(m, run(m, ["followerinfo 3"], st), 2)[F_ZAB][1]

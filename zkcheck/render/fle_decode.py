@@ -73,7 +73,7 @@ class Server:
     def leader_zab(self) -> tuple | None:
         """(phase, epoch, mask, conn) when running as a Zab leader."""
         z = self.zab
-        return z[1:] if z is not None and z[0] == L.ZR_LEADER else None
+        return z[1:5] if z is not None and z[0] == L.ZR_LEADER else None
 
     @property
     def learner_zab(self) -> tuple[int, int] | None:

@@ -202,13 +202,15 @@ class _Reader:
                 out[("ACKEPOCH", k)] = (k, lk, text)
             elif zp == L.Z_SYNC and phase >= L.L_SYNC:
                 out[("NEWLEADER", k)] = (lk, k, f"NEWLEADER({epoch})")
+            elif zp == L.Z_ACKSENT:
+                out[("ACK", k)] = (k, lk, "ACK")
             elif zp == L.Z_ACKED and phase == L.L_BROADCAST:
                 out[("UPTODATE", k)] = (lk, k, "UPTODATE")
         return out
 
     def track_zab(self, t: int, word: str, arg: str, before: World, after: World) -> None:
         consumer = {"LEADERINFO": "leaderinfo", "ACKEPOCH": "ackepoch",
-                    "NEWLEADER": "newleader", "UPTODATE": "uptodate"}
+                    "NEWLEADER": "newleader", "ACK": "newleader-ack", "UPTODATE": "uptodate"}
         expected = self.zab_expected(after)
         actor = self.idx(arg) if arg.isdigit() else None
         for key, message in list(self.zab_pending.items()):
@@ -225,7 +227,10 @@ class _Reader:
                 message = Message(self.lane(a), self.lane(b), text, t, kind="zab")
                 self.zab_pending[key] = message
                 self.messages.append(message)
-        if word in ("followerinfo", "newleader") and actor is not None:
+        acked_at_once = word == "newleader" and actor is not None and \
+            after.servers[actor].learner_zab is not None and \
+            after.servers[actor].learner_zab[0] != L.Z_ACKSENT
+        if (word == "followerinfo" or acked_at_once) and actor is not None:
             lk = self.leader_of(after, actor)
             if lk is None:
                 return
@@ -457,7 +462,29 @@ class _Reader:
             text += " (-1: not counted)"
         for h in new_hist:
             text += (f"; {h[L.H_LEADER]} is ESTABLISHED for epoch {h[L.H_EPOCH]} "
-                     f"(acked by {self.group(h[L.H_ACKED])}, currentEpoch := {h[L.H_EPOCH]})")
+                     f"(acked by {self.group(h[L.H_ACKED])}")
+            if lk is not None and after.servers[lk].ce != before.servers[lk].ce:
+                text += f", currentEpoch := {h[L.H_EPOCH]}"
+            text += ")"
+        return text
+
+    def say_setepoch(self, arg: str, before: World, after: World) -> str:
+        s = after.servers[self.idx(arg)]
+        text = f"{arg} sets currentEpoch {s.ce} and joins the NEWLEADER acks"
+        z = s.leader_zab
+        if z is not None and z[0] == L.L_BROADCAST:
+            text += "; it has a NEWLEADER quorum and starts serving"
+        return text
+
+    def say_newleader_ack(self, arg: str, before: World, after: World) -> str:
+        k = self.idx(arg)
+        lk = self.leader_of(after, k)
+        ls = str(self.sid(lk)) if lk is not None else "?"
+        text = f"{ls} reads {arg}'s ACK of NEWLEADER"
+        if lk is not None:
+            lb, la = before.servers[lk].leader_zab, after.servers[lk].leader_zab
+            if la is not None and lb is not None and la[0] == L.L_BROADCAST != lb[0]:
+                text += f"; {ls} has a NEWLEADER quorum and starts serving"
         return text
 
     def say_newleader(self, arg: str, before: World, after: World) -> str:
@@ -466,7 +493,7 @@ class _Reader:
         lk = self.leader_of(after, k)
         text = (f"{arg} receives NEWLEADER({s.ce}), syncs to zxid {zxid(s.zxid)}, sets "
                 f"currentEpoch {s.ce} and ACKs")
-        if lk is not None:
+        if lk is not None and s.learner_zab is not None and s.learner_zab[0] != L.Z_ACKSENT:
             lb, la = before.servers[lk].leader_zab, after.servers[lk].leader_zab
             if la is not None and lb is not None and la[0] == L.L_BROADCAST != lb[0]:
                 text += f"; {self.sid(lk)} has a NEWLEADER quorum and starts serving"
