@@ -110,11 +110,11 @@ def test_initlimit_ends_the_wait_for_a_restarted_followers_ackepoch():
     # liveness is judged with initLimit fair, and the safety space is unchanged
     options = {"servers": 2, "crashes": 1, "restarts": 1}
     default = Search(build_model("fle", **options), liveness=check_liveness).run()
-    assert default.stats.distinct == 35596
+    assert default.stats.distinct == 40071
     assert {n: v.status for n, v in default.verdicts.items() if v.kind == "liveness"} == {
         "EventuallyElected": "holds", "JoinerEventuallyJoins": "holds"}
     assert default.verdicts["EventuallyElected"].note.endswith(
-        "judged on the liveness companion: 25,375 states, BoundStall witness not found")
+        "judged on the liveness companion: 29,842 states, BoundStall witness not found")
     assert default.ok
     old = build_model("fle", optional_timeouts=True, **options)
     assert _verdicts(old, ["EventuallyElected"]) == {"EventuallyElected": ("violated", 34)}
