@@ -199,9 +199,10 @@ def test_historic_rules_do_not_explain_the_failover(rules, capsys):
 def test_five_servers_ten_elections_within_a_minute(capsys):
     """A real 5-server ensemble whose leader was killed and restarted 9 times (DEBUG level
     for FastLeaderElection): 10 elections, 9 joins and the election the final stop cut
-    short, validated in well under a minute (CPU time: the machine is shared, wall time
-    is about 13 s when it is not loaded). The two elections that opened while a rejoined
-    server followed the crashed leader are inconclusive, with that reason."""
+    short, all explained in well under a minute (CPU time: the machine is shared). The
+    elections that open while a rejoined server still follows the crashed leader need
+    that server's answers to the survivors' first votes, logged while the previous
+    episode (its join) still seems to run: they are placed by the vote's broadcast."""
     import time
 
     t = time.process_time()
@@ -209,12 +210,11 @@ def test_five_servers_ten_elections_within_a_minute(capsys):
     assert time.process_time() - t < 60
     eps = doc["episodes"]
     assert [e["kind"] for e in eps] == ["election", "join"] * 10 + ["election"]
-    assert doc["summary"] == {"explained": 19, "not explained": 0, "inconclusive": 2}
-    assert code == 3
+    assert doc["summary"] == {"explained": 21, "not explained": 0, "inconclusive": 0}
+    assert code == 0
     assert [e["leader"] for e in eps if e["kind"] == "election"] == [5, 1] * 5 + [None]
-    assert {e["episode"] for e in eps if e["verdict"] == "inconclusive"} == {17, 19}
-    assert all("out-of-election rule" in e["hint"] for e in eps
-               if e["verdict"] == "inconclusive")
+    assert [e["events"] for e in eps if e["kind"] == "election"] == [
+        24, 40, 49, 39, 50, 49, 48, 46, 48, 56, 2]
 
 
 def test_lines_lost_between_elections(tmp_path, capsys):
