@@ -562,6 +562,17 @@ class _Search:
             resent_due = resent_due or (due and resent)
         return resent_due
 
+    def _rebroadcast_due(self, sid: int, pos: tuple) -> bool:
+        """INFO logs: the server's next own copy repeats its previous one, a re-broadcast
+        that only a real Timeout step produces -- the logged timeout is then better not
+        taken as a connectAll-only one at once (reduced search: it stays a choice)."""
+        key = (sid, OWN)
+        n = self.slot.get(key)
+        if n is None:
+            return False
+        obs, p = self.streams[key], pos[n]
+        return 0 < p < len(obs) and obs[p] == obs[p - 1]
+
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
         can never match a receipt it logged "while LOOKING" (except the next one, when it
@@ -681,7 +692,9 @@ class _Search:
             # it changes nothing, but a transmit by that server would make it impossible
             for word in ("connectAll ", "transmit ", "publish ", "process "):
                 eager = next((x for x in out if x[0].startswith(word)
-                              and (not x[3] or word == "connectAll ")), None)
+                              and (not x[3] or word == "connectAll ")
+                              and not (word == "connectAll " and self._rebroadcast_due(
+                                  int(x[0].split()[1]), pos))), None)
                 if eager is not None:
                     return [eager]
         return out
