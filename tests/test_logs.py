@@ -230,3 +230,26 @@ def test_lines_lost_between_elections(tmp_path, capsys):
     assert code == 0
     assert [(e["servers"], e["leader"], e["verdict"]) for e in doc["episodes"]] == [
         ([1, 2, 3], 3, "explained"), ([1, 2], 2, "explained")]
+
+
+def test_election_cut_short_after_own_copies(tmp_path, capsys):
+    """The logs end in the middle of the second election (as when the whole ensemble is
+    stopped during it), after both survivors logged the own copies of their first votes:
+    the election is validated without a leader, its logged broadcasts matched (a former
+    false "not explained": the broadcasts of a server cut short were never matched, so its
+    logged own copies could not be)."""
+    d = _plain(tmp_path)
+    for log in d.iterdir():
+        kept = []
+        for line in log.read_text().splitlines(keepends=True):
+            if line[:4] == "2026" and line[:23] > "2026-12-05 19:43:15,912":
+                break
+            kept.append(line)
+        log.write_text("".join(kept))
+    code, doc = _run(capsys, str(d))
+    assert code == 0, doc
+    second = doc["episodes"][1]
+    assert (second["servers"], second["leader"], second["verdict"]) == ([1, 2], None,
+                                                                         "explained")
+    assert second["events"] == 9
+    assert sum(1 for step in second["path"] if step.startswith("start ")) == 2

@@ -480,8 +480,14 @@ class _Search:
         return [Obs((o.stream[0], OWN), o.kind, o.data)
                 if o.kind == "bcast" and o.stream[0] in self.own_copies else o
                 for o in model_observations(self.m, label, pre, post)
-                if o.stream[0] not in self.unobserved
-                and not (o.kind == "bcast" and o.stream[0] in self.cut_short)]
+                if o.stream[0] not in self.unobserved]
+
+    def unlogged_last(self, o: Obs, consumed: int) -> bool:
+        """A broadcast of a server whose process ended in the episode (``cut_short``) after
+        every own copy it logged: its copy was never logged, so it is not matched. (Its
+        earlier broadcasts are, against the own copies it did log.)"""
+        return o.kind == "bcast" and o.stream[0] in self.cut_short \
+            and consumed >= len(self.streams.get(o.stream, ()))
 
     def own_copies_due(self, label: str, pos: tuple) -> bool:
         """Sound pruning (INFO logs): a receipt that B's WorkerReceiver logged after its
@@ -658,8 +664,12 @@ class _Search:
                     continue  # no (further) "Connection broken" logged for this pair
                 npos[n] += 1
             ok = True
+            used = 0
             for o in obs:
                 n = slot.get(o.stream)
+                if self.unlogged_last(o, npos[n] if n is not None else 0):
+                    continue
+                used += 1
                 if n is None or npos[n] >= len(streams[o.stream]) \
                         or not state_read_race(o, streams[o.stream][npos[n]],
                                                npos[self.race[o.stream[0]]]
@@ -686,7 +696,7 @@ class _Search:
                 if reduced and label.startswith("re") and not self._useful_reconnect(
                         st, nxt, tpos, int(a), int(b)):
                     continue
-            out.append((label, nxt, tpos, len(obs)))
+            out.append((label, nxt, tpos, used))
         if reduced:
             # a logged timeout whose re-broadcast is not logged first is connectAll-only:
             # it changes nothing, but a transmit by that server would make it impossible
@@ -756,6 +766,8 @@ class _Search:
             for o in self.observations(label, st, nxt):
                 done = got.setdefault(o.stream, [])
                 logged = self.streams.get(o.stream, [])
+                if self.unlogged_last(o, len(done)):
+                    continue
                 if self.race and o.kind == "recv" and len(done) < len(logged) \
                         and logged[len(done)] != o \
                         and state_read_race(o, logged[len(done)], prev.get(o.stream[0], 0)):
