@@ -764,10 +764,10 @@ class _Search:
             succ = dict(m.actions(st))
             assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
             for o in self.observations(label, st, nxt):
+                if self.unlogged_last(o, len(got.get(o.stream, ()))):
+                    continue
                 done = got.setdefault(o.stream, [])
                 logged = self.streams.get(o.stream, [])
-                if self.unlogged_last(o, len(done)):
-                    continue
                 if self.race and o.kind == "recv" and len(done) < len(logged) \
                         and logged[len(done)] != o \
                         and state_read_race(o, logged[len(done)], prev.get(o.stream[0], 0)):
