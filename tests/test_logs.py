@@ -281,3 +281,4 @@ def test_five_servers_ten_elections_at_info_level(capsys):
         "server 2 receives from 5: FOLLOWING(leader 4, zxid 3:0, round 4, peerEpoch 4) while "
         "LOOKING [5's reply to 2's LOOKING notification received while FOLLOWING")
     assert code == 3
+

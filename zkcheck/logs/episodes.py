@@ -234,6 +234,13 @@ def _own_vote(inst: Instance) -> Event | None:
                  and e.sender == inst.sid and e.state == "LOOKING"), None)
 
 
+def _heard_vote(ep: LogEpisode, sid: int) -> Event | None:
+    """A server's first vote (for itself) as another participant received it: its
+    currentEpoch when its own copy was never logged (e.g. its process was stopped first)."""
+    return next((e for e in ep.events() if e.kind == "notification" and e.sender == sid
+                 and e.sid != sid and e.state == "LOOKING" and e.leader == sid), None)
+
+
 def _followed(inst: Instance) -> int | None:
     """The leader named by the last notification a server received before it decided to
     follow (the vote that completed its quorum), at INFO the only trace of whom it
@@ -259,11 +266,14 @@ def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -
         for sid in parts:
             first = next(i for i in ep.instances if i.sid == sid)
             election = next((e for e in first.events if e.kind == "new_election"), None)
-            vote = _own_vote(first)
+            vote = _own_vote(first) or _heard_vote(ep, sid)
             zxid = election.zxid if election else vote.zxid if vote else 0
             if vote is None:
                 ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
                                 "taken as its lastZxid's epoch")
+            elif vote.sid != sid:
+                ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
+                                f"taken from its vote as server {vote.sid} received it")
             epoch = vote.peer_epoch if vote else zxid >> 32
             inputs[sid] = (sid, epoch, epoch, zxid)
         last = {sid: [i for i in ep.instances if i.sid == sid][-1] for sid in parts}
