@@ -20,8 +20,9 @@ skipped. A logged "Notification time out" is the model's Timeout when
 ``haveDelivered()`` holds (its re-broadcast is logged first); otherwise ZooKeeper only
 calls ``connectAll`` (no model step), so the event is consumed without one exactly when
 ``have_delivered`` is false. A receipt's logged "my state" may be the one before the
-receiver's state change (``state_read_race``; tried only when the plain search proves
-that no path exists), and a stale WorkerReceiver reply, which the model cannot produce,
+receiver's state change (``state_read_race``; tried after the plain reduced search,
+and in the complete search only when the plain complete one proves that no plain path
+exists), and a stale WorkerReceiver reply, which the model cannot produce,
 is reported as that known modelling limit, inconclusive (``stale_replies``).
 """
 
