@@ -199,9 +199,10 @@ def test_historic_rules_do_not_explain_the_failover(rules, capsys):
 def test_five_servers_ten_elections_within_a_minute(capsys):
     """A real 5-server ensemble whose leader was killed and restarted 9 times (DEBUG level
     for FastLeaderElection): 10 elections, 9 joins and the election the final stop cut
-    short, validated in well under a minute (CPU time: the machine is shared, wall time
-    is about 13 s when it is not loaded). The two elections that opened while a rejoined
-    server followed the crashed leader are inconclusive, with that reason."""
+    short, all explained in well under a minute (CPU time: the machine is shared). The
+    elections that open while a rejoined server still follows the crashed leader need
+    that server's answers to the survivors' first votes, logged while the previous
+    episode (its join) still seems to run: they are placed by the vote's broadcast."""
     import time
 
     t = time.process_time()
@@ -209,12 +210,11 @@ def test_five_servers_ten_elections_within_a_minute(capsys):
     assert time.process_time() - t < 60
     eps = doc["episodes"]
     assert [e["kind"] for e in eps] == ["election", "join"] * 10 + ["election"]
-    assert doc["summary"] == {"explained": 19, "not explained": 0, "inconclusive": 2}
-    assert code == 3
+    assert doc["summary"] == {"explained": 21, "not explained": 0, "inconclusive": 0}
+    assert code == 0
     assert [e["leader"] for e in eps if e["kind"] == "election"] == [5, 1] * 5 + [None]
-    assert {e["episode"] for e in eps if e["verdict"] == "inconclusive"} == {17, 19}
-    assert all("out-of-election rule" in e["hint"] for e in eps
-               if e["verdict"] == "inconclusive")
+    assert [e["events"] for e in eps if e["kind"] == "election"] == [
+        24, 40, 49, 39, 50, 49, 48, 46, 48, 56, 2]
 
 
 def test_lines_lost_between_elections(tmp_path, capsys):
@@ -230,3 +230,55 @@ def test_lines_lost_between_elections(tmp_path, capsys):
     assert code == 0
     assert [(e["servers"], e["leader"], e["verdict"]) for e in doc["episodes"]] == [
         ([1, 2, 3], 3, "explained"), ([1, 2], 2, "explained")]
+
+
+def test_election_cut_short_after_own_copies(tmp_path, capsys):
+    """The logs end in the middle of the second election (as when the whole ensemble is
+    stopped during it), after both survivors logged the own copies of their first votes:
+    the election is validated without a leader, its logged broadcasts matched (a former
+    false "not explained": the broadcasts of a server cut short were never matched, so its
+    logged own copies could not be)."""
+    d = _plain(tmp_path)
+    for log in d.iterdir():
+        kept = []
+        for line in log.read_text().splitlines(keepends=True):
+            if line[:4] == "2026" and line[:23] > "2026-12-05 19:43:15,912":
+                break
+            kept.append(line)
+        log.write_text("".join(kept))
+    code, doc = _run(capsys, str(d))
+    assert code == 0, doc
+    second = doc["episodes"][1]
+    assert (second["servers"], second["leader"], second["verdict"]) == ([1, 2], None,
+                                                                         "explained")
+    assert second["events"] == 9
+    assert sum(1 for step in second["path"] if step.startswith("start ")) == 2
+
+
+def test_five_servers_ten_elections_at_info_level(capsys):
+    """The same scenario at ZooKeeper's default INFO level (no send lines: broadcasts are
+    known only from each server's receipts of its own copies), a real 3.8 run captured by
+    zkcheck.logs.capture: 9 of the 10 elections explained, all joins explained; the 10th
+    is inconclusive for the one known modelling limit, with its log evidence: server 5,
+    following the crashed leader 4, answered 2's first vote with its role vote, and that
+    reply reached 2 after 5's own new broadcast (a stale WorkerReceiver reply)."""
+    import time
+
+    t = time.process_time()
+    code, doc = _run(capsys, str(DATA / "failover5-info"), "--max-states", "30000")
+    assert time.process_time() - t < 60
+    assert set(doc["levels"].values()) == {"INFO"}
+    eps = doc["episodes"]
+    assert [e["kind"] for e in eps] == ["election"] + ["election", "join"] * 9 + ["election"]
+    elections = [e for e in eps if e["kind"] == "election"]
+    assert [e["leader"] for e in elections] == [5, 4] + [5, 4] * 4 + [None]
+    assert [e["verdict"] for e in elections] == ["explained"] * 4 + ["inconclusive"] + [
+        "explained"] * 6
+    assert all(e["verdict"] == "explained" for e in eps if e["kind"] == "join")
+    stale = elections[4]
+    assert stale["hint"] == "a stale WorkerReceiver reply, which the model does not produce"
+    assert stale["first_unexplained"].startswith(
+        "server 2 receives from 5: FOLLOWING(leader 4, zxid 3:0, round 4, peerEpoch 4) while "
+        "LOOKING [5's reply to 2's LOOKING notification received while FOLLOWING")
+    assert code == 3
+

@@ -25,7 +25,6 @@ def _check(capsys, *args: str) -> tuple[int, dict]:
     ("fresh3-simultaneous", "upstream", "INFO"),
     ("crash3-equal-zxid", "upstream", "INFO"),
     ("restart-all-3", "upstream", "INFO"),
-    ("fresh5-simultaneous", "upstream", "INFO"),
     ("crash3-equal-zxid", "debian", "DEBUG"),
     ("restart-all-3", "debian", "DEBUG"),
 ])
@@ -34,17 +33,32 @@ def test_real_elections_are_explained(name, layout, level, tmp_path, capsys):
     code, doc = _check(capsys, str(tmp_path / "logs"))
     elections = [e for e in doc["episodes"] if e["kind"] == "election"]
     assert set(doc["levels"].values()) == {level}
+    # every episode explained, including an election the final stop of the ensemble cut
+    # short (its servers' logged broadcasts matched, their unlogged last one not)
+    assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
+    assert code == 0
+    # every election the harness saw is one of the log's, with the same leader (a racy
+    # boot can add joins, and the final stop of the ensemble can cut a last election
+    # short, which has no leader)
+    assert [e["leader"] for e in elections if e["leader"] is not None] == leaders
+
+
+def test_real_five_server_election_at_info(tmp_path, capsys):
+    """5 servers launched together, INFO. Never "not explained"; on a quiet machine
+    explained, but when the shared machine is loaded the boot races (several replaced
+    connections, timeouts with re-broadcasts, duplicate receipts) and the search can run
+    out of its budget (about 1 run in 3 at load average 10): inconclusive, the budget
+    named (docs/logs.md, Limits). tests/test_logs.py checks a captured 5-server INFO log
+    of 10 elections with exact verdicts."""
+    leaders = capture(BY_NAME["fresh5-simultaneous"], tmp_path / "logs", "upstream", "INFO",
+                      tmp_path / "run")
+    code, doc = _check(capsys, str(tmp_path / "logs"))
     verdicts = [e["verdict"] for e in doc["episodes"]]
-    # on an idle machine every episode is explained; when the shared machine is loaded,
-    # real elections race more and an INFO-level one can exhaust the search budget
-    # (inconclusive, exit 3, the budget named) -- never "not explained"
     assert "not explained" not in verdicts, doc
     assert all(e["hint"].startswith("the search stopped at its budget") for e in
                doc["episodes"] if e["verdict"] == "inconclusive"), doc
     assert code == (0 if set(verdicts) == {"explained"} else 3)
-    # every election the harness saw is one of the log's, with the same leader (a racy
-    # 5-server boot can add joins, and the final stop of the ensemble can cut a last
-    # election short, which has no leader)
+    elections = [e for e in doc["episodes"] if e["kind"] == "election"]
     assert [e["leader"] for e in elections if e["leader"] is not None] == leaders
 
 

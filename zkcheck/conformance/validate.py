@@ -20,8 +20,9 @@ skipped. A logged "Notification time out" is the model's Timeout when
 ``haveDelivered()`` holds (its re-broadcast is logged first); otherwise ZooKeeper only
 calls ``connectAll`` (no model step), so the event is consumed without one exactly when
 ``have_delivered`` is false. A receipt's logged "my state" may be the one before the
-receiver's state change (``state_read_race``; tried only when the plain search proves
-that no path exists), and a stale WorkerReceiver reply, which the model cannot produce,
+receiver's state change (``state_read_race``; tried after the plain reduced search,
+and in the complete search only when the plain complete one proves that no plain path
+exists), and a stale WorkerReceiver reply, which the model cannot produce,
 is reported as that known modelling limit, inconclusive (``stale_replies``).
 """
 
@@ -334,8 +335,9 @@ def stale_replies(streams: dict[tuple[int, str], list[Obs]]
     Receipt r at R from S with vote (leader, zxid, round, peerEpoch) qualifies only when
     all of these hold in the logs: (1) S's WorkerReceiver logged a LOOKING notification
     from R "while FOLLOWING/LEADING" (the reply's trigger); (2) S's QuorumPeer thread
-    logged a return to LOOKING followed by a broadcast of a round newer than r's; (3) S
-    broadcast r's vote nowhere in the window; and (4) either r says LOOKING (the state read
+    logged a return to LOOKING followed by a broadcast of a round newer than r's (at INFO:
+    a return, and an own copy of a newer round); (3) S broadcast r's vote nowhere in the
+    window; and (4) either r says LOOKING (the state read
     after the change), or r says FOLLOWING/LEADING and R's WorkerReceiver logged S's
     LOOKING vote of that newer round before r (the reply queued after the broadcast), the
     role of r being the one S logged the trigger in."""
@@ -350,10 +352,15 @@ def stale_replies(streams: dict[tuple[int, str], list[Obs]]
                         if t.data[0] == rid and t.data[1][0] == looking
                         and t.data[2] != looking]
             peer = streams.get((sender, PEER), [])
+            own = streams.get((sender, OWN), [])  # INFO: broadcasts seen as own copies
             returns = [k for k, x in enumerate(peer) if x.kind == "looking"]
             newer = next((x.data[2] for k, x in enumerate(peer) if x.kind == "bcast"
                           and returns and k > returns[0] and x.data[2] > rnd), None)
-            sent = any(x.kind == "bcast" and x.data == (leader, zxid, rnd, pe) for x in peer)
+            if newer is None and returns:  # an own copy's order against "LOOKING" is
+                # unknown, but a round newer than the role's is broadcast after the return
+                newer = next((x.data[2] for x in own if x.data[2] > rnd), None)
+            sent = any(x.kind == "bcast" and x.data == (leader, zxid, rnd, pe)
+                       for x in peer + own)
             if not triggers or newer is None or sent:
                 continue
             if st != looking and (all(t.data[2] != st for t in triggers) or not any(
@@ -474,8 +481,14 @@ class _Search:
         return [Obs((o.stream[0], OWN), o.kind, o.data)
                 if o.kind == "bcast" and o.stream[0] in self.own_copies else o
                 for o in model_observations(self.m, label, pre, post)
-                if o.stream[0] not in self.unobserved
-                and not (o.kind == "bcast" and o.stream[0] in self.cut_short)]
+                if o.stream[0] not in self.unobserved]
+
+    def unlogged_last(self, o: Obs, consumed: int) -> bool:
+        """A broadcast of a server whose process ended in the episode (``cut_short``) after
+        every own copy it logged: its copy was never logged, so it is not matched. (Its
+        earlier broadcasts are, against the own copies it did log.)"""
+        return o.kind == "bcast" and o.stream[0] in self.cut_short \
+            and consumed >= len(self.streams.get(o.stream, ()))
 
     def own_copies_due(self, label: str, pos: tuple) -> bool:
         """Sound pruning (INFO logs): a receipt that B's WorkerReceiver logged after its
@@ -555,6 +568,17 @@ class _Search:
                 return False
             resent_due = resent_due or (due and resent)
         return resent_due
+
+    def _rebroadcast_due(self, sid: int, pos: tuple) -> bool:
+        """INFO logs: the server's next own copy repeats its previous one, a re-broadcast
+        that only a real Timeout step produces -- the logged timeout is then better not
+        taken as a connectAll-only one at once (reduced search: it stays a choice)."""
+        key = (sid, OWN)
+        n = self.slot.get(key)
+        if n is None:
+            return False
+        obs, p = self.streams[key], pos[n]
+        return 0 < p < len(obs) and obs[p] == obs[p - 1]
 
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
@@ -641,8 +665,12 @@ class _Search:
                     continue  # no (further) "Connection broken" logged for this pair
                 npos[n] += 1
             ok = True
+            used = 0
             for o in obs:
                 n = slot.get(o.stream)
+                if self.unlogged_last(o, npos[n] if n is not None else 0):
+                    continue
+                used += 1
                 if n is None or npos[n] >= len(streams[o.stream]) \
                         or not state_read_race(o, streams[o.stream][npos[n]],
                                                npos[self.race[o.stream[0]]]
@@ -669,13 +697,15 @@ class _Search:
                 if reduced and label.startswith("re") and not self._useful_reconnect(
                         st, nxt, tpos, int(a), int(b)):
                     continue
-            out.append((label, nxt, tpos, len(obs)))
+            out.append((label, nxt, tpos, used))
         if reduced:
             # a logged timeout whose re-broadcast is not logged first is connectAll-only:
             # it changes nothing, but a transmit by that server would make it impossible
             for word in ("connectAll ", "transmit ", "publish ", "process "):
                 eager = next((x for x in out if x[0].startswith(word)
-                              and (not x[3] or word == "connectAll ")), None)
+                              and (not x[3] or word == "connectAll ")
+                              and not (word == "connectAll " and self._rebroadcast_due(
+                                  int(x[0].split()[1]), pos))), None)
                 if eager is not None:
                     return [eager]
         return out
@@ -735,6 +765,8 @@ class _Search:
             succ = dict(m.actions(st))
             assert succ.get(label) == nxt, f"replay: {label} is not a model step here"
             for o in self.observations(label, st, nxt):
+                if self.unlogged_last(o, len(got.get(o.stream, ()))):
+                    continue
                 done = got.setdefault(o.stream, [])
                 logged = self.streams.get(o.stream, [])
                 if self.race and o.kind == "recv" and len(done) < len(logged) \
@@ -771,13 +803,16 @@ def _prefix_explained(episode: Episode, events: list[Event], t0: float, t1: floa
     """Does the model match every event logged before ``cut`` (2 ms before a stale reply's
     receipt, for the millisecond stamps)? None of them can be an effect of that receipt,
     so a failure there is a different unexplained event, which the stale reply must not
-    hide: only then is the episode put down to the known modelling limit."""
+    hide: only then is the episode put down to the known modelling limit. At INFO the own
+    copies are not matched here: a server's own copy can be logged after the cut while
+    another server's receipt of that broadcast is logged before it."""
     streams, _ = observed_streams(episode, events, t0, min(t1, cut - 0.002), journal, start,
                                   own_copies)
-    streams = keep_returns(m, streams)
+    streams = {k: v for k, v in keep_returns(m, streams).items() if k[1] != OWN}
     broken = link_breaks(episode, events, t0, min(t1, cut - 0.002), start)
     search = _Search(episode, None, m, streams, broken, races=True, own_copies=own_copies,
                      unobserved=unobserved)
+    search.cut_short = own_copies
     for reduced in (True, False):
         if search.run(max_states, reduced=reduced)[0] is not None:
             return True
@@ -816,22 +851,24 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
                           skipped)
     streams = keep_returns(m, streams)
     total = sum(len(v) for v in streams.values())
-    # first the reduced search (fast; a failure proves nothing), then the complete one;
-    # both first with every receipt's logged state as the model's, then, if the complete
-    # one proved that no such path exists, with the racy state read allowed
-    # (``state_read_race``: only when needed, so that it is counted)
+    # first the reduced searches (fast; a failure proves nothing), then the complete one;
+    # each first with every receipt's logged state as the model's, then with the racy
+    # state read allowed (``state_read_race``: only when needed, so that it is counted).
+    # The complete racy search runs only when the complete plain one proved that no plain
+    # path exists (it is larger still); its exhausted queue proves that no path exists.
     states, exhausted, path = 0, False, None
     best: tuple[int, Any] = (0, None)
+    searches = {}
     for races in (False, True):
-        search = _Search(episode, leader, m, streams, broken, races, own_copies, unobserved)
-        search.own_before, search.cut_short = own_before, cut_short
-        for reduced in (True, False):
-            path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
-            states += states2
-            best = best2 if best[1] is None or best2[0] > best[0] else best
-            if path is not None:
-                break
-        if path is not None or not exhausted:
+        searches[races] = _Search(episode, leader, m, streams, broken, races, own_copies,
+                                  unobserved)
+        searches[races].own_before, searches[races].cut_short = own_before, cut_short
+    for reduced, races in ((True, False), (True, True), (False, False), (False, True)):
+        search = searches[races]
+        path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
+        states += states2
+        best = best2 if best[1] is None or best2[0] > best[0] else best
+        if path is not None or (not reduced and not exhausted):
             break  # explained, or out of budget (the racy search is larger still)
     exhausted = exhausted and not reduced
     if path is not None:

@@ -148,7 +148,10 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
     if v.explained:
         return out
     reason = v.reason
-    if ep.unrepresented:
+    if reason.startswith("known modelling limit"):
+        out.verdict = INCONCLUSIVE
+        out.hint = "a stale WorkerReceiver reply, which the model does not produce"
+    elif ep.unrepresented and reason == "no matching model step":
         out.verdict = INCONCLUSIVE
         out.hint = ep.unrepresented
     elif reason == "state budget exhausted":
@@ -158,9 +161,6 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
     elif reason == "outside the model's bounds":
         out.verdict = INCONCLUSIVE
         out.hint = "the logged rounds/zxids exceed what the model represents"
-    elif reason.startswith("known modelling limit"):
-        out.verdict = INCONCLUSIVE
-        out.hint = "a stale WorkerReceiver reply, which the model does not produce"
     elif reason.startswith("model start differs"):
         out.verdict = INCONCLUSIVE
         out.hint = "the inputs derived from the logs do not fit the model's leader-crash start"

@@ -164,6 +164,32 @@ def _instances(sid: int, events: list[Event]) -> tuple[list[Instance], list[Even
     return out, role
 
 
+def _vote_key(e: Event) -> tuple | None:
+    """A LOOKING notification's sender and vote (None for any other record)."""
+    if e.kind != "notification" or e.state != "LOOKING":
+        return None
+    return (e.sender, e.leader, e.zxid, e.round, e.peer_epoch)
+
+
+def _broadcasts(episodes: list[LogEpisode]) -> dict[tuple, list[LogEpisode]]:
+    """The episode in which each LOOKING vote was broadcast, known from its sender's
+    receipt of its own copy (logged at INFO). A receipt a server logs in its role belongs
+    to the election of the vote's sender, whatever the clocks say: a follower that is
+    slow to notice its leader's crash answers the survivors' first votes while the
+    previous episode (its own join) still seems to be running. (A vote broadcast again in
+    a later life of its sender lists several episodes, in time order.)"""
+    out: dict[tuple, list[LogEpisode]] = {}
+    for ep in episodes:
+        for inst in ep.instances:
+            for e in inst.events:
+                key = _vote_key(e)
+                if e.thread == RECEIVER and e.sender == inst.sid and key is not None:
+                    homes = out.setdefault(key, [])
+                    if ep not in homes:
+                        homes.append(ep)
+    return out
+
+
 def split(logs: Logs) -> tuple[list[LogEpisode], dict[int, float], int]:
     """Episodes in time order (after the clock correction), the offsets used, and the
     number of role-time events that fell in no episode (not used)."""
@@ -186,7 +212,13 @@ def split(logs: Logs) -> tuple[list[LogEpisode], dict[int, float], int]:
     episodes = [LogEpisode(k + 1, "election", g) for k, g in enumerate(groups)]
     unused = 0
     starts = [ep.start - BEFORE for ep in episodes]  # increasing: groups do not overlap
+    broadcast = _broadcasts(episodes)
     for e in role:
+        homes = broadcast.get(_vote_key(e), [])  # the latest that began before the receipt
+        home = next((ep for ep in reversed(homes) if ep.start - BEFORE <= e.time), None)
+        if home is not None:
+            home.role_events.append(e)
+            continue
         k = bisect.bisect_right(starts, e.time) - 1
         home = next((ep for ep in episodes[max(k - 1, 0):k + 1]
                      if ep.start - BEFORE <= e.time <= ep.end + 0.05), None)
@@ -200,6 +232,13 @@ def split(logs: Logs) -> tuple[list[LogEpisode], dict[int, float], int]:
 def _own_vote(inst: Instance) -> Event | None:
     return next((e for e in inst.events if e.kind == "notification" and e.thread == RECEIVER
                  and e.sender == inst.sid and e.state == "LOOKING"), None)
+
+
+def _heard_vote(ep: LogEpisode, sid: int) -> Event | None:
+    """A server's first vote (for itself) as another participant received it: its
+    currentEpoch when its own copy was never logged (e.g. its process was stopped first)."""
+    return next((e for e in ep.events() if e.kind == "notification" and e.sender == sid
+                 and e.sid != sid and e.state == "LOOKING" and e.leader == sid), None)
 
 
 def _followed(inst: Instance) -> int | None:
@@ -227,11 +266,14 @@ def derive(episodes: list[LogEpisode], n: int, logged: set[int] | None = None) -
         for sid in parts:
             first = next(i for i in ep.instances if i.sid == sid)
             election = next((e for e in first.events if e.kind == "new_election"), None)
-            vote = _own_vote(first)
+            vote = _own_vote(first) or _heard_vote(ep, sid)
             zxid = election.zxid if election else vote.zxid if vote else 0
             if vote is None:
                 ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
                                 "taken as its lastZxid's epoch")
+            elif vote.sid != sid:
+                ep.notes.append(f"server {sid}: its own vote is not logged; currentEpoch "
+                                f"taken from its vote as server {vote.sid} received it")
             epoch = vote.peer_epoch if vote else zxid >> 32
             inputs[sid] = (sid, epoch, epoch, zxid)
         last = {sid: [i for i in ep.instances if i.sid == sid][-1] for sid in parts}
