@@ -89,6 +89,12 @@ class Bounds:
       round bound counts as a liveness violation unless it took a fault: liveness judged
       with timeouts fair, so a stuck run is not a pass. Changes the state space, hence
       off by default for now (see docs/safety-evidence.md).
+    * ``nonatomic_replies``: a WorkerReceiver reply is queued by a step of its own
+      (``reply A->B``) after the delivery that triggered it; the vote is read at the
+      delivery, logicalclock and the state at the reply (§5.1). Reaches the replies that
+      mix two moments of the replier (an old vote with its round under a new state, a
+      new round with the old proposal, a reply queued after a later broadcast). Off by
+      default: it costs states (docs/semantics.md §5.1 gives the figures).
     """
 
     max_round: int = 2
@@ -98,6 +104,7 @@ class Bounds:
     recv_capacity: int = 0
     free_timeouts: bool = False
     fair_timeouts: bool = False
+    nonatomic_replies: bool = False
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,11 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="initLimit/syncLimit/poll timeouts fire once nothing else moves, "
                           "and a run the round bound stops without a fault and without a "
                           "leader violates EventuallyElected (a stuck run is not a pass)."),
+        click.option("--nonatomic-replies", is_flag=True, default=False,
+                     help="A WorkerReceiver reply is queued by a step of its own, after "
+                          "the delivery that triggered it: replies mixing two moments of "
+                          "the replier become reachable (costs states; docs/semantics.md "
+                          "§5.1)."),
         click.option("--round", "rounds", multiple=True, metavar="SID=R",
                      help="logicalclock of up server SID at the start: established/leader-"
                           "crash members the round they decided in (default 1); a LOOKING "
@@ -158,6 +163,7 @@ def build_config(
     recv_capacity: int = _BOUNDS.recv_capacity,
     free_timeouts: bool = False,
     fair_timeouts: bool = False,
+    nonatomic_replies: bool = False,
     rounds: Iterable[str] = (),
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
@@ -206,7 +212,8 @@ def build_config(
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,
                       client_writes=client_writes, recv_capacity=recv_capacity,
                       free_timeouts=bool(free_timeouts),
-                      fair_timeouts=bool(fair_timeouts)),
+                      fair_timeouts=bool(fair_timeouts),
+                      nonatomic_replies=bool(nonatomic_replies)),
         rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures,
                       reconnects=reconnects),
