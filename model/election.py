@@ -52,6 +52,9 @@ from zkcheck.model.state import (
     P_FINAL,
     P_ROLE,
     P_ROUND,
+    R_BUILT,
+    R_CLOCK,
+    REPLY_SHIFT,
     ROUND_SHIFT,
     SENDER_BITS,
     STATE_MASK,
@@ -94,10 +97,12 @@ def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int
        or logicalclock under ``Variant.reply_round_logicalclock``) and its state; drop the
        rest.
 
-    The vote (currentVote, or the proposal) is read here; logicalclock and the state only
-    when the reply is sent. ZooKeeper reads them one after the other and queues the reply
-    afterwards, so with ``Bounds.nonatomic_replies`` the send is a later step of its own
-    (``reply K->I``); without it ``network.gen_deliver`` completes the reply at once.
+    The vote (currentVote, or the proposal) is read here; logicalclock and the state
+    later. ZooKeeper reads them one after the other and queues the reply afterwards, so
+    with ``Bounds.nonatomic_replies`` the rest is done by later steps of their own
+    (``network.gen_reply``: ``build K->I`` reads logicalclock and the state, ``reply
+    K->I`` reads what is left and queues the reply); without it ``network.gen_deliver``
+    completes the reply at once.
     """
     if not m.voter[i]:
         return s, pending(s[F_VOTE], True, i)
@@ -116,18 +121,27 @@ def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int
 
 def pending(word: int, round_at_send: bool, recipient: int) -> int:
     """A pending reply (``state.F_REPLY``): the vote read (``word``, state bits 0), whether
-    the reply's round is logicalclock read at send time (else the vote's own round), and
-    the recipient's index."""
-    return (word << 1 | (1 if round_at_send else 0)) << SENDER_BITS | recipient
+    the reply's round is logicalclock (``R_CLOCK``; else the vote's own round), and the
+    recipient's index."""
+    return (word << 2 | (R_CLOCK if round_at_send else 0)) << SENDER_BITS | recipient
 
 
 def complete_reply(s: tuple, entry: int) -> int:
     """The reply message of pending reply ``entry`` at server ``s``: the vote read at
-    delivery with logicalclock (if the reply takes it) and the state read now."""
-    word = entry >> (SENDER_BITS + 1)
-    if entry >> SENDER_BITS & 1:
+    delivery with logicalclock (if the reply takes it) and the state read now; a built
+    reply (``R_BUILT``) as it was built."""
+    word = entry >> REPLY_SHIFT
+    flags = entry >> SENDER_BITS
+    if flags & R_BUILT:
+        return word
+    if flags & R_CLOCK:
         return with_round_state(word, s[F_CLOCK], s[F_STATE])
     return word | s[F_STATE]
+
+
+def built_reply(s: tuple, entry: int) -> int:
+    """Pending reply ``entry`` with every field read now (``R_BUILT``), not yet sent."""
+    return complete_reply(s, entry) << REPLY_SHIFT | R_BUILT << SENDER_BITS | entry & 63
 
 
 def with_round_state(word: int, rnd: int, state: int) -> int:

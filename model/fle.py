@@ -30,6 +30,7 @@ label               rule                                   module
 ``log S``           learner logs the leader's txns         zab
 ``transmit A->B``   outbox -> wire §4.2                    network
 ``deliver A->B``    wire -> WorkerReceiver §4.3, §5.1      network
+``build B->A``      WorkerReceiver reads clock, state §5.1 network
 ``reply B->A``      WorkerReceiver queues its reply §5.1   network
 ``connect A-B``     connection by the larger sid A §4.1    network
 ``linkdown A-B``    connection breaks §4.4 (budget)        network
@@ -41,7 +42,7 @@ label               rule                                   module
 ==================  =====================================  ==================
 
 Step granularity: one WorkerReceiver step per delivered message (``deliver``; two with
-``Bounds.nonatomic_replies`` when it answers: ``deliver`` then ``reply``), one
+``Bounds.nonatomic_replies`` when it answers: ``deliver``, maybe ``build``, ``reply``), one
 election-loop step per dequeued notification (``process``/``drain``) or decision; a
 broadcast fills all outboxes (and the loopback) atomically; Transmit and Deliver are
 separate so that the 1-slot overwrite and in-flight loss are both visible.
@@ -175,7 +176,10 @@ class FLEModel:
         self.lbl_crash = labels("crash")
         self.lbl_restart = labels("restart")
         self.lbl_boot = labels("boot")
-        self.lbl_reply = tuple(f"reply {sids[k]}->{sids[i]}" for k in range(n) for i in range(n))
+        self.lbl_build = tuple(f"build {sids[k]}->{sids[i]}" for k in range(n)
+                               for i in range(n))
+        self.lbl_reply = tuple(f"reply {sids[k]}->{sids[i]}" for k in range(n)
+                               for i in range(n))
 
         gens = [network.gen_transmit, network.gen_deliver, network.gen_connect]
         if config.bounds.nonatomic_replies:

@@ -28,15 +28,15 @@ Modelling decisions:
 * The raw receive queue (§4.3, capacity 100) is not modelled separately: ``deliver`` runs
   the WorkerReceiver step on the head of the wire. It never fills up within our bounds.
 * A WorkerReceiver reply is built and queued within ``deliver`` (one state read); with
-  ``Bounds.nonatomic_replies`` it is queued by a later ``reply`` step, which reads
-  logicalclock and the state again (§5.1).
+  ``Bounds.nonatomic_replies`` the delivery reads only the vote, and later ``build`` and
+  ``reply`` steps read logicalclock and the state and queue the reply (§5.1).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zkcheck.model.election import complete_reply, receive
+from zkcheck.model.election import built_reply, complete_reply, receive
 from zkcheck.model.state import (
     B_LINK,
     B_RECONNECT,
@@ -46,6 +46,8 @@ from zkcheck.model.state import (
     LOOKING,
     N_FIELDS,
     P_DOWN,
+    R_BUILT,
+    SENDER_BITS,
 )
 
 if TYPE_CHECKING:
@@ -124,12 +126,18 @@ def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
 
 
 def gen_reply(m: FLEModel, st: tuple, out: list) -> None:
-    """Reply(j, i) (§5.1, ``Bounds.nonatomic_replies`` only): j's WorkerReceiver reads
-    logicalclock and its state, completes the reply it started when i's message arrived
-    and queues it for i (overwriting, §4.2). Everything the election loop did in between
-    shows: a newer round with the old proposal, a FOLLOWING/LEADING state with the
-    proposal, LOOKING with the role's vote and round, a reply queued after a later
-    broadcast. Guard: j has a pending reply (a crash drops it)."""
+    """Build(j, i) and Reply(j, i) (§5.1, ``Bounds.nonatomic_replies`` only), for a reply
+    that j's WorkerReceiver started when i's message arrived (``election.receive``):
+
+    * ``build j->i``: it reads logicalclock and its state; the reply is complete but not
+      yet queued (the thread is preempted before ``sendqueue.offer``);
+    * ``reply j->i``: it reads what it has not read yet and queues the reply for i
+      (overwriting, §4.2).
+
+    Everything the election loop did in between shows: a newer round with the old
+    proposal, a FOLLOWING/LEADING state with the proposal, LOOKING with the role's vote and
+    round, a reply queued after a later broadcast. Guard: j has a pending reply (not yet
+    built, for ``build``); a crash drops it."""
     servers: tuple = st[0]
     s: tuple
     for k, s in enumerate(servers):
@@ -137,6 +145,10 @@ def gen_reply(m: FLEModel, st: tuple, out: list) -> None:
             continue
         entry: int = s[F_REPLY]
         i = entry & 63
+        if not entry >> SENDER_BITS & R_BUILT:
+            ns = list(servers)
+            ns[k] = s[:F_REPLY] + (built_reply(s, entry),)
+            out.append((m.lbl_build[k * m.n + i], (tuple(ns),) + st[1:]))
         nc = list(st[1])
         send(nc, m.n, k, i, complete_reply(s, entry))
         ns = list(servers)

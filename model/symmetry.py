@@ -37,6 +37,7 @@ from zkcheck.model.state import (
     LEADER_BITS,
     LEADER_SHIFT,
     N_FIELDS,
+    REPLY_SHIFT,
     SENDER_BITS,
     ZR_LEADER,
     pair_bit,
@@ -93,8 +94,8 @@ def permute(m: FLEModel, state: tuple, perm: Perm) -> tuple:
             sl[F_DEC] = (kind, _mask(mask, perm), clock)
         if len(s) > N_FIELDS:  # a pending WorkerReceiver reply: vote word and recipient
             r = s[F_REPLY]
-            sl[F_REPLY] = (word(r >> (SENDER_BITS + 1)) << 1 | r >> SENDER_BITS & 1) \
-                << SENDER_BITS | perm[r & 63]
+            sl[F_REPLY] = word(r >> REPLY_SHIFT) << REPLY_SHIFT | r & (3 << SENDER_BITS) \
+                | perm[r & 63]
         z = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER:
             sl[F_ZAB] = (z[0], z[1], z[2], _mask(z[3], perm), _mask(z[4], perm))
