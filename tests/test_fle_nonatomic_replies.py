@@ -186,3 +186,21 @@ def test_stale_reply_episode_explained_with_the_option(name):
     assert (v.explained, v.consumed, v.events, v.steps) == (True, 14, 14, 32)
     assert "reply 3->1" in [label for label, _ in v.witness]
     assert not v.reason.startswith("known modelling limit")
+
+
+def test_story_tells_the_split_reply():
+    from zkcheck.explorer import Trace
+    from zkcheck.render.fle_story import fle_story
+
+    m = model(3, scenario="leader-crash", restarts=1, max_round=3, nonatomic_replies=True)
+    st, steps = m.initial_states()[0], []
+    for label in LAGGARD + ["start 1", "build 1->3", "reply 1->3", "transmit 1->3"]:
+        st = run(m, [label], st)
+        steps.append((label, st))
+    story = fle_story(m, Trace(m.initial_states()[0], tuple(steps)))
+    told = {s.label: (s.lane, s.sentence) for s in story.steps}
+    assert told["deliver 3->1"][1].endswith(
+        "1 starts a reply to 3 (vote read now, round and state later)")
+    assert told["build 1->3"][0] == "1"
+    assert told["reply 1->3"] == ("1", "1's receiver queues its reply (2, 0x0, 3, 1) for 3")
+    assert (story.messages[-1].text, story.messages[-1].kind) == ("(2, 0x0, 3, 1)", "reply")
