@@ -204,3 +204,21 @@ def test_story_tells_the_split_reply():
     assert told["build 1->3"][0] == "1"
     assert told["reply 1->3"] == ("1", "1's receiver queues its reply (2, 0x0, 3, 1) for 3")
     assert (story.messages[-1].text, story.messages[-1].kind) == ("(2, 0x0, 3, 1)", "reply")
+
+
+def test_interpreted_model_gives_the_same_count():
+    """The compiled model (``zkcheck._native``) and the interpreted one agree with the
+    option on."""
+    import os
+    import subprocess
+    import sys
+
+    from zkcheck import _native
+
+    code = ("from zkcheck.explorer import Bounds, explore; "
+            "from zkcheck.fle_options import build_fle_model; "
+            "m = build_fle_model(servers=3, scenario='leader-crash', nonatomic_replies=True); "
+            "print(explore(m, bounds=Bounds()).stats.distinct)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=dict(os.environ, **{_native.PURE_ENV: "1"}))
+    assert out.stdout.split()[-1] == "2808"
