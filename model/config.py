@@ -94,6 +94,12 @@ class Bounds:
       (``FLEModel.liveness_companion``) while safety keeps this configuration's space;
       True restores the old judgement, in which a leader may wait forever for an
       ACKEPOCH that cannot count (docs/safety-evidence.md).
+    * ``nonatomic_replies``: a WorkerReceiver reply is queued by a step of its own
+      (``reply A->B``) after the delivery that triggered it; the vote is read at the
+      delivery, logicalclock and the state at the reply (§5.1). Reaches the replies that
+      mix two moments of the replier (an old vote with its round under a new state, a
+      new round with the old proposal, a reply queued after a later broadcast). Off by
+      default: it costs states (docs/semantics.md §5.1 gives the figures).
     """
 
     max_round: int = 2
@@ -104,6 +110,7 @@ class Bounds:
     free_timeouts: bool = False
     fair_timeouts: bool = False
     optional_timeouts: bool = False
+    nonatomic_replies: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ from zkcheck.model.state import (
     P_FINAL,
     P_ROLE,
     P_ROUND,
+    R_BUILT,
+    R_CLOCK,
+    REPLY_SHIFT,
     ROUND_SHIFT,
     SENDER_BITS,
     STATE_MASK,
@@ -82,32 +85,63 @@ loop does not drain (an observer and a voter in an older round answer each other
 
 def receive(m: FLEModel, s: tuple, k: int, i: int, msg: int) -> tuple[tuple, int | None]:
     """WorkerReceiver step at server ``k`` (state ``s``) for ``msg`` from server ``i``
-    (§5.1). Returns the new server tuple and the reply to queue for ``i`` (or None).
+    (§5.1), up to the reads it makes when the message arrives. Returns the new server
+    tuple and the *pending reply* for ``i`` (or None): what the receiver read so far
+    (``pending``); ``complete_reply`` reads the rest and gives the message to queue.
 
     1. sender not a voter (an observer): reply (currentVote.id, currentVote.zxid,
        logicalclock, own state, currentVote.peerEpoch); nothing is queued (rule 3);
     2. receiver LOOKING: append to recvqueue; if the message is LOOKING from an older round,
-       reply with the receiver's proposal and logicalclock (help the laggard);
+       reply with the receiver's proposal, logicalclock and state (help the laggard);
     3. receiver not LOOKING: answer a LOOKING sender with the published vote (its own round,
-       or logicalclock under ``Variant.reply_round_logicalclock``); drop the rest.
+       or logicalclock under ``Variant.reply_round_logicalclock``) and its state; drop the
+       rest.
+
+    The vote (currentVote, or the proposal) is read here; logicalclock and the state
+    later. ZooKeeper reads them one after the other and queues the reply afterwards, so
+    with ``Bounds.nonatomic_replies`` the rest is done by later steps of their own
+    (``network.gen_reply``: ``build K->I`` reads logicalclock and the state, ``reply
+    K->I`` reads what is left and queues the reply); without it ``network.gen_deliver``
+    completes the reply at once.
     """
     if not m.voter[i]:
-        return s, with_round_state(s[F_VOTE], s[F_CLOCK], s[F_STATE])
+        return s, pending(s[F_VOTE], True, i)
     if s[F_STATE] == LOOKING:
         queue: tuple = s[F_QUEUE]
         if len(queue) >= RAW_RECV_CAPACITY:
             queue = queue[1:]  # the raw receive queue is full: its oldest message is dropped
         ns = s[:F_QUEUE] + (queue + (msg << SENDER_BITS | i,),) + s[F_QUEUE + 1:]
-        clock: int = s[F_CLOCK]
-        if msg & STATE_MASK == LOOKING and vote_round(msg) < clock:
-            return ns, key_to_vote(s[F_PROP], clock, LOOKING)
+        if msg & STATE_MASK == LOOKING and vote_round(msg) < s[F_CLOCK]:
+            return ns, pending(s[F_PROP] << KEY_SHIFT, True, i)
         return ns, None
     if msg & STATE_MASK == LOOKING:
-        v: int = s[F_VOTE]
-        if m.variant.reply_round_logicalclock:
-            return s, with_round_state(v, s[F_CLOCK], s[F_STATE])
-        return s, v | s[F_STATE]
+        return s, pending(s[F_VOTE], m.variant.reply_round_logicalclock, i)
     return s, None
+
+
+def pending(word: int, round_at_send: bool, recipient: int) -> int:
+    """A pending reply (``state.F_REPLY``): the vote read (``word``, state bits 0), whether
+    the reply's round is logicalclock (``R_CLOCK``; else the vote's own round), and the
+    recipient's index."""
+    return (word << 2 | (R_CLOCK if round_at_send else 0)) << SENDER_BITS | recipient
+
+
+def complete_reply(s: tuple, entry: int) -> int:
+    """The reply message of pending reply ``entry`` at server ``s``: the vote read at
+    delivery with logicalclock (if the reply takes it) and the state read now; a built
+    reply (``R_BUILT``) as it was built."""
+    word = entry >> REPLY_SHIFT
+    flags = entry >> SENDER_BITS
+    if flags & R_BUILT:
+        return word
+    if flags & R_CLOCK:
+        return with_round_state(word, s[F_CLOCK], s[F_STATE])
+    return word | s[F_STATE]
+
+
+def built_reply(s: tuple, entry: int) -> int:
+    """Pending reply ``entry`` with every field read now (``R_BUILT``), not yet sent."""
+    return complete_reply(s, entry) << REPLY_SHIFT | R_BUILT << SENDER_BITS | entry & 63
 
 
 def with_round_state(word: int, rnd: int, state: int) -> int:

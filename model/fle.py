@@ -32,6 +32,8 @@ label               rule                                   module
 ``log S``           learner logs the leader's txns         zab
 ``transmit A->B``   outbox -> wire §4.2                    network
 ``deliver A->B``    wire -> WorkerReceiver §4.3, §5.1      network
+``build B->A``      WorkerReceiver reads clock, state §5.1 network
+``reply B->A``      WorkerReceiver queues its reply §5.1   network
 ``connect A-B``     connection by the larger sid A §4.1    network
 ``linkdown A-B``    connection breaks §4.4 (budget)        network
 ``reconnect A-B``   connection replaced (budget)           network
@@ -41,7 +43,8 @@ label               rule                                   module
 ``expire S,..``     due timeouts once nothing else moves   expiry
 ==================  =====================================  ==================
 
-Step granularity: one WorkerReceiver step per delivered message (``deliver``), one
+Step granularity: one WorkerReceiver step per delivered message (``deliver``; two with
+``Bounds.nonatomic_replies`` when it answers: ``deliver``, maybe ``build``, ``reply``), one
 election-loop step per dequeued notification (``process``/``drain``) or decision; a
 broadcast fills all outboxes (and the loopback) atomically; Transmit and Deliver are
 separate so that the 1-slot overwrite and in-flight loss are both visible.
@@ -126,6 +129,7 @@ class FLEModel:
         # learner's NEWLEADER and the leader counting its ACK: two steps each (zab.py)
         self.split_epoch_steps = config.faults.crashes > 0
         self.fair_timeouts = bool(config.bounds.fair_timeouts)
+        self.nonatomic_replies = bool(config.bounds.nonatomic_replies)
         self.zxid_base = ZXID_COUNTER_LIMIT
         self._observer_key = pack_key(-1, -1, -1)
         self.voter_by_leader1 = tuple(
@@ -180,8 +184,14 @@ class FLEModel:
         self.lbl_crash = labels("crash")
         self.lbl_restart = labels("restart")
         self.lbl_boot = labels("boot")
+        self.lbl_build = tuple(f"build {sids[k]}->{sids[i]}" for k in range(n)
+                               for i in range(n))
+        self.lbl_reply = tuple(f"reply {sids[k]}->{sids[i]}" for k in range(n)
+                               for i in range(n))
 
         gens = [network.gen_transmit, network.gen_deliver, network.gen_connect]
+        if config.bounds.nonatomic_replies:
+            gens.append(network.gen_reply)
         if config.faults.link_failures:
             gens.append(network.gen_link_down)
         if config.faults.reconnects:
@@ -393,6 +403,7 @@ class FLEModel:
                 + (", free poll timeouts" if b.free_timeouts else "")
                 + (", fair timeouts" if b.fair_timeouts else "")
                 + (", optional timeouts" if b.optional_timeouts else "")
+                + (", non-atomic replies" if b.nonatomic_replies else "")
                 + f"; faults: crashes {f.crashes}, restarts {f.restarts}, "
                 f"link-failures {f.link_failures}"
                 + (f", reconnects {f.reconnects}" if f.reconnects else ""))

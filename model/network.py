@@ -27,21 +27,28 @@ Modelling decisions:
   yet, so no behaviour is lost while many uninteresting states are.
 * The raw receive queue (§4.3, capacity 100) is not modelled separately: ``deliver`` runs
   the WorkerReceiver step on the head of the wire. It never fills up within our bounds.
+* A WorkerReceiver reply is built and queued within ``deliver`` (one state read); with
+  ``Bounds.nonatomic_replies`` the delivery reads only the vote, and later ``build`` and
+  ``reply`` steps read logicalclock and the state and queue the reply (§5.1).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zkcheck.model.election import receive
+from zkcheck.model.election import built_reply, complete_reply, receive
 from zkcheck.model.state import (
     B_LINK,
     B_RECONNECT,
     B_TIMEOUT,
     F_QUEUE,
+    F_REPLY,
     F_STATE,
     LOOKING,
+    N_FIELDS,
     P_DOWN,
+    R_BUILT,
+    SENDER_BITS,
 )
 
 if TYPE_CHECKING:
@@ -78,14 +85,18 @@ def gen_transmit(m: FLEModel, st: tuple, out: list) -> None:
 
 def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
     """Deliver(i, j) (§4.3, §5.1): the head message in flight from i reaches j and j's
-    WorkerReceiver handles it at once (one atomic step per received message). A reply it
-    produces is queued for i (overwriting, §4.2: replies and notifications share the slot).
-    Guard: something in flight (a wire is non-empty only while the pair is connected) and,
-    with a ``recv_capacity`` bound, j's recvqueue has room if j is LOOKING (back-pressure,
-    see ``zkcheck.model.config.Bounds``)."""
+    WorkerReceiver handles it (``election.receive``). A reply it produces is queued for i
+    at once (overwriting, §4.2: replies and notifications share the slot), or, with
+    ``Bounds.nonatomic_replies``, left pending at j for a later ``reply j->i`` step
+    (``gen_reply``). Guard: something in flight (a wire is non-empty only while the pair is
+    connected); with ``nonatomic_replies`` j has no reply pending (one WorkerReceiver
+    thread: it finishes a reply before it takes the next message); with a
+    ``recv_capacity`` bound, j's recvqueue has room if j is LOOKING (back-pressure, see
+    ``zkcheck.model.config.Bounds``)."""
     chans: tuple = st[1]
     n = m.n
     cap = m.recv_capacity
+    split = m.nonatomic_replies
     c: tuple
     servers: tuple
     for ci, i, j, label in m.deliver_chans:
@@ -98,16 +109,53 @@ def gen_deliver(m: FLEModel, st: tuple, out: list) -> None:
             if r[F_STATE] == LOOKING and len(r[F_QUEUE]) >= cap:
                 continue
         servers = st[0]
-        ns, reply = receive(m, servers[j], j, i, wire[0])
+        if split and len(servers[j]) > N_FIELDS:
+            continue
+        ns, entry = receive(m, servers[j], j, i, wire[0])
         nc = list(chans)
         nc[ci] = (c[0], wire[1:], c[2])
-        if reply is not None:
-            send(nc, n, j, i, reply)
+        if entry is not None:
+            if split:
+                ns = ns + (entry,)
+            else:
+                send(nc, n, j, i, complete_reply(ns, entry))
         if ns is not servers[j]:
             sl = list(servers)
             sl[j] = ns
             servers = tuple(sl)
         out.append((label, (servers, tuple(nc), st[2], st[3], st[4], st[5])))
+
+
+def gen_reply(m: FLEModel, st: tuple, out: list) -> None:
+    """Build(j, i) and Reply(j, i) (§5.1, ``Bounds.nonatomic_replies`` only), for a reply
+    that j's WorkerReceiver started when i's message arrived (``election.receive``):
+
+    * ``build j->i``: it reads logicalclock and its state; the reply is complete but not
+      yet queued (the thread is preempted before ``sendqueue.offer``);
+    * ``reply j->i``: it reads what it has not read yet and queues the reply for i
+      (overwriting, §4.2).
+
+    Everything the election loop did in between shows: a newer round with the old
+    proposal, a FOLLOWING/LEADING state with the proposal, LOOKING with the role's vote and
+    round, a reply queued after a later broadcast. Guard: j has a pending reply (not yet
+    built, for ``build``); a crash drops it."""
+    servers: tuple = st[0]
+    s: tuple
+    for k, s in enumerate(servers):
+        if len(s) <= N_FIELDS:
+            continue
+        entry: int = s[F_REPLY]
+        i = entry & 63
+        if not entry >> SENDER_BITS & R_BUILT:
+            ns = list(servers)
+            ns[k] = s[:F_REPLY] + (built_reply(s, entry),)
+            out.append((m.lbl_build[k * m.n + i], (tuple(ns),) + st[1:]))
+        nc = list(st[1])
+        send(nc, m.n, k, i, complete_reply(s, entry))
+        ns = list(servers)
+        ns[k] = s[:F_REPLY]
+        out.append((m.lbl_reply[k * m.n + i], (tuple(ns), tuple(nc), st[2], st[3], st[4],
+                                               st[5])))
 
 
 def gen_connect(m: FLEModel, st: tuple, out: list) -> None:

@@ -4,7 +4,8 @@ The explorer's walk engine is protocol-agnostic; these functions back the option
 hooks it uses (``explorer.schedulers``, ``explorer.swarm``, ``explorer.coverage``):
 
 * ``actor(label)``: the server that performs an action, read from the label's sids:
-  ``deliver A->B`` is B's receiver thread, ``transmit A->B`` A's sender, a pair action
+  ``deliver A->B`` is B's receiver thread, ``transmit A->B`` A's sender, ``build A->B`` and
+  ``reply A->B`` A's receiver thread, a pair action
   (``connect A-B``, ``linkdown A-B``, ``reconnect A-B``) belongs to A, every other label
   ends with the server's sid (``start 3``, ``crash 2``);
 * ``action_kinds``: the first words of the labels this configuration can produce;
@@ -48,7 +49,8 @@ def action_kinds(m: FLEModel) -> list[str]:
     optional = {"timeout": b.timeouts or b.free_timeouts, "giveup": b.timeouts,
                 "write": b.client_writes, "log": b.client_writes, "crash": f.crashes,
                 "restart": f.restarts, "boot": bool(config.late),
-                "linkdown": f.link_failures, "reconnect": f.reconnects}
+                "linkdown": f.link_failures, "reconnect": f.reconnects,
+                "build": b.nonatomic_replies, "reply": b.nonatomic_replies}
     return kinds + [kind for kind, possible in optional.items() if possible]
 
 

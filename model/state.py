@@ -76,6 +76,20 @@ F_ZXID: Final = 12  # in-memory last processed zxid (encoded); see disk_zxid
 F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written[, disk zxid]: see disk_zxid
 F_ZAB: Final = 14  # Zab sub-state: None, follower (Z_*), or leader (L_*) tuple
 N_FIELDS: Final = 15
+F_REPLY: Final = 15
+"""Optional 16th field, present only while the WorkerReceiver has a reply in hand (with
+``Bounds.nonatomic_replies``, §5.1): a *pending reply* ``(word << 2 | flags) <<
+SENDER_BITS | recipient``, flags ``R_CLOCK`` and ``R_BUILT`` (see
+``zkcheck.model.election.receive``). Absent otherwise, so that states without a pending
+reply keep the 15-field encoding."""
+R_CLOCK: Final = 1
+"""Pending-reply flag: the reply's round is logicalclock (read with the state), not the
+round of the vote read."""
+R_BUILT: Final = 2
+"""Pending-reply flag: every field has been read, ``word`` is the whole message, only the
+send (``sendqueue.offer``) is left."""
+REPLY_SHIFT: Final = 8
+"""Shift of the vote word in a pending reply (6 recipient bits, 2 flag bits)."""
 
 # decision kinds (F_DEC[0])
 D_LOOKING: Final = 0
@@ -232,6 +246,14 @@ def set_logged_zxid(sl: list, zxid: int) -> None:
         sl[F_HWM] = (hwm[0], hwm[1])
 
 
+def pending_reply(s: tuple) -> int | None:
+    """The pending WorkerReceiver reply of server tuple ``s`` (``F_REPLY``), or None."""
+    if len(s) > N_FIELDS:
+        entry: int = s[F_REPLY]
+        return entry
+    return None
+
+
 def replace_field(t: tuple, index: int, value: Any) -> tuple:
     """``t`` with one component replaced (structural sharing for the rest)."""
     return t[:index] + (value,) + t[index + 1:]
@@ -300,6 +322,15 @@ def describe_state(state: tuple, sids: tuple[int, ...], zxid_text: Any) -> dict[
             })
             if s[F_RESULT] is not None:
                 entry["result"] = vote(s[F_RESULT])
+            if len(s) > N_FIELDS:
+                r = s[F_REPLY]
+                if r >> SENDER_BITS & R_BUILT:
+                    entry["reply to send"] = f"to {sids[r & 63]}: {msg(r >> REPLY_SHIFT)}"
+                else:
+                    when = ("logicalclock and state" if r >> SENDER_BITS & R_CLOCK
+                            else "state")
+                    entry["reply being built"] = (f"to {sids[r & 63]}: "
+                                                  f"{vote(r >> REPLY_SHIFT)}, {when} to read")
             if s[F_DEC] is not None:
                 kind, mask, clock = s[F_DEC]
                 entry["decided by"] = (f"{DEC_NAMES[kind]}, support {_mask_sids(mask, sids)}, "

@@ -15,7 +15,8 @@ one).
 
 ``permute(m, state, perm)`` renames server index k to ``perm[k]`` everywhere: the server
 tuples, the channel matrix, link and late bits, sender indices, index-addressed vote
-tables and masks, and the sids inside vote words, keys and history records.
+tables and masks, pending replies, and the sids inside vote words, keys and history
+records.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ from zkcheck.model.state import (
     F_PROP,
     F_QUEUE,
     F_RECV,
+    F_REPLY,
     F_RESULT,
     F_VOTE,
     F_ZAB,
     LEADER_BITS,
     LEADER_SHIFT,
+    N_FIELDS,
+    REPLY_SHIFT,
     SENDER_BITS,
     ZR_LEADER,
     pair_bit,
@@ -88,6 +92,10 @@ def permute(m: FLEModel, state: tuple, perm: Perm) -> tuple:
         if s[F_DEC] is not None:
             kind, mask, clock = s[F_DEC]
             sl[F_DEC] = (kind, _mask(mask, perm), clock)
+        if len(s) > N_FIELDS:  # a pending WorkerReceiver reply: vote word and recipient
+            r = s[F_REPLY]
+            sl[F_REPLY] = word(r >> REPLY_SHIFT) << REPLY_SHIFT | r & (3 << SENDER_BITS) \
+                | perm[r & 63]
         z = s[F_ZAB]
         if z is not None and z[0] == ZR_LEADER:
             carried = tuple(sorted((perm[j],) + rest for j, *rest in z[5]))

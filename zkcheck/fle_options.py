@@ -81,6 +81,11 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "like safety (the old judgement: a leader may wait forever). By "
                           "default liveness is judged with them fair, on a separate "
                           "exploration; safety counts are the same either way."),
+        click.option("--nonatomic-replies", is_flag=True, default=False,
+                     help="A WorkerReceiver reply is queued by a step of its own, after "
+                          "the delivery that triggered it: replies mixing two moments of "
+                          "the replier become reachable (costs states; docs/semantics.md "
+                          "§5.1)."),
         click.option("--round", "rounds", multiple=True, metavar="SID=R",
                      help="logicalclock of up server SID at the start: established/leader-"
                           "crash members the round they decided in (default 1); a LOOKING "
@@ -165,6 +170,7 @@ def build_config(
     free_timeouts: bool = False,
     fair_timeouts: bool = False,
     optional_timeouts: bool = False,
+    nonatomic_replies: bool = False,
     rounds: Iterable[str] = (),
     crashes: int = _FAULTS.crashes,
     restarts: int = _FAULTS.restarts,
@@ -214,7 +220,8 @@ def build_config(
                       client_writes=client_writes, recv_capacity=recv_capacity,
                       free_timeouts=bool(free_timeouts),
                       fair_timeouts=bool(fair_timeouts),
-                      optional_timeouts=bool(optional_timeouts)),
+                      optional_timeouts=bool(optional_timeouts),
+                      nonatomic_replies=bool(nonatomic_replies)),
         rounds={sid: parts[0] for sid, parts in _parse_pairs(rounds, "--round").items()},
         faults=Faults(crashes=crashes, restarts=restarts, link_failures=link_failures,
                       reconnects=reconnects),

@@ -21,8 +21,10 @@ from zkcheck.schema import envelope
 
 
 def check_scenario(scenario, runs: int, walks: int, validate_states: int,
-                   search_states: int = 150_000) -> dict:
-    """Run ``scenario`` ``runs`` times; one row per episode with predictions and verdicts."""
+                   search_states: int = 150_000, nonatomic_replies: bool = False) -> dict:
+    """Run ``scenario`` ``runs`` times; one row per episode with predictions and verdicts
+    (``nonatomic_replies``: trace validation with the WorkerReceiver's replies as steps of
+    their own, ``Bounds.nonatomic_replies``)."""
     rows: dict[int, dict] = {}
     t = time.monotonic()
     for _ in range(runs):
@@ -43,7 +45,7 @@ def check_scenario(scenario, runs: int, walks: int, validate_states: int,
                 row["validation"].append("not run (internal contradiction)")
                 continue
             v = validate(er.episode, er.leader, run.events, er.t0, er.t_stable, run.journal,
-                         max_states=validate_states)
+                         max_states=validate_states, nonatomic_replies=nonatomic_replies)
             if v.explained and er.leader not in p.possible:
                 if p.exact:  # an exact set cannot grow: the two model analyses disagree
                     row["notes"].add(f"validation explains leader {er.leader}, outside the "
@@ -138,10 +140,14 @@ def _fmt(s: set) -> str:
 @click.option("--search-states", default=150_000, show_default=True,
               type=click.IntRange(0, 100_000_000),
               help="State budget of the exhaustive leader-set search per episode.")
+@click.option("--nonatomic-replies", is_flag=True, default=False,
+              help="Validate election logs against the model whose WorkerReceiver replies "
+                   "are steps of their own (see 'zkcheck explore --help'): stale replies "
+                   "are explained instead of being a known modelling limit.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: the scenarios and the summary.")
 def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
-            search_states: int, as_json: bool) -> int:
+            search_states: int, nonatomic_replies: bool, as_json: bool) -> int:
     """Check the model against a real ZooKeeper 3.8 ensemble on 127.0.0.1.
 
     NAMES selects scenarios (default: all; an unknown name lists them; see
@@ -159,7 +165,8 @@ def conform(names: tuple[str, ...], runs: int, walks: int, validate_states: int,
                          "run 'make system'")
     results = []
     for scenario in scenarios:
-        result = check_scenario(scenario, runs, walks, validate_states, search_states)
+        result = check_scenario(scenario, runs, walks, validate_states, search_states,
+                                nonatomic_replies)
         results.append(result)
         if not as_json:
             for row in result["episodes"]:

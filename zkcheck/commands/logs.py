@@ -140,6 +140,10 @@ def _write_out(out: Path, verdicts: list[Verdict], zk_version: str,
 @click.option("--variant", "variant_flags", multiple=True, metavar="FLAG",
               help="Also restore this historic pre-fix rule (repeatable; see "
                    "'zkcheck explore --help').")
+@click.option("--nonatomic-replies", is_flag=True, default=False,
+              help="Replay against the model whose WorkerReceiver replies are steps of "
+                   "their own (see 'zkcheck explore --help'): stale replies are explained "
+                   "instead of being a known modelling limit.")
 @click.option("--max-states", default=100_000, show_default=True,
               type=click.IntRange(100, 100_000_000),
               help="State budget of the search per episode.")
@@ -149,7 +153,7 @@ def _write_out(out: Path, verdicts: list[Verdict], zk_version: str,
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def logs(paths: tuple[str, ...], servers: tuple[str, ...], config: str | None,
          pattern: str | None, zk_version: str, variant_flags: tuple[str, ...],
-         max_states: int, out: str | None, as_json: bool) -> int:
+         nonatomic_replies: bool, max_states: int, out: str | None, as_json: bool) -> int:
     """Validate a ZooKeeper ensemble's own election logs against the model.
 
     PATHS are log files (one or more per server; rotated and .gz files are fine) or
@@ -167,8 +171,8 @@ def logs(paths: tuple[str, ...], servers: tuple[str, ...], config: str | None,
                          f"{n} voters ({n_source})")
     episodes, skew, unused = split(data)
     derive(episodes, n, set(data.sids))
-    verdicts = [check(ep, n, set(data.sids), data.debug, max_states, variant)
-                for ep in episodes]
+    verdicts = [check(ep, n, set(data.sids), data.debug, max_states, variant,
+                      nonatomic_replies) for ep in episodes]
     seconds = time.monotonic() - t
     missing = [s for s in range(1, n + 1) if s not in data.events]
     if out:

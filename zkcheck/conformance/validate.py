@@ -23,7 +23,8 @@ calls ``connectAll`` (no model step), so the event is consumed without one exact
 receiver's state change (``state_read_race``; tried after the plain reduced search,
 and in the complete search only when the plain complete one proves that no plain path
 exists), and a stale WorkerReceiver reply, which the model cannot produce,
-is reported as that known modelling limit, inconclusive (``stale_replies``).
+is reported as that known modelling limit, inconclusive (``stale_replies``) -- unless the
+model has non-atomic replies (``validate(nonatomic_replies=True)``), which produce them.
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def state_read_race(model: Obs, logged: Obs, prev: int) -> bool:
 def stale_replies(streams: dict[tuple[int, str], list[Obs]]
                   ) -> dict[tuple[tuple[int, str], int], str]:
     """Receipts that are stale WorkerReceiver replies, with the log evidence: (receiver
-    stream, index) -> text. The known modelling limit (README, Known limits).
+    stream, index) -> text. The known modelling limit of the atomic reply (docs/semantics.md
+    §5.1); the model with ``Bounds.nonatomic_replies`` produces such replies.
 
     A WorkerReceiver that is not LOOKING answers a LOOKING sender with
     ``self.getCurrentVote()`` and a fresh ``self.getPeerState()`` read, queued later
@@ -330,7 +332,8 @@ def stale_replies(streams: dict[tuple[int, str], list[Obs]]
     leave its role, go LOOKING and broadcast its new round, so the reply carries the
     role's vote and old round, and either the LOOKING state or a role state after the new
     broadcast. A model ``deliver`` is one atomic step: it builds and queues the reply from
-    the state it reads, before any later step of the sender, so it produces neither.
+    the state it reads, before any later step of the sender, so it produces neither
+    (unless ``Bounds.nonatomic_replies`` splits it).
 
     Receipt r at R from S with vote (leader, zxid, round, peerEpoch) qualifies only when
     all of these hold in the logs: (1) S's WorkerReceiver logged a LOOKING notification
@@ -411,11 +414,14 @@ def wire_capacity(streams: dict[tuple[int, str], list[Obs]]) -> int:
 
 def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
                   timeouts: int, reconnects: int = 0, wire_capacity: int = 1,
-                  variant: Any = None) -> FLEModel:
+                  variant: Any = None, nonatomic_replies: bool = False) -> FLEModel:
     """The episode's model with every up server at its real logicalclock (``InputError``
-    when a round is beyond what the model represents)."""
+    when a round is beyond what the model represents); ``nonatomic_replies``: the
+    WorkerReceiver's replies as steps of their own (``Bounds.nonatomic_replies``)."""
     base = episode.config(max_round=max_round, timeouts=timeouts, reconnects=reconnects,
                           wire_capacity=wire_capacity)
+    if nonatomic_replies:
+        base = replace(base, bounds=replace(base.bounds, nonatomic_replies=True))
     rounds = dict(base.rounds) | clocks
     config = replace(base, rounds=tuple(sorted(rounds.items())))
     if variant is not None:
@@ -823,7 +829,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              journal: list, max_states: int = 150_000,
              own_copies: frozenset[int] = frozenset(),
              unobserved: frozenset[int] = frozenset(),
-             variant: Any = None, cut_short: frozenset[int] = frozenset()) -> Validation:
+             variant: Any = None, cut_short: frozenset[int] = frozenset(),
+             nonatomic_replies: bool = False) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported. ``own_copies``: servers
     logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
@@ -831,7 +838,9 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     without a log, taking part with no step observed; ``cut_short``: servers (at INFO)
     whose process ended during the episode, so that their broadcasts are not matched
     (the own copy of the last one may never have been logged); ``variant``: a
-    historic rule set (``model.variants``) instead of 3.8's."""
+    historic rule set (``model.variants``) instead of 3.8's; ``nonatomic_replies``: the
+    model produces stale WorkerReceiver replies itself (``Bounds.nonatomic_replies``), so
+    none is put down to the known modelling limit."""
     t1, start = window_end(t1, journal), window_start(t0, journal)
     own_before: dict[int, list[int]] = {}
     streams, skipped = observed_streams(episode, events, t0, t1, journal, start, own_copies,
@@ -845,7 +854,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
                         + [c + 1 for c in clocks.values()] + [1])
     try:
         m = episode_model(episode, clocks, max(max_round, 2), timeouts + 1,
-                          sum(broken.values()), wire_capacity(streams), variant)
+                          sum(broken.values()), wire_capacity(streams), variant,
+                          nonatomic_replies)
     except InputError as exc:
         return Validation(False, total, 0, 0, str(exc), None, "outside the model's bounds",
                           skipped)
@@ -880,7 +890,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
     pending = [streams[k][pos[search.slot[k]]] for k in search.keys
                if pos[search.slot[k]] < len(streams[k])]
     reason = "no matching model step" if exhausted else "state budget exhausted"
-    stale = stale_replies(streams)
+    # with non-atomic replies the model itself produces stale replies: no known limit
+    stale = {} if nonatomic_replies else stale_replies(streams)
     heads = [(k, pos[search.slot[k]]) for k in search.keys
              if (k, pos[search.slot[k]]) in stale]
     if heads and _prefix_explained(episode, events, t0, t1, start, journal, m,

@@ -109,8 +109,9 @@ def _join(ep: LogEpisode, n: int) -> Verdict:
 
 
 def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states: int,
-          variant: Variant | None = None) -> Verdict:
-    """The verdict of one episode."""
+          variant: Variant | None = None, nonatomic_replies: bool = False) -> Verdict:
+    """The verdict of one episode (``nonatomic_replies``: validated against the model
+    with the WorkerReceiver's replies as steps of their own)."""
     t = time.monotonic()
     if ep.kind == "join":
         out = _join(ep, n)
@@ -141,7 +142,7 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
     t0, t1 = min(e.time for e in events), max(e.time for e in events) + 0.001
     v = validate(episode, ep.leader, events, t0, t1, [], max_states=max_states,
                  own_copies=own_copies, unobserved=frozenset(ghosts), variant=variant,
-                 cut_short=cut)
+                 cut_short=cut, nonatomic_replies=nonatomic_replies)
     seconds = time.monotonic() - t
     out = Verdict(ep, EXPLAINED if v.explained else NOT_EXPLAINED, v.text(), seconds, v,
                   unobserved=sorted(ghosts), leader=ep.leader)

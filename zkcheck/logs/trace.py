@@ -21,4 +21,4 @@ def model_options(config: ModelConfig, zk_version: str, variant_flags: tuple[str
         "max_round": b.max_round, "timeouts": b.timeouts, "wire_capacity": b.wire_capacity,
         "crashes": f.crashes, "restarts": f.restarts, "reconnects": f.reconnects,
         "zk_version": zk_version, "variant_flags": list(variant_flags),
-    }
+    } | ({"nonatomic_replies": True} if b.nonatomic_replies else {})

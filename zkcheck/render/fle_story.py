@@ -69,6 +69,7 @@ class _Reader:
         self.n = model.n
         self.trace = trace
         self.worlds = [world(s, self.n) for s in trace.states]
+        self.step_t = 0  # the step being told (its trace index)
         self.messages: list[Message] = []
         self.marks: list[Mark] = []
         self.inflight: dict[tuple[int, int], list[Message]] = {}
@@ -125,6 +126,7 @@ class _Reader:
         for t, label in enumerate(self.trace.labels, start=1):
             before, after = self.worlds[t - 1], self.worlds[t]
             word, _, arg = label.partition(" ")
+            self.step_t = t
             sentence = self.sentence(t, word, arg, before, after)
             self.track_wires(t, word, arg, before, after)
             self.track_zab(t, word, arg, before, after)
@@ -133,8 +135,8 @@ class _Reader:
         return steps
 
     def actor(self, word: str, arg: str) -> str | None:
-        if "->" in arg:
-            return arg.split("->")[1]
+        if "->" in arg:  # the receiving side, except the replier's build and reply
+            return arg.split("->")[0 if word in ("build", "reply") else 1]
         if "-" in arg:
             return arg.split("-")[0]
         return arg or None
@@ -157,7 +159,8 @@ class _Reader:
         for pair, c in after.chans.items():
             p = before.chans[pair]
             if c.outbox != p.outbox and c.outbox is not None:
-                self.origin[pair] = "reply" if word == "deliver" else "notification"
+                self.origin[pair] = "reply" if word in ("deliver", "reply") else \
+                    "notification"
             if c.wire == p.wire:
                 continue
             old, new = p.wire, c.wire
@@ -546,6 +549,12 @@ class _Reader:
                f"{_vtext(m)} arrives at {b}"
         reply = after.chans[(j, i)].outbox
         answered = reply is not None and reply != before.chans[(j, i)].outbox
+        started = self._pending_reply(self.step_t, j) and not self._pending_reply(
+            self.step_t - 1, j)
+        if started:  # --nonatomic-replies: the reply is built and queued by later steps
+            head += (" and is queued for its election loop" if receiver.state == L.LOOKING
+                     else f", which is {STATE[receiver.state]}")
+            return head + f"; {b} starts a reply to {a} (vote read now, round and state later)"
         if not self.m.voter[i]:
             return head + f"; {a} is an observer, so {b} answers directly with its vote"
         if receiver.state == L.LOOKING:
@@ -558,6 +567,21 @@ class _Reader:
             return head + (f", which is {STATE[receiver.state]}: {b} answers with its current "
                            f"vote {_vtext(reply)}")
         return head + f", which is {STATE[receiver.state]}, and is dropped"
+
+    def _pending_reply(self, t: int, k: int) -> bool:
+        """Does server ``k`` hold a reply it has not queued yet (``state.F_REPLY``) in the
+        trace's state ``t``?"""
+        return len(self.trace.states[t][0][k]) > L.N_FIELDS
+
+    def say_build(self, arg: str, before: World, after: World) -> str:
+        a, b = arg.split("->")
+        return (f"{a}'s receiver reads its round and state for its reply to {b} (not queued "
+                "yet)")
+
+    def say_reply(self, arg: str, before: World, after: World) -> str:
+        a, b = arg.split("->")
+        i, j = self.idx(a), self.idx(b)
+        return f"{a}'s receiver queues its reply {_mtext(after.chans[(i, j)].outbox)} for {b}"
 
     def say_connect(self, arg: str, before: World, after: World) -> str:
         a, b = arg.split("-")
