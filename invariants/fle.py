@@ -232,9 +232,9 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "a member counted early may have given up and moved on since. FLE's vote order "
             "aims for this; Zab's ACKEPOCH check enforces it."),
         invariant("EstablishedByQuorum", established_by_quorum(m),
-                  (established_by_quorum.__doc__ or "").split("\n\n")[0]),
+                  _doc(established_by_quorum).split("\n\n")[0]),
         invariant("ElectedIsMostUpToDate", most_up_to_date,
-                  (elected_is_most_up_to_date.__doc__ or "").split("\n\n")[0]),
+                  _doc(elected_is_most_up_to_date).split("\n\n")[0]),
         invariant(
             "VoteOrderIsStrict", vote_order,
             "VoteOrderIsStrict (§8.3 item 3): the vote order is irreflexive, asymmetric, "
@@ -254,20 +254,20 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
 def _doc(function: Callable) -> str:
     """The docstring of a predicate, the text of its property's description. A module
     compiled with mypyc (``zkcheck._native``) keeps no docstrings, so they are then read
-    from the source, where they are the same text."""
+    from the source of the predicate's module, where they are the same text."""
     if function.__doc__:
         return function.__doc__
-    global _SOURCE_DOCS
-    if _SOURCE_DOCS is None:
-        package, _, leaf = __name__.rpartition(".")  # not __file__: wrong when compiled
+    module = getattr(function, "__module__", None) or __name__
+    if module not in _SOURCE_DOCS:
+        package, _, leaf = module.rpartition(".")  # not __file__: wrong when compiled
         source = Path(importlib.import_module(package).__path__[0]) / f"{leaf}.py"
         tree = ast.parse(source.read_text(encoding="utf-8"))
-        _SOURCE_DOCS = {node.name: ast.get_docstring(node, clean=False) or ""
-                        for node in tree.body if isinstance(node, ast.FunctionDef)}
-    return _SOURCE_DOCS.get(function.__name__, "")
+        _SOURCE_DOCS[module] = {node.name: ast.get_docstring(node, clean=False) or ""
+                                for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return _SOURCE_DOCS[module].get(function.__name__, "")
 
 
-_SOURCE_DOCS: dict[str, str] | None = None
+_SOURCE_DOCS: dict[str, dict[str, str]] = {}
 
 
 def select_properties(properties: Sequence[Property], names: Iterable[str]) -> list[Property]:
