@@ -149,6 +149,12 @@ def test_projection_of_a_stopped_run() -> None:
     assert project([1, 2, 4, 8], None, 10.0, 10.0).states is None  # growing, no bound
     assert project([8, 4, 2], None, 10.0, 10.0).states == 2.0  # 1 + 0.5 + ... after 2
     assert project([5], 9, 10.0, 10.0) is None
+    # memory: the 15 states so far at 100 B plus 48 more at 10 B; disk: the deepest level
+    # (32 states) and the one before it (16) at 10 B each
+    rest = project([1, 2, 4, 8], 5, 10.0, 10.0, resident_per_state=100.0, spill_per_state=10.0)
+    assert (rest.memory_bytes, rest.disk_bytes) == (1980.0, 480.0)
+    shrinking = project([8, 4, 2], None, 10.0, 10.0, 100.0, 10.0)
+    assert shrinking.disk_bytes == 15.0  # the next level (1 state) and its successor (0.5)
 
 
 def test_stopped_run_prints_its_projection(capsys) -> None:

@@ -43,7 +43,7 @@ class Projection:
     ``memory_bytes`` and ``disk_bytes`` (when the run measured them) are what the whole
     run would need: the resident memory measured so far plus the visited set of the states
     still to come (the in-memory part of a level is capped, the rest is spilled), and the
-    spill disk for the widest level to come and its successor level.
+    spill disk for the widest two consecutive levels to come.
     """
 
     growth: float
@@ -85,9 +85,13 @@ def project(levels: list[int], max_depth: int | None, rate: float,
     # set only; the disk holds the widest level still to come and the one after it
     memory = (sum(levels) * resident_per_state + left * bytes_per_state
               if resident_per_state is not None else None)
-    widest = max(done[-1] * growth, 1.0) if max_depth is not None or growth < 1 else None
-    disk = widest * (1 + growth) * spill_per_state if (
-        spill_per_state is not None and widest is not None) else None
+    disk = None
+    if spill_per_state is not None and growth >= 1 and max_depth is not None:
+        # the deepest level and the one before it (read while the deepest is written)
+        deepest = done[-1] * growth ** max(max_depth - len(done) + 1, 1)
+        disk = deepest * (1 + 1 / growth) * spill_per_state
+    elif spill_per_state is not None and growth < 1:  # the next level and its successor
+        disk = max(done[-1] * growth, 1.0) * (1 + growth) * spill_per_state
     return Projection(growth, left, left / rate if rate > 0 else None,
                       left * bytes_per_state, memory, disk)
 
