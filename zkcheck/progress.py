@@ -82,7 +82,7 @@ def project(levels: list[int], max_depth: int | None, rate: float,
     if left is None:
         return Projection(growth, None, None, None)
     # the frontier in memory is capped (--level-memory), so memory grows with the visited
-    # set only; the disk holds the widest level still to come and the one after it
+    # set only; the disk holds the two widest consecutive levels still to come
     memory = (sum(levels) * resident_per_state + left * bytes_per_state
               if resident_per_state is not None else None)
     disk = None
