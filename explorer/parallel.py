@@ -84,10 +84,13 @@ class ParallelSearch(Search):
         if options.get("record_graph"):
             raise ValueError("parallel search records no graph (liveness and graph "
                              "pictures need one process)")
-        options.pop("liveness", None)
+        liveness = options.pop("liveness", None)
         por = options.pop("por", False)
         self.check_every = options.get("check_independence", 0)  # POR debug mode, per shard
         super().__init__(model, **options)
+        if liveness is not None and not self.bounded and self._companion_judges_all():
+            # judged on the companion's own graph (one process), not on this run's
+            self.liveness, self.companion_judges = liveness, True
         self.liveness_off = ("liveness is checked only in runs without a depth bound "
                              "(the graph is recorded only then)")
         self.workers = workers

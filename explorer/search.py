@@ -139,7 +139,10 @@ class Search:
         wants_liveness = liveness is not None and not self.bounded and any(
             p.kind is PropertyKind.LIVENESS for p in self.properties
         )
-        self.record_graph = record_graph or wants_liveness
+        # a model's liveness companion (see _companion_verdicts) that judges every liveness
+        # property explores its own graph: this run then records none
+        self.companion_judges = wants_liveness and self._companion_judges_all()
+        self.record_graph = record_graph or (wants_liveness and not self.companion_judges)
         self.symmetry = symmetry
         self._fp_one, self._fp_many = _fingerprinters(model, symmetry)
         self.constraint: Callable[[Any], bool] | None = getattr(model, "constraint", None)
@@ -602,6 +605,14 @@ class Search:
             return self._traces[name]
         return self.trace_to(index)
 
+    def _companion_judges_all(self) -> bool:
+        """Whether the model's liveness companion judges every liveness property of this
+        run (then this run needs no graph of its own)."""
+        companion = getattr(self.model, "liveness_companion", None)
+        names = [p.name for p in self.properties if p.kind is PropertyKind.LIVENESS]
+        chosen = companion(names) if companion is not None and names else None
+        return chosen is not None and set(names) <= set(chosen[1])
+
     def _companion_verdicts(self) -> dict[str, Verdict]:
         """Liveness verdicts judged on the model's liveness companion, if it names one.
 
@@ -635,7 +646,8 @@ class Search:
         complete = not self.bounds_hit
         verdicts: dict[str, Verdict] = {}
         judged_elsewhere: dict[str, Verdict] = {}
-        if complete and self.liveness is not None and self.record_graph:
+        if complete and self.liveness is not None and (
+                self.record_graph or self.companion_judges):
             judged_elsewhere = self._companion_verdicts()
         for prop in self.properties:
             verdict = Verdict(prop.name, prop.kind, NOT_CHECKED, description=prop.description)

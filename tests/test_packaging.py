@@ -78,7 +78,7 @@ def test_wheel_and_sdist_install_into_a_fresh_venv(tmp_path: Path) -> None:
     assert where.count(str(venv)) == 2, where
     assert "Usage: zkcheck" in run([zkcheck, "--help"], work, env).stdout
     explored = run([zkcheck, "explore", "--servers", "2", "--no-progress"], work, env)
-    assert "434 distinct states" in explored.stdout
+    assert "162 distinct states" in explored.stdout  # 434 without partial-order reduction
     assert explored.stderr == "", explored.stderr  # the interpreted model, silently
     proven = run([zkcheck, "prove", "quorum", "zoo.cfg"], work, env)
     assert "verdict: PROVEN (exit 0)" in proven.stdout

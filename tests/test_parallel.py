@@ -16,6 +16,7 @@ from fle_testlib import model
 from test_fle_counts import CASES
 
 from zkcheck.explorer import Bounds, Search, explore
+from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import ParallelSearch, make_search
 from zkcheck.fle_options import build_fle_model
 from zkcheck.model.toys import Grid, Mutex, Philosophers, Ring, toy_model
@@ -119,9 +120,26 @@ def test_make_search_keeps_one_process_where_needed() -> None:
     assert type(make_search(m)) is ParallelSearch
     with pytest.raises(ValueError, match="breadth-first only"):
         make_search(m, workers=2, search="dfs")
-    result = make_search(m, workers=2, liveness=lambda *a: None).run()
+    # liveness that only a graph of this run could judge: not with workers, and why
+    optional = model(2, optional_timeouts=True)
+    result = make_search(optional, workers=2, liveness=check_liveness).run()
     note = result.verdicts["EventuallyElected"].note
     assert "one process" in note and result.complete
+    # liveness judged on the model's companion (its own one-process graph): every worker
+    # count gives the single process's verdicts, and this run keeps no graph (POR is on)
+    alone = Search(m, bounds=Bounds(), liveness=check_liveness)
+    assert not alone.record_graph
+    single = alone.run()
+    assert single.stats.distinct == 434
+    for workers in (1, 2):
+        search = make_search(m, workers=workers, liveness=check_liveness, por=True)
+        assert type(search) is ParallelSearch and not search.record_graph
+        result = search.run()
+        assert result.stats.distinct == 162 and result.extra["por"]["enabled"]
+        for name in ("EventuallyElected", "JoinerEventuallyJoins"):
+            verdict, alone = result.verdicts[name], single.verdicts[name]
+            assert verdict.status == alone.status == "holds"
+            assert "judged on the liveness companion: 203 states" in verdict.note
 
 
 @pytest.mark.slow
