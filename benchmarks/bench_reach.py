@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "ef93e5d"
@@ -217,7 +218,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="depth 16, 30 s bounds")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,2")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="part 1: runs per speed figure, the median is shown")
+                        help="part 1: rounds of runs; medians of the per-round ratios")
     parser.add_argument("--seconds", type=float, default=300,
                         help="time bound of each run of parts 2 and 3")
     options = parser.parse_args()
@@ -242,61 +243,81 @@ def main() -> None:
                             str(Path(tmp) / "src")], check=False)
 
 
-def median_run(cmd: list[str], repeat: int) -> tuple[dict, float, int]:
-    """The run of median speed among ``repeat`` runs of ``cmd`` (a shared or virtual
-    machine's speed drifts between runs; the median is what a user would see)."""
-    def rate(run: tuple[dict, float, int]) -> float:
-        return run[0]["stats"]["distinct_states"] / run[0]["stats"]["elapsed_seconds"]
-
-    runs = sorted((measure(cmd) for _ in range(repeat)), key=rate)
-    if repeat > 1:
-        rates = ", ".join(f"{rate(r):,.0f}" for r in runs)
-        print(f"    {repeat} runs: {rates} states/s; the median is shown", flush=True)
-    return runs[len(runs) // 2]
+def rate_of(run: tuple[dict, float, int]) -> float:
+    stats = run[0]["stats"]
+    return stats["distinct_states"] / stats["elapsed_seconds"]
 
 
 def part_one(default: list[str], pkg: Path, cores: int, repeat: int = 1) -> None:
+    """Rounds of: the baseline, each worker count, and (2+ cores) the ceiling. A virtual
+    machine's speed drifts by up to 30% between minutes, so the runs of one round are taken
+    back to back, each speed-up is taken within its round, and its median over the rounds
+    is reported; each row shows the run of median speed."""
     global SAMPLE_EVERY
-    print(f"1. default run ({' '.join(default[1:5])})", flush=True)
+    print(f"1. default run ({' '.join(default[1:5])}), {repeat} round(s)", flush=True)
     if repeat > 1:
         SAMPLE_EVERY = 0.5
-    base = median_run(zkcheck(default, pkg), repeat)
-    base = row(f"{BASELINE} (one process)", *base)
-    one = None
-    for workers in (w for w in (1, 2, 4, 8, 16) if w <= max(cores, 2)):
-        with_workers = [*default, "--workers", str(workers)]
-        r = row(f"--workers {workers}", *median_run(zkcheck(with_workers), repeat),
-                fixed_cost(with_workers))
-        one = one or r
-        print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker, "
-              f"x{r['rate'] / base['rate']:.2f} over {BASELINE}", flush=True)
-    if one is not None and cores >= 2:
-        ceiling(default, one)
+    counts = [w for w in (1, 2, 4, 8, 16) if w <= max(cores, 2)]
+    commands = {BASELINE: zkcheck(default, pkg)}
+    commands.update({f"--workers {w}": zkcheck([*default, "--workers", str(w)])
+                     for w in counts})
+    runs: dict[str, list] = {label: [] for label in commands}
+    ceilings: list[float] = []
+    for number in range(repeat):
+        for label, cmd in commands.items():
+            runs[label].append(measure(cmd))
+        if cores >= 2:
+            ceilings.append(ceiling(default))
+        if repeat > 1:
+            rates = "  ".join(f"{label} {rate_of(r[-1]):,.0f}/s" for label, r in runs.items())
+            extra = f"  two at once {ceilings[-1]:,.0f}/s" if ceilings else ""
+            print(f"    round {number + 1}: {rates}{extra}", flush=True)
+    row(f"{BASELINE} (one process)", *median_of(runs[BASELINE]))
+    one = f"--workers {counts[0]}"
+    for w in counts:
+        label = f"--workers {w}"
+        row(label, *median_of(runs[label]), fixed_cost([*default, "--workers", str(w)]))
+        over_one = ratio(runs[label], runs[one])
+        over_base = ratio(runs[label], runs[BASELINE])
+        print(f"    speed-up x{over_one:.2f} over 1 worker, x{over_base:.2f} over {BASELINE}"
+              + (" (medians of the per-round ratios)" if repeat > 1 else ""), flush=True)
+    if ceilings:
+        limit = median([c / rate_of(r) for c, r in zip(ceilings, runs[one], strict=True)])
+        print(f"  two independent --workers 1 runs at once: ceiling for 2 workers "
+              f"x{limit:.2f} over 1 worker" + (" (median over the rounds)" if repeat > 1
+                                               else ""), flush=True)
     try:
         r = row("Ray, local 2-node cluster, 2 workers", *ray_cluster_run(default))
-        print(f"    speed-up x{r['rate'] / one['rate']:.2f} over 1 worker (the cluster's "
-              "processes are not in the peak memory)", flush=True)
+        print(f"    speed-up x{r['rate'] / rate_of(median_of(runs[one])):.2f} over 1 worker "
+              "(the cluster's processes are not in the peak memory)", flush=True)
     except ImportError:
         print("  Ray is not installed: no Ray figure", flush=True)
 
 
-def ceiling(default: list[str], one: dict) -> None:
-    """What two cores give to two *independent* one-worker runs started together: the
-    speed-up no partitioned search can beat on this machine (shared caches, memory
-    bandwidth, a hypervisor's siblings), printed next to the 2-worker figure."""
+def median_of(runs: list) -> tuple[dict, float, int]:
+    """The run of median speed (for an even count, the slower of the middle two)."""
+    return sorted(runs, key=rate_of)[(len(runs) - 1) // 2]
+
+
+def ratio(runs: list, against: list) -> float:
+    """The median of the per-round speed ratios."""
+    return median([rate_of(a) / rate_of(b) for a, b in zip(runs, against, strict=True)])
+
+
+def ceiling(default: list[str]) -> float:
+    """What two cores give to two *independent* one-worker runs started together (their
+    summed states/s): the speed-up no partitioned search can beat on this machine (shared
+    caches, memory bandwidth, a hypervisor's siblings), printed next to the 2-worker
+    figure."""
     cmd = zkcheck([*default, "--workers", "1"])
-    started = time.perf_counter()
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True) for _ in range(2)]
-    rates = []
+    total = 0.0
     for proc in procs:
         out, _ = proc.communicate()
         stats = json.loads(out)["stats"]
-        rates.append(stats["distinct_states"] / stats["elapsed_seconds"])
-    wall = time.perf_counter() - started
-    print(f"  two independent --workers 1 runs at once: {rates[0]:,.0f}/s and "
-          f"{rates[1]:,.0f}/s in {wall:.1f}s; ceiling for 2 workers "
-          f"x{sum(rates) / one['rate']:.2f} over 1 worker", flush=True)
+        total += stats["distinct_states"] / stats["elapsed_seconds"]
+    return total
 
 
 def part_two(options: argparse.Namespace, pkg: Path, seconds: float) -> None:
