@@ -230,7 +230,9 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "EstablishedLeaderUpToDate", _established_up_to_date,
             "EstablishedLeaderUpToDate (§8.2, §7 L3): when a leader establishes its epoch, "
             "no ACKEPOCH it counted carried a newer (currentEpoch, lastZxid) than the "
-            "leader's own (unchanged since it started leading) -- otherwise the new epoch "
+            "leader's currentEpoch and logged lastZxid (unchanged since it started leading; "
+            "the log, not the in-memory zxid that ZOOKEEPER-790 raised before the NEWLEADER "
+            "quorum) -- otherwise the new epoch "
             "could drop transactions a quorum member had. Compared with what each ACKEPOCH "
             "carried when the leader read it (recorded in the leader's state then, as "
             "Leader.waitForEpochAck sees it), not with the members' state at establishment: "

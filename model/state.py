@@ -17,8 +17,8 @@ shared with the predecessor):
 * ``late``: bit mask of late starters (by index) that have not booted yet.
 * ``hist``: history for the invariants, a sorted tuple of establishment records
   ``(epoch, leader_sid, acked_mask, summary, carried)`` (see ``H_*``): ``acked_mask`` the
-  ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, lastZxid) when it
-  established (unchanged since it started leading), ``carried`` what the counted ACKEPOCH
+  ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, logged lastZxid)
+  when it established (unchanged since it started leading), ``carried`` what the counted ACKEPOCH
   of each other member of that quorum carried when the leader read it: a sorted tuple of
   ``(sid, currentEpoch, lastZxid)`` (copied from the leader's Zab tuple, see ``L_*``).
 
