@@ -28,6 +28,7 @@ from zkcheck.invariants.fle_recomputed import (
     decision_supported_recomputed,
     elected_is_most_up_to_date,
     established_by_quorum,
+    newleader_ack_durable,
 )
 from zkcheck.model.config import ModelConfig
 from zkcheck.model.state import (
@@ -74,10 +75,12 @@ def leadership(state: tuple) -> bool:
 
 
 def epoch_monotonic(state: tuple) -> bool:
-    """EpochMonotonic (§8.3 item 2): on every server acceptedEpoch >= currentEpoch (ZooKeeper
-    refuses to start otherwise), and neither ever decreases -- each equals the largest value
-    ever written to it (kept as a high-water mark next to it, across crashes). A decrease
-    would let a server acknowledge an epoch twice and break Leadership."""
+    """EpochMonotonic (§8.3 item 2): on every running server acceptedEpoch >= currentEpoch
+    (ZooKeeper refuses to start otherwise), and on every server neither ever decreases --
+    each equals the largest value ever written to it (kept as a high-water mark next to it,
+    across crashes; a missing acceptedEpoch file, an upgrade or a lost file, has no value
+    until one is written). A decrease would let a server acknowledge an epoch twice and
+    break Leadership, or vote with an older epoch than it acknowledged (ZOOKEEPER-1387)."""
     servers: tuple = state[0]  # typed: compiled, a tuple is iterated without an iterator
     s: tuple
     for s in servers:
@@ -86,7 +89,9 @@ def epoch_monotonic(state: tuple) -> bool:
         hae: int = hwm[1]
         ce: int = s[F_CE]
         ae: int = s[F_AE]
-        if hce != ce or hae != ae or hae < hce:
+        if hce != ce or hae >= 0 and hae != ae:
+            return False
+        if ae < ce and s[F_PHASE] != P_DOWN:
             return False
     return True
 
@@ -187,8 +192,8 @@ def _model(config: ModelConfig | FLEModel) -> FLEModel:
 
 PROPERTY_NAMES = ("Leadership", "EpochMonotonic", "DecisionSupported",
                   "EstablishedLeaderUpToDate", "EstablishedByQuorum",
-                  "ElectedIsMostUpToDate", "VoteOrderIsStrict", "LeaderEstablished",
-                  "TwoLeadingSameRound") + LIVENESS_NAMES
+                  "ElectedIsMostUpToDate", "NewLeaderAckDurable", "VoteOrderIsStrict",
+                  "LeaderEstablished", "TwoLeadingSameRound") + LIVENESS_NAMES
 
 
 def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
@@ -225,7 +230,9 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
             "EstablishedLeaderUpToDate", _established_up_to_date,
             "EstablishedLeaderUpToDate (§8.2, §7 L3): when a leader establishes its epoch, "
             "no ACKEPOCH it counted carried a newer (currentEpoch, lastZxid) than the "
-            "leader's own (unchanged since it started leading) -- otherwise the new epoch "
+            "leader's currentEpoch and logged lastZxid (unchanged since it started leading; "
+            "the log, not the in-memory zxid that ZOOKEEPER-790 raised before the NEWLEADER "
+            "quorum) -- otherwise the new epoch "
             "could drop transactions a quorum member had. Compared with what each ACKEPOCH "
             "carried when the leader read it (recorded in the leader's state then, as "
             "Leader.waitForEpochAck sees it), not with the members' state at establishment: "
@@ -235,6 +242,8 @@ def fle_properties(config: ModelConfig | FLEModel) -> list[Property]:
                   _doc(established_by_quorum).split("\n\n")[0]),
         invariant("ElectedIsMostUpToDate", most_up_to_date,
                   _doc(elected_is_most_up_to_date).split("\n\n")[0]),
+        invariant("NewLeaderAckDurable", newleader_ack_durable(m),
+                  _doc(newleader_ack_durable).split("\n\n")[0]),
         invariant(
             "VoteOrderIsStrict", vote_order,
             "VoteOrderIsStrict (§8.3 item 3): the vote order is irreflexive, asymmetric, "

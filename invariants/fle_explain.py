@@ -122,17 +122,17 @@ def epoch_monotonic(m: FLEModel) -> Explainer:
     def explain(trace: Trace) -> dict[str, Any] | None:
         states = trace.states
         for k, s in enumerate(trace.final[0]):
-            hce, hae = s[F_HWM]
+            hce, hae = s[F_HWM][:2]
             sid = m.sids[k]
             before = states[-2][0][k] if len(states) > 1 else s
             for name, now, high, old in (("currentEpoch", s[F_CE], hce, before[F_CE]),
                                          ("acceptedEpoch", s[F_AE], hae, before[F_AE])):
-                if now != high:
+                if now != high and high >= 0:
                     return _explanation(
                         f"{sid}'s {name} is {now} after step {len(trace)} (it was {old}), "
                         f"below the {high} it held before: an epoch went back.",
                         len(trace), [sid], field=name, value=now, highest=high)
-            if hae < hce:
+            if s[F_AE] < s[F_CE] and s[F_PHASE] != P_DOWN:
                 return _explanation(
                     f"{sid}'s acceptedEpoch {s[F_AE]} is below its currentEpoch {s[F_CE]} "
                     "after this step (ZooKeeper refuses to start so).", len(trace), [sid],

@@ -22,14 +22,18 @@ from zkcheck.model.state import (
     F_PROP,
     F_RECV,
     F_STATE,
+    F_ZAB,
     F_ZXID,
     H_ACKED,
     H_EPOCH,
     H_LEADER,
+    L_SYNC,
     LOOKING,
+    P_DOWN,
     P_FINAL,
     P_ROUND,
     VOTE_BITS,
+    ZR_LEADER,
     key_to_vote,
     unpack_key,
 )
@@ -167,6 +171,36 @@ def elected_is_most_up_to_date(m: FLEModel) -> Callable[[tuple], bool]:
                     continue
                 own = (0, t[F_ZXID]) if zxid_only else (t[F_CE], t[F_ZXID])
                 if own > claim:
+                    return False
+        return True
+
+    return check
+
+
+def newleader_ack_durable(m: FLEModel) -> Callable[[tuple], bool]:
+    """NewLeaderAckDurable (§7 f4, L4): every server whose ACK of NEWLEADER(e) a running
+    leader has counted holds currentEpoch >= e on disk, for as long as that leader runs
+    (the leader counts itself once it has set its own currentEpoch). Zab 1.0 has a learner
+    persist the new epoch before it acknowledges NEWLEADER, so that the NEWLEADER quorum --
+    the servers that took epoch e's initial history -- outranks, by currentEpoch, the first
+    key of both the vote and ACKEPOCH, every server that missed epoch e; otherwise a later
+    leader can be elected and established on a history that epoch e's quorum had dropped
+    (ZOOKEEPER-1282: currentEpoch written on UPTODATE; ZOOKEEPER-1387: currentEpoch lowered
+    by a restart).
+
+    Read from primary state: the set of ACKs the leader's handlers have counted (its own
+    protocol state, ``newLeaderProposal.ackSet``) and each member's persistent currentEpoch;
+    nothing the model records for the invariants."""
+    def check(state: tuple) -> bool:
+        servers = state[0]
+        for s in servers:
+            z = s[F_ZAB]
+            if z is None or z[0] != ZR_LEADER or z[1] < L_SYNC or s[F_PHASE] == P_DOWN:
+                continue
+            epoch = z[2]
+            acks = z[3]
+            for k, t in enumerate(servers):
+                if acks >> k & 1 and t[F_CE] < epoch:
                     return False
         return True
 

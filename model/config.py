@@ -149,6 +149,11 @@ class ModelConfig:
     ``leader-crash``/``established`` ensemble (default None: the up voter with the greatest
     (currentEpoch, lastZxid, sid)); a real leader that crashed before logging anything can
     have a smaller lastZxid on disk than a follower that synced to it.
+    ``missing_accepted_epoch`` are servers whose acceptedEpoch file is missing at the
+    start (an upgrade from 3.3, or a lost file): one that is up loaded it before the loss
+    and keeps its acceptedEpoch in memory; its next start (boot or restart) takes the
+    epoch of its last logged zxid instead (``zkcheck.model.faults.start_process``,
+    ZOOKEEPER-1387).
     """
 
     servers: tuple[int, ...] = (1, 2, 3)
@@ -161,6 +166,7 @@ class ModelConfig:
     faults: Faults = field(default_factory=Faults)
     variant: Variant = field(default_factory=Variant)
     leader: int | None = None
+    missing_accepted_epoch: frozenset[int] = frozenset()
 
     @classmethod
     def make(
@@ -176,6 +182,7 @@ class ModelConfig:
         faults: Faults | None = None,
         variant: Variant | None = None,
         leader: int | None = None,
+        missing_accepted_epoch: Iterable[int] = (),
         **bound_or_fault: int,
     ) -> ModelConfig:
         """Convenience constructor: ``servers=3`` means sids 1..3; keyword bounds and fault
@@ -203,6 +210,7 @@ class ModelConfig:
             faults=f,
             variant=variant or Variant(),
             leader=leader,
+            missing_accepted_epoch=frozenset(missing_accepted_epoch),
         )
         config.validate()
         return config
@@ -235,7 +243,9 @@ class ModelConfig:
             seen.add(sid)
         for what, sids in (("observer", self.observers), ("late starter", self.late),
                            ("initial state of server", (s for s, _ in self.initial)),
-                           ("round of server", (s for s, _ in self.rounds))):
+                           ("round of server", (s for s, _ in self.rounds)),
+                           ("server with a missing acceptedEpoch file",
+                            self.missing_accepted_epoch)):
             for sid in sorted(sids):
                 if sid not in seen:
                     raise InputError(f"{what} {sid} is not one of the servers "

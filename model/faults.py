@@ -27,6 +27,7 @@ from zkcheck.model.state import (
     P_IDLE,
     Z_CONNECT,
     ZR_LEARNER,
+    accepted_epoch_missing,
     disk_zxid,
     pack_key,
     pack_vote,
@@ -44,10 +45,12 @@ starts (§2.2); replaced at the first StartRound."""
 def down_server(m: FLEModel, s: tuple) -> tuple:
     """The canonical tuple of a server whose process is not running: persistent fields
     kept, volatile fields at fixed values (so equal persistent states give equal states);
-    the in-memory zxid falls back to the disk value (§7)."""
+    the in-memory zxid falls back to the disk value (§7), the acceptedEpoch to -1 if its
+    file is missing."""
     hwm: tuple = s[F_HWM]
+    ae: int = -1 if accepted_epoch_missing(s) else s[F_AE]
     return (P_DOWN, LOOKING, 0, None, None, (), m.empty_votes, m.empty_votes, None, None,
-            s[F_CE], s[F_AE], disk_zxid(s), (hwm[0], hwm[1]), None)
+            s[F_CE], ae, disk_zxid(s), (hwm[0], hwm[1]), None)
 
 
 def booted_server(m: FLEModel, s: tuple, k: int) -> tuple:
@@ -58,6 +61,38 @@ def booted_server(m: FLEModel, s: tuple, k: int) -> tuple:
                                                             s[F_CE]), (),
             m.empty_votes, m.empty_votes, None, None, s[F_CE], s[F_AE], s[F_ZXID], s[F_HWM],
             None)
+
+
+def start_process(m: FLEModel, s: tuple, k: int) -> tuple | None:
+    """A down server ``s`` starts (Boot, Restart): ``loadDataBase`` reads the epoch files
+    (§2.1) and gives the booted process (``booted_server``), or the down server after a
+    start that failed, or None for a start that fails and changes nothing. A start fails
+    when acceptedEpoch < currentEpoch on disk (ZooKeeper throws) or when the last zxid's
+    epoch z exceeds currentEpoch. A missing acceptedEpoch file (``accepted_epoch_missing``)
+    defaults to z: 3.8 writes z into the acceptedEpoch file, so if currentEpoch > z the
+    start fails now and every later one too. Under
+    ``Variant.accepted_epoch_into_current_file_1387`` z is written into the *currentEpoch*
+    file and the acceptedEpoch file stays missing: the start fails (acceptedEpoch z <
+    currentEpoch read before), but the next one reads currentEpoch z and succeeds --
+    currentEpoch went back (ZOOKEEPER-1387)."""
+    ce: int = s[F_CE]
+    z: int = s[F_ZXID] // m.zxid_base
+    if z > ce:
+        return None
+    if not accepted_epoch_missing(s):
+        return booted_server(m, s, k) if s[F_AE] >= ce else None
+    sl = list(s)
+    if m.variant.accepted_epoch_into_current_file_1387:
+        sl[F_CE] = z  # the acceptedEpoch default lands in the currentEpoch file
+    else:
+        hwm: tuple = s[F_HWM]
+        sl[F_HWM] = (hwm[0], z) + hwm[2:]  # the acceptedEpoch file is written
+    sl[F_AE] = z
+    if z < ce:
+        if m.variant.accepted_epoch_into_current_file_1387:
+            sl[F_AE] = -1  # still no acceptedEpoch file
+        return tuple(sl)
+    return booted_server(m, tuple(sl), k)
 
 
 def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
@@ -115,14 +150,18 @@ def gen_restart(m: FLEModel, st: tuple, out: list) -> None:
     for k, s in enumerate(servers):
         if s[F_PHASE] != P_DOWN or late >> k & 1:
             continue
+        started = start_process(m, s, k)
+        if started is None:
+            continue
         ns = list(st[0])
-        ns[k] = booted_server(m, s, k)
+        ns[k] = started
         out.append((m.lbl_restart[k], (tuple(ns), st[1], st[2], nb, late, st[5])))
 
 
 def gen_boot(m: FLEModel, st: tuple, out: list) -> None:
     """Boot(i): a late starter starts for the first time (configuration ``late``; not a
-    restart, no budget). Same effect as Restart."""
+    restart, no budget). Same effect as Restart (a start that fails leaves it down, no
+    longer late)."""
     late = st[4]
     if not late:
         return
@@ -130,6 +169,9 @@ def gen_boot(m: FLEModel, st: tuple, out: list) -> None:
     for k, s in enumerate(servers):
         if not late >> k & 1:
             continue
+        started = start_process(m, s, k)
+        if started is None:
+            continue
         ns = list(st[0])
-        ns[k] = booted_server(m, s, k)
+        ns[k] = started
         out.append((m.lbl_boot[k], (tuple(ns), st[1], st[2], st[3], late & ~(1 << k), st[5])))

@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 COVERED_PROPERTIES = frozenset({
     "Leadership", "EpochMonotonic", "DecisionSupported", "EstablishedLeaderUpToDate",
     "VoteOrderIsStrict", "LeaderEstablished", "TwoLeadingSameRound", "BoundStall",
-    "ElectedIsMostUpToDate", "EstablishedByQuorum",
+    "ElectedIsMostUpToDate", "EstablishedByQuorum", "NewLeaderAckDurable",
 })
 """Properties proven not to read the fields a quiet step writes (queue, recvset,
 outofelection, phase round/finalizing) -- and ``BoundStall``, which does read the queue but
@@ -98,7 +98,8 @@ proposal and round, and the phase (only "in election or not"), state, round and
 persistent fields of the voters it heard: a quiet step of k moves k between round and
 finalizing, so the run-time visibility guard decides there; no other action writes k's
 fields (a crash absorbs the step), so the value after any independent path is the value
-the guard saw."""
+the guard saw. EpochMonotonic and NewLeaderAckDurable read the phase only as "down or
+not", which no quiet step changes, and otherwise persistent fields and the Zab tuple."""
 
 KNOWN_GENERATORS = frozenset({
     network.gen_transmit, network.gen_deliver, network.gen_connect, network.gen_link_down,

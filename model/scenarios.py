@@ -89,12 +89,19 @@ def persistent_init(m: FLEModel) -> list[ServerInit]:
     return [m.config.init_of(sid) for sid in m.config.servers]
 
 
-def _down(m: FLEModel, init: ServerInit) -> tuple:
+def _proto(m: FLEModel, init: ServerInit, sid: int) -> tuple:
+    """The fields of a server with persistent state ``init``; a missing acceptedEpoch file
+    (``ModelConfig.missing_accepted_epoch``) is the mark -1 in F_HWM, the acceptedEpoch in
+    memory stays (``zkcheck.model.state.accepted_epoch_file``)."""
     zx = init.zxid()
     ce, ae = init.current_epoch, init.accepted_epoch
-    proto = (P_DOWN, LOOKING, 0, None, None, (), m.empty_votes, m.empty_votes, None, None,
-             ce, ae, zx, (ce, ae), None)
-    return down_server(m, proto)
+    mark = -1 if sid in m.config.missing_accepted_epoch else ae
+    return (P_DOWN, LOOKING, 0, None, None, (), m.empty_votes, m.empty_votes, None, None,
+            ce, ae, zx, (ce, mark), None)
+
+
+def _down(m: FLEModel, init: ServerInit, sid: int) -> tuple:
+    return down_server(m, _proto(m, init, sid))
 
 
 def _links(m: FLEModel, servers: list[tuple]) -> int:
@@ -113,12 +120,11 @@ def initial_state(m: FLEModel) -> tuple:
     late = 0
     servers: list[tuple] = []
     for k, sid in enumerate(config.servers):
-        down = _down(m, inits[k])
         if sid in config.late:
             late |= 1 << k
-            servers.append(down)
+            servers.append(_down(m, inits[k], sid))
         else:
-            booted = booted_server(m, down, k)
+            booted = booted_server(m, _proto(m, inits[k], sid), k)
             clock = dict(config.rounds).get(sid, 0)
             servers.append(booted[:F_CLOCK] + (clock,) + booted[F_CLOCK + 1:])
     hist: tuple = ()
@@ -191,7 +197,7 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)
         servers[k] = tuple(s)
     if scenario == "leader-crash":
-        servers[lk] = _down(m, lead)
+        servers[lk] = _down(m, lead, m.sids[lk])
     else:
         s = list(servers[lk])
         s[F_STATE] = LEADING
@@ -199,7 +205,9 @@ def _ensemble(m: FLEModel, servers: list[tuple], inits: list[ServerInit], scenar
         s[F_CLOCK], s[F_VOTE] = vote_in(lk)
         s[F_PROP] = pack_key(m.sids[lk], elected, max(e - 1, 0))
         conn = sum(1 << k for k in learners)
-        s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, mask, conn, ())
+        # the NEWLEADER quorum: the leader and its voter learners (ackers missed NEWLEADER)
+        acks = (1 << lk) | sum(1 << k for k in learners if m.voter[k])
+        s[F_ZAB] = (ZR_LEADER, L_BROADCAST, e, acks, conn, ())
         if not variant.zxid_on_disk_only and lzx < e * ZXID_COUNTER_LIMIT:
             set_volatile_zxid(s, e * ZXID_COUNTER_LIMIT)  # startZkServer, nothing logged
         servers[lk] = tuple(s)

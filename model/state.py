@@ -17,8 +17,8 @@ shared with the predecessor):
 * ``late``: bit mask of late starters (by index) that have not booted yet.
 * ``hist``: history for the invariants, a sorted tuple of establishment records
   ``(epoch, leader_sid, acked_mask, summary, carried)`` (see ``H_*``): ``acked_mask`` the
-  ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, lastZxid) when it
-  established (unchanged since it started leading), ``carried`` what the counted ACKEPOCH
+  ``electing`` quorum (indices), ``summary`` the leader's (currentEpoch, logged lastZxid)
+  when it established (unchanged since it started leading), ``carried`` what the counted ACKEPOCH
   of each other member of that quorum carried when the leader read it: a sorted tuple of
   ``(sid, currentEpoch, lastZxid)`` (copied from the leader's Zab tuple, see ``L_*``).
 
@@ -73,7 +73,8 @@ F_DEC: Final = 9  # decision evidence (kind, support_mask, clock_before) or None
 F_CE: Final = 10  # currentEpoch (persistent)
 F_AE: Final = 11  # acceptedEpoch (persistent)
 F_ZXID: Final = 12  # in-memory last processed zxid (encoded); see disk_zxid
-F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written[, disk zxid]: see disk_zxid
+F_HWM: Final = 13  # (max currentEpoch, max acceptedEpoch) ever written[, disk zxid]: see disk_zxid;
+# max acceptedEpoch -1: the acceptedEpoch file is missing (see accepted_epoch_missing)
 F_ZAB: Final = 14  # Zab sub-state: None, follower (Z_*), or leader (L_*) tuple
 N_FIELDS: Final = 15
 F_REPLY: Final = 15
@@ -215,7 +216,7 @@ def queue_entry(sender: int, word: int) -> int:
     return word << SENDER_BITS | sender
 
 
-def disk_zxid(s: tuple) -> int:
+def disk_zxid(s: tuple | list) -> int:
     """The lastZxid on disk of server tuple ``s`` (§7, in-memory zxid). ``F_ZXID`` is the
     in-memory last processed zxid, which votes, FOLLOWERINFO/ACKEPOCH and the leader's
     summary use; it differs from the disk value only after a leader's ``startZkServer``
@@ -228,6 +229,16 @@ def disk_zxid(s: tuple) -> int:
         return disk
     mem: int = s[F_ZXID]
     return mem
+
+
+def accepted_epoch_missing(s: tuple | list) -> bool:
+    """Whether the acceptedEpoch file of server ``s`` is missing (an upgrade from 3.3 or a
+    lost file, ``ModelConfig.missing_accepted_epoch``; ZOOKEEPER-1387): nothing has been
+    written to it since, so its high-water mark in ``F_HWM`` is -1. A running server keeps
+    the acceptedEpoch it holds in memory (``F_AE``); a down one has ``F_AE`` -1."""
+    hwm: tuple = s[F_HWM]
+    hae: int = hwm[1]
+    return hae < 0
 
 
 def set_volatile_zxid(sl: list, zxid: int) -> None:

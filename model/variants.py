@@ -125,6 +125,16 @@ class Variant:
     after its NEWLEADER ACK was counted, so a NEWLEADER quorum may still vote with the old
     epoch. Default: currentEpoch := e on NEWLEADER, before the ACK (§7 f4)."""
 
+    accepted_epoch_into_current_file_1387: bool = False
+    """ZOOKEEPER-1387 (3.4.0-3.4.5; fixed by c84f7ef14 on trunk, 7db3ef7fa on branch-3.4,
+    3.4.6): when the acceptedEpoch file is missing at start-up (an upgrade from 3.3, or a
+    lost file) the default, the epoch of the last logged zxid, is written into the
+    *currentEpoch* file and the acceptedEpoch file stays missing. If the currentEpoch read
+    before was larger, the start fails (acceptedEpoch < currentEpoch) but the currentEpoch
+    file now holds the lower value, so the next start succeeds with currentEpoch lowered.
+    Default: the default is written into the acceptedEpoch file, and such a server never
+    starts (§2.1; ``--missing-accepted-epoch``)."""
+
     have_delivered_all_empty_4605: bool = False
     """ZOOKEEPER-4605 fix as proposed (PR #1913, commit 96aace0a4; never merged, like
     ZOOKEEPER-3637's PRs #1164/#1167): ``haveDelivered`` is true only when *every* send

@@ -95,16 +95,24 @@ if TYPE_CHECKING:
     from zkcheck.model.fle import FLEModel
 
 
-def persist_epochs(sl: list, ce: int, ae: int) -> None:
-    """Write currentEpoch/acceptedEpoch (persistent, §2.1) and the high-water marks that
-    the EpochMonotonic invariant compares them with."""
+def persist_current_epoch(sl: list, ce: int) -> None:
+    """Write currentEpoch (persistent, §2.1) and its high-water mark, which the
+    EpochMonotonic invariant compares it with."""
     sl[F_CE] = ce
-    sl[F_AE] = ae
     hwm: tuple = sl[F_HWM]
     hce: int = hwm[0]
+    if ce > hce:
+        sl[F_HWM] = (ce,) + hwm[1:]
+
+
+def persist_accepted_epoch(sl: list, ae: int) -> None:
+    """Write acceptedEpoch (persistent, §2.1; creates a missing file) and its high-water
+    mark."""
+    sl[F_AE] = ae
+    hwm: tuple = sl[F_HWM]
     hae: int = hwm[1]
-    if ce > hce or ae > hae:
-        sl[F_HWM] = (max(hce, ce), max(hae, ae)) + hwm[2:]
+    if ae > hae:
+        sl[F_HWM] = (hwm[0], ae) + hwm[2:]
 
 
 def start_role(m: FLEModel, ns: list, sl: list, k: int, hist: tuple) -> tuple:
@@ -144,19 +152,19 @@ def leader_advance(m: FLEModel, ns: list, k: int, hist: tuple) -> tuple:
     while True:
         if phase == L_DISCOVERY and mask & bit and q[mask]:
             sl = sl or list(s)
-            persist_epochs(sl, sl[F_CE], epoch)
+            persist_accepted_epoch(sl, epoch)
             if m.variant.zxid_raised_early_790:
                 set_volatile_zxid(sl, epoch * m.zxid_base)
             phase, mask = L_EPOCH, bit
         elif phase == L_EPOCH and (mask & bit and q[mask]
                                    or m.variant.ack_quorum_not_awaited_1191):
             sl = sl or list(s)
-            summary = (sl[F_CE], sl[F_ZXID])
+            summary = (sl[F_CE], disk_zxid(sl))
             acks = tuple((m.sids[j], ce, zx) for j, ce, zx in carried)
             hist = tuple(sorted(hist + ((epoch, m.sids[k], mask, summary, acks),)))
             phase, mask, carried = L_SYNC, 0, ()
             if not m.split_epoch_steps:
-                persist_epochs(sl, epoch, sl[F_AE])  # setCurrentEpoch in the same step
+                persist_current_epoch(sl, epoch)  # setCurrentEpoch in the same step
                 mask = bit
         elif phase == L_SYNC and mask & bit and m.quorum[mask]:
             sl = sl or list(s)
@@ -320,7 +328,7 @@ def leader_info(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     ae = s[F_AE]
     if e > ae:
         sl = list(s)
-        persist_epochs(sl, sl[F_CE], e)
+        persist_accepted_epoch(sl, e)
         sl[F_ZAB] = (ZR_LEARNER, Z_ACKEPOCH, 0)
         ns[k] = tuple(sl)
     elif e == ae:
@@ -376,7 +384,7 @@ def new_leader(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     sl = list(s)
     set_logged_zxid(sl, disk_zxid(servers[lk]))
     if not m.variant.current_epoch_on_uptodate_1282:
-        persist_epochs(sl, epoch, sl[F_AE])
+        persist_current_epoch(sl, epoch)
     sl[F_ZAB] = (ZR_LEARNER, Z_ACKSENT, 0)
     ns[k] = tuple(sl)
     after = _next(st, ns)
@@ -409,7 +417,7 @@ def set_epoch(m: FLEModel, st: tuple, k: int) -> tuple:
     s = servers[k]
     _, phase, epoch, mask, conn, carried = s[F_ZAB]
     sl = list(s)
-    persist_epochs(sl, epoch, sl[F_AE])
+    persist_current_epoch(sl, epoch)
     sl[F_ZAB] = (ZR_LEADER, phase, epoch, mask | 1 << k, conn, carried)
     ns = list(servers)
     ns[k] = tuple(sl)
@@ -433,7 +441,7 @@ def up_to_date(m: FLEModel, st: tuple, k: int, lk: int) -> tuple:
     s = servers[k]
     sl = list(s)
     if m.variant.current_epoch_on_uptodate_1282:
-        persist_epochs(sl, servers[lk][F_ZAB][2], sl[F_AE])
+        persist_current_epoch(sl, servers[lk][F_ZAB][2])
     if not m.variant.no_update_election_vote:
         sl[F_VOTE] = with_epoch(sl[F_VOTE], servers[lk][F_ZAB][2])
     sl[F_ZAB] = (ZR_LEARNER, Z_SERVING, 0)

@@ -28,6 +28,8 @@ from zkcheck.model.state import (
     F_ZAB,
     F_ZXID,
     L_EPOCH,
+    P_DOWN,
+    P_IDLE,
     P_ROLE,
     Z_SERVING,
     ZR_LEARNER,
@@ -334,6 +336,91 @@ def test_current_epoch_on_uptodate_1282() -> None:
 
     assert establishments(["current_epoch_on_uptodate_1282"]) == (872, {(1, 3), (2, 1)})
     assert establishments([]) == (1131, {(1, 3), (2, 2)})
+
+
+R11 = {"servers": 2, "scenario": "established", "missing_accepted_epoch": [1], "crashes": 1,
+       "restarts": 2}
+R12 = {"servers": 2}
+
+
+def test_accepted_epoch_into_current_file_1387() -> None:
+    """Follower 1 without its acceptedEpoch file crashes; its failed restart writes 0 into
+    the currentEpoch file (pre-1387), the next succeeds with currentEpoch 0 although leader
+    2 still counts its NEWLEADER ACK of epoch 1. With the fix the restart fails for good and
+    currentEpoch stays 1 (specs/r11-1387-*.toml)."""
+    props = ["EpochMonotonic", "NewLeaderAckDurable", "Leadership"]
+    assert verdicts(R11, props, variant_flags=["accepted_epoch_into_current_file_1387"]) == {
+        "EpochMonotonic": ("violated", 2), "NewLeaderAckDurable": ("violated", 2),
+        "Leadership": ("holds", None)}
+    assert verdicts(R11, props) == {name: ("holds", None) for name in props}
+
+    def epochs_after(flags: list[str]) -> list[tuple[str, int, int]]:
+        """(step, phase, currentEpoch) of server 1 along crash 1, restart 1, restart 1."""
+        m = build_fle_model(**R11, variant_flags=flags)
+        state, seen = m.initial_states()[0], []
+        for step in ("crash 1", "restart 1", "restart 1"):
+            nxt = [s for lb, s in m.actions(state) if lb == step]
+            if not nxt:
+                break
+            state = nxt[0]
+            seen.append((step, state[0][0][F_PHASE], state[0][0][F_CE]))
+        return seen
+
+    assert epochs_after(["accepted_epoch_into_current_file_1387"]) == [
+        ("crash 1", P_DOWN, 1), ("restart 1", P_DOWN, 0), ("restart 1", P_IDLE, 0)]
+    assert epochs_after([]) == [("crash 1", P_DOWN, 1), ("restart 1", P_DOWN, 1)]
+
+
+def test_newleader_ack_durable_1282() -> None:
+    """NewLeaderAckDurable fires at the first NEWLEADER ACK counted from a learner that has
+    not written the epoch (pre-1282) and holds in 3.8 (specs/r12-1282-*.toml)."""
+    bug = build_fle_model(**R12, variant_flags=["current_epoch_on_uptodate_1282"])
+    fixed = build_fle_model(**R12)
+    for model, expected in ((bug, ("violated", 19)), (fixed, ("holds", None))):
+        result = Search(model, properties=["NewLeaderAckDurable"]).run()
+        v = result.verdicts["NewLeaderAckDurable"]
+        assert (v.status, None if v.trace is None else len(v.trace)) == expected
+        assert result.stats.distinct == 434
+
+
+def test_zxid_raised_early_790_establishes_on_older_log() -> None:
+    """ZOOKEEPER-790 on leader-crash (3 crashed with zxid 1:2, 1 and 2 at 1:0): 2 wins, its
+    epoch 2 is decided with 1's FOLLOWERINFO (pre-790: 2's in-memory zxid becomes 2:0), 3
+    restarts and joins 2 by Step B. Pre-790 2's ACKEPOCH check compares 3's (1, 1:2) with
+    its raised (1, 2:0) and counts it: 2 establishes epoch 2 on a log (1:0) older than what
+    3 acknowledged with (EstablishedLeaderUpToDate, 2 steps after the join). With the fix
+    the check rejects 3. The prefix is the shortest election (18 steps) and 3's join (15);
+    the whole configuration is millions of states (docs/historic-bugs.md)."""
+    from fle_testlib import run
+
+    elect = ["lost 1", "start 1", "process 1", "lost 2", "start 2", "process 2",
+             "transmit 2->1", "deliver 2->1", "process 1", "process 1", "decide 1",
+             "publish 1", "transmit 1->2", "deliver 1->2", "process 2", "decide 2",
+             "publish 2", "followerinfo 1"]
+    join = ["restart 3", "start 3", "process 3", "connect 3-1", "transmit 1->3",
+            "deliver 1->3", "connect 3-2", "transmit 3->2", "deliver 3->2", "transmit 2->3",
+            "deliver 2->3", "process 3", "process 3", "publish 3", "followerinfo 3"]
+
+    def outcome(flags: list[str]) -> tuple[int, int | None]:
+        m = build_fle_model(scenario="leader-crash", zxid=["3=1:2"], restarts=1,
+                            variant_flags=flags)
+        prop = next(p for p in m.properties() if p.name == "EstablishedLeaderUpToDate")
+        start = run(m, elect + join)
+        seen = {start: 0}
+        queue = deque([start])
+        first = None
+        while queue:
+            state = queue.popleft()
+            if first is None and not prop.predicate(state):
+                first = seen[state]
+            for _, succ in m.actions(state):
+                if succ not in seen:
+                    seen[succ] = seen[state] + 1
+                    queue.append(succ)
+        return len(seen), first
+
+    assert outcome(["zxid_raised_early_790"]) == (1818, 2)
+    assert outcome([]) == (1235, None)
 
 
 def test_every_flag_has_a_mutant_test() -> None:

@@ -53,6 +53,12 @@ def fle_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "established: 1)."),
         click.option("--late", multiple=True, type=int, metavar="SID",
                      help="This server is down at the start and boots later (repeatable)."),
+        click.option("--missing-accepted-epoch", "missing_accepted_epoch", multiple=True,
+                     type=int, metavar="SID",
+                     help="SID's acceptedEpoch file is missing at the start (an upgrade "
+                          "from 3.3, or a lost file): its next start (boot or restart) "
+                          "takes the epoch of its last zxid instead (ZOOKEEPER-1387; "
+                          "repeatable)."),
         click.option("--observers", type=int, default=0, show_default=True, metavar="K",
                      help="The K highest sids are observers (non-voting)."),
         click.option("--observer", multiple=True, type=int, metavar="SID",
@@ -160,6 +166,7 @@ def build_config(
     zxid: Iterable[str] = (),
     epoch: Iterable[str] = (),
     late: Iterable[int] = (),
+    missing_accepted_epoch: Iterable[int] = (),
     observers: int = 0,
     observer: Iterable[int] = (),
     max_round: int = _BOUNDS.max_round,
@@ -214,6 +221,7 @@ def build_config(
         observers=observer_set,
         initial=initial,
         late=[int(s) for s in late],
+        missing_accepted_epoch=[int(s) for s in missing_accepted_epoch],
         scenario=scenario,
         leader=leader,
         bounds=Bounds(max_round=max_round, timeouts=timeouts, wire_capacity=wire_capacity,

@@ -603,11 +603,22 @@ class _Reader:
 
     def say_restart(self, arg: str, before: World, after: World) -> str:
         s = after.servers[self.idx(arg)]
+        if not s.up:
+            return self._failed_start(arg, "restart", s)
         return (f"{arg} restarts LOOKING with acceptedEpoch {s.ae}, currentEpoch {s.ce}, "
                 f"zxid {zxid(s.zxid)}")
 
     def say_boot(self, arg: str, before: World, after: World) -> str:
+        s = after.servers[self.idx(arg)]
+        if not s.up:
+            return self._failed_start(arg, "first start (late starter)", s)
         return f"{arg} starts for the first time (late starter)"
+
+    @staticmethod
+    def _failed_start(arg: str, what: str, s: Any) -> str:
+        accepted = "missing" if s.ae < 0 else str(s.ae)
+        return (f"{arg}'s {what} fails while loading its epochs (acceptedEpoch file "
+                f"{accepted}, currentEpoch file {s.ce}, zxid {zxid(s.zxid)}); it stays down")
 
     # ------------------------------------------------------------------ table
     def row(self, w: World) -> dict[str, dict[str, str]]:
