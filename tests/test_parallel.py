@@ -19,6 +19,7 @@ from zkcheck.explorer import Bounds, Search, explore
 from zkcheck.explorer.parallel import ParallelSearch, make_search
 from zkcheck.fle_options import build_fle_model
 from zkcheck.model.toys import Grid, Mutex, Philosophers, Ring, toy_model
+from zkcheck.model.variants import Variant
 from zkcheck.specs import find_specs, run_spec
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -178,9 +179,10 @@ def test_observer_symmetry_partitioned() -> None:
 def test_por_with_a_depth_bound_and_a_violation_partitioned() -> None:
     # ZOOKEEPER-975 (3 servers): under POR with a depth bound the shortest counterexample
     # is re-checked by full partitioned search: 10 steps, as in full single-process search
-    m = build_fle_model(servers=3, variant_flags=["exit_when_all_heard"])
+    config = {"variant": Variant.from_flags(["exit_when_all_heard"])}
+    m = model(3, **config)
     options = {"bounds": Bounds(max_depth=12), "properties": ["DecisionSupported"]}
-    full = Search(m, **options).run()
+    full = full_search(3, config, **options)  # shared with tests/test_reductions.py
     for workers in (1, 2):
         por = ParallelSearch(m, workers=workers, por=True, **options).run()
         assert summary(por)[2] == summary(full)[2] == {"DecisionSupported": ("violated", 10)}
