@@ -164,6 +164,6 @@ def test_cli_rejects_naive_symmetry_and_runs_checks(capsys):
 
 
 def test_compact_store_is_at_most_16_bytes_per_state():
-    result = Search(model(3), bounds=Bounds(max_depth=11)).run()
+    result = full_search(3, {}, bounds=Bounds(max_depth=11))  # as tests/test_ray_cluster.py
     assert result.stats.distinct > 20_000
     assert result.stats.bytes_per_state <= 16
