@@ -68,3 +68,22 @@ def reachable(m: FLEModel, max_states: int = 2_000_000):
         frontier = nxt
         assert len(seen) <= max_states
     return seen, edges
+
+
+_SEARCHES: dict[str, object] = {}
+
+
+def full_search(servers: int, config: dict, **options):
+    """``Search(model(servers, **config), **options).run()``, computed once per test session.
+
+    Several modules compare against the same single-process run (exact counts, BFS vs DFS,
+    the partitioned search, the reductions): they share it instead of exploring the same
+    configuration again. Results are read, never changed, by the tests.
+    """
+    from zkcheck.explorer import Bounds, Search
+
+    options.setdefault("bounds", Bounds())
+    key = repr((servers, sorted(config.items()), sorted(options.items())))
+    if key not in _SEARCHES:
+        _SEARCHES[key] = Search(model(servers, **config), **options).run()
+    return _SEARCHES[key]

@@ -7,7 +7,7 @@ bound or the state layout that changes the reachable state space shows up here.
 from __future__ import annotations
 
 import pytest
-from fle_testlib import model
+from fle_testlib import full_search, model
 
 from zkcheck.explorer import Bounds, explore
 
@@ -28,9 +28,10 @@ CASES = [
 @pytest.mark.parametrize(("servers", "config", "distinct"), CASES,
                          ids=[f"{s}-{c}" for s, c, _ in CASES])
 def test_complete_run_counts_bfs_equals_dfs(servers, config, distinct):
+    # the BFS run is shared with tests/test_parallel.py and tests/test_reductions.py
     for search in ("bfs", "dfs"):
-        m = model(servers, **config)
-        result = explore(m, search=search, bounds=Bounds())
+        result = (full_search(servers, config) if search == "bfs" else
+                  explore(model(servers, **config), search=search, bounds=Bounds()))
         assert result.complete
         assert result.stats.distinct == distinct, search
         for name in ("Leadership", "EpochMonotonic", "DecisionSupported",

@@ -87,15 +87,9 @@ def test_shortest_election_two_servers():
     replay(m, verdict.trace)
 
 
-@pytest.mark.slow
-def test_shortest_election_three_servers_is_18_steps():
-    m = model(3)
-    result = explore(m, search="bfs", bounds=Bounds(max_depth=18),
-                     properties=["LeaderEstablished"])
-    verdict = result.verdicts["LeaderEstablished"]
-    assert verdict.status == "witness found"
-    assert len(verdict.trace.steps) == 18  # BFS: no establishment within 17 steps
-    replay(m, verdict.trace)
+# The shortest 3-server election (18 steps: BFS finds no establishment within 17) of the
+# default configuration is specs/startup.toml's LeaderEstablished, with its exact count;
+# the depth-18 runs below find and replay it for every zxid vector with max-round 1.
 
 
 def test_observer_never_counts_toward_a_quorum():
@@ -236,6 +230,7 @@ def test_established_leader_is_max_of_its_quorum_three_servers_exhaustive_to_dep
     assert result.verdicts["EstablishedLeaderUpToDate"].status == "holds within bounds"
     witness = result.verdicts["LeaderEstablished"]
     assert witness.status == "witness found" and len(witness.trace) == 18
+    replay(m, witness.trace)
     states = witness.trace.states
     _establishment_check(m, states[-2], states[-1], vector)
 

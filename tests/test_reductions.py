@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-from fle_testlib import model
+from fle_testlib import full_search, model
 
 from zkcheck.cli import main
 from zkcheck.explorer import Bounds, Search
@@ -35,8 +35,10 @@ def _run(m, **options):
     return Search(m, bounds=options.pop("bounds", Bounds()), **options).run()
 
 
-def _same_as_full(m, bounds=None):
-    full = _run(m, bounds=bounds or Bounds())
+def _same_as_full(m, bounds=None, full=None):
+    """``full``: the unreduced run, when a shared one exists (tests/fle_testlib.py)."""
+    if full is None:
+        full = _run(m, bounds=bounds or Bounds())
     expected = _verdicts(full)
     sizes = {}
     for por, symmetry in ((True, False), (False, True), (True, True)):
@@ -49,7 +51,7 @@ def _same_as_full(m, bounds=None):
 
 @pytest.mark.parametrize(("servers", "config"), CONFIGS, ids=[f"{s}-{c}" for s, c in CONFIGS])
 def test_reductions_keep_verdicts_and_lengths(servers, config):
-    distinct, sizes = _same_as_full(model(servers, **config))
+    distinct, sizes = _same_as_full(model(servers, **config), full=full_search(servers, config))
     assert sizes[True, False] < distinct  # POR reduces every one of these
 
 
@@ -61,9 +63,10 @@ def test_reductions_keep_verdicts_for_every_variant(flag):
 
 def test_por_with_a_violation_reports_a_shortest_counterexample():
     # ZOOKEEPER-975's "exit when all heard" breaks DecisionSupported
-    m = model(3, variant=Variant.from_flags(["exit_when_all_heard"]))
+    config = {"variant": Variant.from_flags(["exit_when_all_heard"])}
+    m = model(3, **config)
     bounds = Bounds(max_depth=12)
-    full = Search(m, bounds=bounds, properties=["DecisionSupported"]).run()
+    full = full_search(3, config, bounds=bounds, properties=["DecisionSupported"])
     por = Search(m, bounds=bounds, properties=["DecisionSupported"], por=True).run()
     assert full.verdicts["DecisionSupported"].status == "violated"
     assert _verdicts(por) == _verdicts(full)
@@ -81,7 +84,7 @@ def test_observer_symmetry_keeps_verdicts_within_a_bound():
 def test_bounded_por_keeps_verdicts():
     m = model(3)
     bounds = Bounds(max_depth=9)
-    full = _run(m, bounds=bounds)
+    full = full_search(3, {}, bounds=bounds)  # shared with tests/test_parallel.py
     por = _run(m, bounds=bounds, por=True)
     assert _verdicts(por) == _verdicts(full)
 
@@ -161,6 +164,6 @@ def test_cli_rejects_naive_symmetry_and_runs_checks(capsys):
 
 
 def test_compact_store_is_at_most_16_bytes_per_state():
-    result = Search(model(3), bounds=Bounds(max_depth=11)).run()
+    result = full_search(3, {}, bounds=Bounds(max_depth=11))  # as tests/test_ray_cluster.py
     assert result.stats.distinct > 20_000
     assert result.stats.bytes_per_state <= 16
