@@ -143,6 +143,11 @@ def test_check_names_its_junit_file_and_refuses_an_unwritable_one(capsys, tmp_pa
     (("[expect.verdicts]\n", "[expect.verdicts]\nX = 3\n"), "two.toml:10: expect.verdicts.X "
                                                            "must be a status"),
     (("depth = 3", "depth = "), "two.toml:7: "),
+    (("depth = 3", 'depth = 3\nprefix = ["start 1", "decide 2"]'),
+     "two.toml:8: search.prefix: prefix step 2 ('decide 2') is not enabled after the steps "
+     "before it"),
+    (("depth = 3", 'depth = 3\nprefix = "start 1"'),
+     "two.toml:8: search.prefix must be a list of action labels (bfs or dfs)"),
 ])
 def test_bad_specs_name_file_and_line_before_any_spec_runs(capsys, tmp_path: Path,
                                                           edit: tuple[str, str],

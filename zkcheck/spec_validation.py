@@ -21,7 +21,8 @@ STATUSES = (result.HOLDS, result.HOLDS_WITHIN_BOUNDS, result.VIOLATED, result.WI
             "not violated")  # sampled specs only: no violation in these walks
 TOP_KEYS = {"description", "model", "options", "search", "expect", "properties"}
 SEARCH_KEYS = {"strategy", "depth", "max_states", "seconds", "properties", "check_deadlock",
-               "workers", "por", "walks", "seed", "scheduler", "change_points", "swarm"}
+               "workers", "por", "prefix", "walks", "seed", "scheduler", "change_points",
+               "swarm"}
 EXPECT_KEYS = {"distinct_states", "verdicts"}
 VERDICT_KEYS = {"status", "length"}
 

@@ -61,6 +61,7 @@ from zkcheck.explorer import Bounds, Result
 from zkcheck.explorer.backends import workers_for
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import make_search
+from zkcheck.explorer.prefixed import Prefixed, PrefixError
 from zkcheck.explorer.schedulers import SCHEDULERS
 from zkcheck.explorer.walks import WalkSettings
 from zkcheck.outpaths import announce
@@ -86,6 +87,7 @@ class Spec:
     workers: int = 1
     por: bool = False
     simulation: dict[str, Any] | None = None  # walks, seed, ... for strategy "simulate"
+    prefix: list[str] | None = None  # action labels: the search starts where they lead
     extra_properties: dict[str, Any] | None = None  # [properties]: file, invariants, ...
 
     @property
@@ -145,8 +147,18 @@ def load_spec(path: Path) -> Spec:
     por = search.get("por", False)
     if not isinstance(por, bool):
         raise InputError(f"{path}: search.por must be true or false")
+    prefix = search.get("prefix")
+    if prefix is not None and (strategy == "simulate" or not isinstance(prefix, list)
+                               or not all(isinstance(step, str) for step in prefix)):
+        raise problem.error("search.prefix must be a list of action labels (bfs or dfs)",
+                            "search", "prefix")
     model_spec = _model_spec(path, data.get("model", "fle"))
     model = check_model(problem, data, model_spec)
+    if prefix:
+        try:
+            Prefixed(model, prefix)  # replayed now: a step that is not enabled fails here
+        except PrefixError as exc:
+            raise problem.error(f"search.prefix: {exc}", "search", "prefix") from None
     extra = _extra_properties(path, data.get("properties"))
     added = set() if extra is None else set(extra["invariants"]) | set(extra["witnesses"])
     check_properties(problem, {p.name for p in model.properties()} | added, data)
@@ -165,6 +177,7 @@ def load_spec(path: Path) -> Spec:
         por=por,
         simulation=simulation,
         extra_properties=extra,
+        prefix=prefix,
     )
 
 
@@ -198,16 +211,23 @@ def _extra_properties(path: Path, table: Any) -> dict[str, Any] | None:
 
 
 def spec_model(spec: Spec) -> Any:
-    """The spec's model, with the property functions its ``[properties]`` names."""
+    """The spec's model, with the property functions its ``[properties]`` names, starting
+    where its ``[search] prefix`` leads (``zkcheck.explorer.prefixed``)."""
     from zkcheck.user_model import extended_model, property_functions
 
     model = build_model(spec.model, **spec.options)
     extra = spec.extra_properties
-    if extra is None:
-        return model
-    where = str(spec.path)
-    props = property_functions(extra["file"], extra["invariants"], extra["witnesses"], where)
-    return extended_model(model, props, where)
+    if extra is not None:
+        where = str(spec.path)
+        props = property_functions(extra["file"], extra["invariants"], extra["witnesses"],
+                                   where)
+        model = extended_model(model, props, where)
+    if spec.prefix:
+        try:
+            model = Prefixed(model, spec.prefix)
+        except PrefixError as exc:
+            raise InputError(f"{spec.path}: search.prefix: {exc}") from None
+    return model
 
 
 def _simulation_settings(path: Path, search: dict[str, Any],
