@@ -151,17 +151,18 @@ def test_make_search_keeps_one_process_where_needed() -> None:
 # search code on another model; `zkcheck check specs/` runs every spec in one process).
 # Each one stands for a feature of the specs' runs: a depth bound with a shortest
 # counterexample (1514; 975's spec is the run test_violation_shortest_and_identical_traces
-# compares for 1, 2 and 3 workers), a complete run with liveness refused and a violation (1191),
-# a violation in the initial state and a liveness counterexample refused, with levels of
+# compares for 1, 2 and 3 workers), a complete run with liveness (judged on the companion) and
+# a violation (1191), a violation in the initial state and a liveness counterexample, with levels of
 # thousands of states in several chunks (1419), crashes and restarts, link failures with
-# client writes, observers in an established ensemble, non-atomic replies, a leader crash.
+# client writes, observers in an established ensemble, non-atomic replies, a leader crash,
+# a search that starts after a replayed prefix (790).
 # The sampled specs are not re-run: their walks do not depend on the worker count. The two
 # largest (startup, r7-leadership, about a million states each) are left out too: levels
 # larger than a shard's memory are the spill test's case, here with 50 states a level.
 PARTITIONED_SPECS = {
     2: ["r3-1514-buggy", "zk1191-buggy", "r1-1419-buggy",
         "faults-crash-restart", "faults-links-writes", "faults-observer-crash",
-        "leader-crash-nonatomic", "r6-1343-buggy"],
+        "leader-crash-nonatomic", "r6-1343-buggy", "r13-790-buggy"],
     3: ["r3-1514-buggy", "zk1191-buggy", "r1-1419-buggy",
         "faults-crash-restart", "faults-observer-crash"],
 }
@@ -175,7 +176,7 @@ def test_specs_with_workers(workers: int) -> None:
         spec = specs[name]  # a KeyError: a spec named above was renamed or removed
         outcome = run_spec(spec, workers)
         assert outcome.result.extra["workers"]["count"] == workers, name
-        # liveness needs the whole graph in one process: partitioned runs say so
+        # liveness without a companion needs the whole graph in one process: such runs say so
         unchecked = {prop for prop, v in outcome.result.verdicts.items()
                      if v.kind.value == "liveness" and v.status == "not checked"
                      and "one process" in v.note}
