@@ -572,8 +572,10 @@ class _Search:
         for x, y in ((a, b), (b, a)):
             ci = m.index[x] * m.n + m.index[y]
             flight = st[T_CHANS][ci][1]
-            if flight and nxt[T_CHANS][ci][1] != flight:
-                return False  # lost in flight (a wire holding just ``last`` gets it again)
+            if flight and (self.guide is None or nxt[T_CHANS][ci][1] != flight):
+                # lost in flight; with the stamps ranking the nodes (``guided``) a wire
+                # holding just ``last`` may be replaced too: it gets the message again
+                return False
             n = self.slot.get((y, RECEIVER))
             p = pos[n] if n is not None else 0
             rest = [msg for idx, msg in self.from_seq.get((y, x), ()) if idx >= p]
@@ -846,8 +848,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              own_copies: frozenset[int] = frozenset(),
              unobserved: frozenset[int] = frozenset(),
              variant: Any = None, cut_short: frozenset[int] = frozenset(),
-             nonatomic_replies: bool = False, time_window: float | None = None
-             ) -> Validation:
+             nonatomic_replies: bool = False, time_window: float | None = None,
+             reduced_states: int | None = None) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported. ``own_copies``: servers
     logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
@@ -894,7 +896,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
             searches[races].guided(time_window)
     for reduced, races in ((True, False), (True, True), (False, False), (False, True)):
         search = searches[races]
-        path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
+        budget = reduced_states or max_states if reduced else max_states
+        path, best2, states2, exhausted = search.run(budget, reduced=reduced)
         states += states2
         best = best2 if best[1] is None or best2[0] > best[0] else best
         if path is not None or (not reduced and not exhausted):

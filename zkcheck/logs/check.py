@@ -24,6 +24,7 @@ EXPLAINED, NOT_EXPLAINED, INCONCLUSIVE = "explained", "not explained", "inconclu
 
 _TW = __import__("os").environ.get("ZKC_TW", "0.005")
 TIME_WINDOW = None if _TW == "none" else float(_TW)
+REDUCED_SHARE = float(__import__("os").environ.get("ZKC_RS", "0.34"))
 
 
 @dataclass
@@ -149,7 +150,8 @@ def check(ep: LogEpisode, n: int, logged: set[int], debug: set[int], max_states:
     def replay(nonatomic: bool) -> Validation:
         return validate(episode, ep.leader, events, t0, t1, [], max_states=max_states,
                         own_copies=own_copies, unobserved=frozenset(ghosts), variant=variant,
-                        cut_short=cut, nonatomic_replies=nonatomic, time_window=TIME_WINDOW)
+                        cut_short=cut, nonatomic_replies=nonatomic, time_window=TIME_WINDOW,
+                        reduced_states=int(max_states * REDUCED_SHARE))
 
     v = replay(nonatomic_replies)
     needed = False
