@@ -436,7 +436,9 @@ def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
 class _Search:
     """Best-first search over (model state, per-stream positions).
 
-    Order: most events consumed first; among equals, the newest node first (depth-first
+    Order: with ``guided`` (log stamps known), nodes with fewer events matched ahead of
+    the stamp order first (``TimeGuide``); then most events consumed first; among equals,
+    the newest node first (depth-first
     through free steps, so one interleaving is followed to the next event instead of all
     of them breadth-first); ties inside one expansion prefer steps that are observable.
     Pruning (sound: it removes only nodes from which no explanation exists): a message
@@ -662,7 +664,10 @@ class _Search:
         logs next from that sender, else a publish of a decided result, else a dequeue
         (``process``) without a decision is taken alone and at once, as a real election
         thread does; transmits of messages never logged as received are not taken. A
-        logged connectAll-only timeout goes first of all (it changes no state)."""
+        logged connectAll-only timeout goes first of all (it changes no state), but with
+        ``guided`` only once its stamp is due: a server not connected yet when the
+        search reaches its logged timeout (at INFO its place among the broadcasts is not
+        logged) may have timed out with a re-broadcast much later."""
         m, streams, slot = self.m, self.streams, self.slot
         out: list[tuple[str, tuple, tuple, int]] = []
         for key in self.keys:  # a real timeout with no peer queue empty only calls connectAll

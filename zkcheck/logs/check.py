@@ -22,9 +22,14 @@ from zkcheck.model.variants import Variant
 
 EXPLAINED, NOT_EXPLAINED, INCONCLUSIVE = "explained", "not explained", "inconclusive"
 
-_TW = __import__("os").environ.get("ZKC_TW", "0.005")
-TIME_WINDOW = None if _TW == "none" else float(_TW)
-REDUCED_SHARE = float(__import__("os").environ.get("ZKC_RS", "0.34"))
+TIME_WINDOW = 0.005
+"""Seconds by which a matched event may be stamped after a pending one before the search
+ranks its node down (``conformance.guide``: the complete search only reorders; the
+reduced one also takes a logged timeout as connectAll-only only when its stamp is due)."""
+
+REDUCED_SHARE = 0.34
+"""Share of ``--max-states`` each reduced search (a heuristic; its failure proves nothing)
+may spend before the complete search gets the whole budget."""
 
 
 @dataclass
