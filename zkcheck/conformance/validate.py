@@ -603,6 +603,16 @@ class _Search:
         obs, p = self.streams[key], pos[n]
         return 0 < p < len(obs) and obs[p] == obs[p - 1]
 
+    def _repeat_ahead(self, sid: int, pos: tuple) -> bool:
+        """INFO logs: does any own copy still to be matched repeat the one before it (a
+        re-broadcast, which only a real Timeout step produces)? If none does, the
+        server's logged timeouts are all connectAll-only ones."""
+        n = self.slot.get((sid, OWN))
+        if n is None:
+            return False
+        obs = self.streams[(sid, OWN)]
+        return any(obs[k] == obs[k - 1] for k in range(max(pos[n], 1), len(obs)))
+
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
         can never match a receipt it logged "while LOOKING" (except the next one, when it
@@ -665,9 +675,10 @@ class _Search:
         (``process``) without a decision is taken alone and at once, as a real election
         thread does; transmits of messages never logged as received are not taken. A
         logged connectAll-only timeout goes first of all (it changes no state), but with
-        ``guided`` only once its stamp is due: a server not connected yet when the
-        search reaches its logged timeout (at INFO its place among the broadcasts is not
-        logged) may have timed out with a re-broadcast much later."""
+        ``guided``, while a re-broadcast (a repeated own copy) is still to come, only once
+        its stamp is due: a server not connected yet when the search reaches its logged
+        timeout (at INFO its place among the broadcasts is not logged) may have timed out
+        with that re-broadcast much later."""
         m, streams, slot = self.m, self.streams, self.slot
         out: list[tuple[str, tuple, tuple, int]] = []
         for key in self.keys:  # a real timeout with no peer queue empty only calls connectAll
@@ -675,7 +686,8 @@ class _Search:
             if key[1] == PEER and pos[n] < len(streams[key]) \
                     and streams[key][pos[n]].kind == "timeout" \
                     and not have_delivered(m, st, m.index[key[0]]) \
-                    and not (reduced and self.guide and not self.guide.due(n, pos)):
+                    and not (reduced and self.guide and not self.guide.due(n, pos)
+                             and self._repeat_ahead(key[0], pos)):
                 out.append(("connectAll " + str(key[0]), st,
                             pos[:n] + (pos[n] + 1,) + pos[n + 1:], 1))
         for label, nxt in m.actions(st):
