@@ -48,10 +48,11 @@ def test_real_five_server_election_at_info(tmp_path, capsys):
     with re-broadcasts, duplicate receipts), and every episode must still be explained,
     with the leader the harness saw. (A logged timeout is matched as a connectAll-only one
     only when its stamp is due, and a reconnect may re-send the message in flight:
-    docs/logs.md, How it validates.)"""
+    docs/logs.md, How it validates; measured: 26 of 27 boots explained, the other one at
+    load average 9, docs/logs.md, Measured.)"""
     leaders = capture(BY_NAME["fresh5-simultaneous"], tmp_path / "logs", "upstream", "INFO",
                       tmp_path / "run")
-    code, doc = _check(capsys, str(tmp_path / "logs"))
+    code, doc = _check(capsys, str(tmp_path / "logs"), "--max-states", "30000")
     assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
     assert code == 0
     elections = [e for e in doc["episodes"] if e["kind"] == "election"]
