@@ -44,20 +44,17 @@ def test_real_elections_are_explained(name, layout, level, tmp_path, capsys):
 
 
 def test_real_five_server_election_at_info(tmp_path, capsys):
-    """5 servers launched together, INFO. Never "not explained"; on a quiet machine
-    explained, but when the shared machine is loaded the boot races (several replaced
-    connections, timeouts with re-broadcasts, duplicate receipts) and the search can run
-    out of its budget (about 1 run in 3 at load average 10): inconclusive, the budget
-    named (docs/logs.md, Limits). tests/test_logs.py checks a captured 5-server INFO log
-    of 10 elections with exact verdicts."""
+    """5 servers launched together, INFO: the boot races (replaced connections, timeouts
+    with re-broadcasts, duplicate receipts), and every episode must still be explained,
+    with the leader the harness saw. (A logged timeout is matched as a connectAll-only one
+    only when its stamp is due, and a reconnect may re-send the message in flight:
+    docs/logs.md, How it validates; measured: 26 of 27 boots explained, the other one at
+    load average 9, docs/logs.md, Measured.)"""
     leaders = capture(BY_NAME["fresh5-simultaneous"], tmp_path / "logs", "upstream", "INFO",
                       tmp_path / "run")
-    code, doc = _check(capsys, str(tmp_path / "logs"))
-    verdicts = [e["verdict"] for e in doc["episodes"]]
-    assert "not explained" not in verdicts, doc
-    assert all(e["hint"].startswith("the search stopped at its budget") for e in
-               doc["episodes"] if e["verdict"] == "inconclusive"), doc
-    assert code == (0 if set(verdicts) == {"explained"} else 3)
+    code, doc = _check(capsys, str(tmp_path / "logs"), "--max-states", "30000")
+    assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
+    assert code == 0
     elections = [e for e in doc["episodes"] if e["kind"] == "election"]
     assert [e["leader"] for e in elections if e["leader"] is not None] == leaders
 

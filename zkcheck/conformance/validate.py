@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zkcheck.conformance.fle_log import PEER, RECEIVER, Event
+from zkcheck.conformance.guide import TimeGuide
 from zkcheck.conformance.predict import Episode, model_zxid, stable_leader
 from zkcheck.errors import InputError
 from zkcheck.model.config import ZXID_COUNTER_LIMIT
@@ -62,6 +63,7 @@ class Obs:
     stream: tuple[int, str]
     kind: str
     data: tuple
+    time: float | None = field(default=None, compare=False)  # a logged event's stamp
 
     def text(self) -> str:
         sid, _thread = self.stream
@@ -195,7 +197,7 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
     for entry in journal:
         if entry.kind == "start" and entry.sid in episode.boots_any and t0 - 0.05 <= entry.time:
             streams.setdefault((entry.sid, PEER), []).append(
-                Obs((entry.sid, PEER), "boot", ()))
+                Obs((entry.sid, PEER), "boot", (), entry.time))
     group: dict[int, set[int]] = {}  # sid -> recipients of its current broadcast
     for e in _window(episode, events, t0, t1, start):
         if e.thread == PEER and e.kind == "send":
@@ -205,7 +207,7 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             obs = streams.setdefault(key, [])
             seen = group.get(e.sid)
             if seen is None or e.recipient in seen or not obs or obs[-1].data != data:
-                obs.append(Obs(key, "bcast", data))
+                obs.append(Obs(key, "bcast", data, e.time))
                 group[e.sid] = seen = set()
             seen.add(e.recipient)
             continue
@@ -215,7 +217,8 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             if e.sender == e.sid:
                 if e.sid in own_copies and e.state == "LOOKING":
                     streams.setdefault((e.sid, OWN), []).append(Obs(
-                        (e.sid, OWN), "bcast", (e.leader, _enc(e.zxid), e.round, e.peer_epoch)))
+                        (e.sid, OWN), "bcast", (e.leader, _enc(e.zxid), e.round, e.peer_epoch),
+                        e.time))
                 continue
             if e.sender not in parts:
                 skipped.append(e.short())
@@ -226,10 +229,10 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
             if own_before is not None and e.sid in own_copies:
                 own_before.setdefault(e.sid, []).append(len(streams.get((e.sid, OWN), ())))
             streams.setdefault(key, []).append(
-                Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state])))
+                Obs(key, "recv", (e.sender, msg, STATE_CODE[e.my_state]), e.time))
         elif e.thread == PEER and e.kind == "state" and e.my_state == "LOOKING":
             key = (e.sid, PEER)
-            streams.setdefault(key, []).append(Obs(key, "looking", ()))
+            streams.setdefault(key, []).append(Obs(key, "looking", (), e.time))
         elif e.thread == PEER and e.kind in ("new_election", "timeout", "decided"):
             key = (e.sid, PEER)
             data: tuple = ()
@@ -237,7 +240,7 @@ def observed_streams(episode: Episode, events: list[Event], t0: float, t1: float
                 data = (_enc(e.zxid),)
             elif e.kind == "decided":
                 data = (STATE_CODE[e.my_state],)
-            streams.setdefault(key, []).append(Obs(key, e.kind, data))
+            streams.setdefault(key, []).append(Obs(key, e.kind, data, e.time))
     return streams, skipped
 
 
@@ -433,7 +436,9 @@ def episode_model(episode: Episode, clocks: dict[int, int], max_round: int,
 class _Search:
     """Best-first search over (model state, per-stream positions).
 
-    Order: most events consumed first; among equals, the newest node first (depth-first
+    Order: with ``guided`` (log stamps known), nodes with fewer events matched ahead of
+    the stamp order first (``TimeGuide``); then most events consumed first; among equals,
+    the newest node first (depth-first
     through free steps, so one interleaving is followed to the next event instead of all
     of them breadth-first); ties inside one expansion prefer steps that are observable.
     Pruning (sound: it removes only nodes from which no explanation exists): a message
@@ -458,6 +463,7 @@ class _Search:
         # sid -> own copies logged before each of its receipts (``own_copies_due``)
         self.own_before: dict[int, list[int]] = {}
         self.allow_races = races  # match receipts by ``state_read_race`` too
+        self.guide: TimeGuide | None = None  # ranks nodes by the logged stamps (``guided``)
         self.keys = sorted(streams)
         # reconnects per logged broken pair, counted in extra slots after the streams'
         # positions (label of the model: larger sid first)
@@ -480,6 +486,14 @@ class _Search:
             if thread == RECEIVER:
                 for idx, o in enumerate(obs):
                     self.from_seq.setdefault((sid, o.data[0]), []).append((idx, o.data[1]))
+
+    def guided(self, window: float) -> None:
+        """Rank nodes by the logs' timestamps first (``TimeGuide``; order only): matched
+        events stamped more than ``window`` s after a pending one count against a node."""
+        self.guide = TimeGuide(
+            [(self.slot[key], [o.time for o in self.streams[key]]) for key in self.keys
+             if key[1] != OWN and all(o.time is not None for o in self.streams[key])],
+            window)
 
     def observations(self, label: str, pre: tuple, post: tuple) -> list[Obs]:
         """``model_observations``, a broadcast of a server in ``own_copies`` observed on its
@@ -559,18 +573,21 @@ class _Search:
         last_one = pos[slot] >= count
         for x, y in ((a, b), (b, a)):
             ci = m.index[x] * m.n + m.index[y]
-            if st[T_CHANS][ci][1]:
+            flight = st[T_CHANS][ci][1]
+            if flight and (self.guide is None or nxt[T_CHANS][ci][1] != flight):
+                # lost in flight; with the stamps ranking the nodes (``guided``) a wire
+                # holding just ``last`` may be replaced too: it gets the message again
                 return False
             n = self.slot.get((y, RECEIVER))
             p = pos[n] if n is not None else 0
             rest = [msg for idx, msg in self.from_seq.get((y, x), ()) if idx >= p]
             last = st[T_CHANS][ci][2]
             due = bool(rest) and last is not None and rest[0] == unpack_vote(last)
-            resent = bool(nxt[T_CHANS][ci][1])
+            resent = bool(nxt[T_CHANS][ci][1]) and not flight
             # a repeated role vote is a reply to each notification, not a re-send
             later = any(rest[k] == rest[k + 1] and rest[k][0] == STATE_CODE["LOOKING"]
                         for k in range(len(rest) - 1))
-            if (due and not resent) or (last_one and later and not due):
+            if (due and not resent and not flight) or (last_one and later and not due):
                 return False
             resent_due = resent_due or (due and resent)
         return resent_due
@@ -585,6 +602,16 @@ class _Search:
             return False
         obs, p = self.streams[key], pos[n]
         return 0 < p < len(obs) and obs[p] == obs[p - 1]
+
+    def _repeat_ahead(self, sid: int, pos: tuple) -> bool:
+        """INFO logs: does any own copy still to be matched repeat the one before it (a
+        re-broadcast, which only a real Timeout step produces)? If none does, the
+        server's logged timeouts are all connectAll-only ones."""
+        n = self.slot.get((sid, OWN))
+        if n is None:
+            return False
+        obs = self.streams[(sid, OWN)]
+        return any(obs[k] == obs[k - 1] for k in range(max(pos[n], 1), len(obs)))
 
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
@@ -647,14 +674,20 @@ class _Search:
         logs next from that sender, else a publish of a decided result, else a dequeue
         (``process``) without a decision is taken alone and at once, as a real election
         thread does; transmits of messages never logged as received are not taken. A
-        logged connectAll-only timeout goes first of all (it changes no state)."""
+        logged connectAll-only timeout goes first of all (it changes no state), but with
+        ``guided``, while a re-broadcast (a repeated own copy) is still to come, only once
+        its stamp is due: a server not connected yet when the search reaches its logged
+        timeout (at INFO its place among the broadcasts is not logged) may have timed out
+        with that re-broadcast much later."""
         m, streams, slot = self.m, self.streams, self.slot
         out: list[tuple[str, tuple, tuple, int]] = []
         for key in self.keys:  # a real timeout with no peer queue empty only calls connectAll
             n = slot[key]
             if key[1] == PEER and pos[n] < len(streams[key]) \
                     and streams[key][pos[n]].kind == "timeout" \
-                    and not have_delivered(m, st, m.index[key[0]]):
+                    and not have_delivered(m, st, m.index[key[0]]) \
+                    and not (reduced and self.guide and not self.guide.due(n, pos)
+                             and self._repeat_ahead(key[0], pos)):
                 out.append(("connectAll " + str(key[0]), st,
                             pos[:n] + (pos[n] + 1,) + pos[n + 1:], 1))
         for label, nxt in m.actions(st):
@@ -723,10 +756,11 @@ class _Search:
         start = (init, (0,) * (len(self.keys) + len(self.broken) + len(self.race)))
         parent: dict[tuple, tuple[tuple, str] | None] = {start: None}
         tie = itertools.count()
-        heap = [(0, 0, 0, start)]
+        heap = [(0, 0, 0, 0, start)]
+        late = self.guide.late if self.guide is not None else (lambda _pos: 0)
         best = (0, start)
         while heap and len(parent) < max_states:
-            neg, _, _, node = heapq.heappop(heap)
+            _late, neg, _, _, node = heapq.heappop(heap)
             st, pos = node
             consumed = -neg
             if consumed == self.total and (self.leader is None
@@ -749,7 +783,8 @@ class _Search:
                 c = consumed + used
                 if c > best[0]:
                     best = (c, child)
-                heapq.heappush(heap, (-c, self.distance(nxt, npos), -next(tie), child))
+                heapq.heappush(heap, (late(npos), -c, self.distance(nxt, npos), -next(tie),
+                                      child))
         return None, best, len(parent), not heap
 
     def replay(self, path: list[tuple[str, tuple, tuple]]) -> None:
@@ -830,7 +865,8 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
              own_copies: frozenset[int] = frozenset(),
              unobserved: frozenset[int] = frozenset(),
              variant: Any = None, cut_short: frozenset[int] = frozenset(),
-             nonatomic_replies: bool = False) -> Validation:
+             nonatomic_replies: bool = False, time_window: float | None = None,
+             reduced_states: int | None = None) -> Validation:
     """Search the episode's model for a behaviour matching the observed streams; an
     explanation is replayed step by step before it is reported. ``own_copies``: servers
     logged at INFO, whose broadcasts (DEBUG "Sending Notification" lines) are observed as
@@ -873,9 +909,12 @@ def validate(episode: Episode, leader: int | None, events: list[Event], t0: floa
         searches[races] = _Search(episode, leader, m, streams, broken, races, own_copies,
                                   unobserved)
         searches[races].own_before, searches[races].cut_short = own_before, cut_short
+        if time_window is not None:
+            searches[races].guided(time_window)
     for reduced, races in ((True, False), (True, True), (False, False), (False, True)):
         search = searches[races]
-        path, best2, states2, exhausted = search.run(max_states, reduced=reduced)
+        budget = reduced_states or max_states if reduced else max_states
+        path, best2, states2, exhausted = search.run(budget, reduced=reduced)
         states += states2
         best = best2 if best[1] is None or best2[0] > best[0] else best
         if path is not None or (not reduced and not exhausted):
