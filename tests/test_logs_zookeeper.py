@@ -50,10 +50,17 @@ def test_real_five_server_election_at_info(tmp_path, capsys):
     only when its stamp is due, and a reconnect may re-send the message in flight:
     docs/logs.md, How it validates; measured: 26 of 27 boots explained, the other one at
     load average 9, docs/logs.md, Measured.)"""
-    leaders = capture(BY_NAME["fresh5-simultaneous"], tmp_path / "logs", "upstream", "INFO",
-                      tmp_path / "run")
-    code, doc = _check(capsys, str(tmp_path / "logs"), "--max-states", "30000")
-    assert [e["verdict"] for e in doc["episodes"]] == ["explained"] * len(doc["episodes"]), doc
+    for attempt in range(2):  # a boot under heavy load may exhaust the budget: one more
+        # capture then; "not explained" is never retried, and the capture used must be
+        # explained in full
+        leaders = capture(BY_NAME["fresh5-simultaneous"], tmp_path / f"logs{attempt}",
+                          "upstream", "INFO", tmp_path / f"run{attempt}")
+        code, doc = _check(capsys, str(tmp_path / f"logs{attempt}"), "--max-states", "30000")
+        verdicts = [e["verdict"] for e in doc["episodes"]]
+        assert "not explained" not in verdicts, doc
+        if "inconclusive" not in verdicts:
+            break
+    assert verdicts == ["explained"] * len(doc["episodes"]), doc
     assert code == 0
     elections = [e for e in doc["episodes"] if e["kind"] == "election"]
     assert [e["leader"] for e in elections if e["leader"] is not None] == leaders
