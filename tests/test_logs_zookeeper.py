@@ -67,19 +67,29 @@ def test_real_five_server_election_at_info(tmp_path, capsys):
 
 
 def test_real_log_tampered_vote_is_not_explained(tmp_path, capsys):
-    capture(BY_NAME["fresh3-simultaneous"], tmp_path / "logs", "upstream", "INFO",
-            tmp_path / "run")
-    _code, doc = _check(capsys, str(tmp_path / "logs"))
-    first = doc["episodes"][0]
-    leader, other = first["leader"], min(s for s in first["servers"] if s != first["leader"])
-    # a receipt the leader logged in the election, from another participant
-    log = tmp_path / "logs" / f"zookeeper-{leader}.log"
-    lines = log.read_text().splitlines(keepends=True)
-    k = next(i for i, line in enumerate(lines)
-             if f"Notification: my state:LOOKING; n.sid:{other}, n.state:LOOKING" in line)
-    lines[k] = lines[k].replace("n.zxid:0x0,", "n.zxid:0x700000000,")
-    log.write_text("".join(lines))
-    code, doc = _check(capsys, str(tmp_path / "logs"))
+    # Refuting the tampered vote means searching every interleaving up to it; in about one
+    # capture of four (measured: 2 of 6, then 1 of 6 at 400,000 states) the races before
+    # it exhaust the budget and the verdict is "inconclusive" (exit 3), which never claims
+    # an explanation. Such a capture is replaced, up to three; "explained" fails at once.
+    for attempt in range(3):
+        logs = tmp_path / f"logs{attempt}"
+        capture(BY_NAME["fresh3-simultaneous"], logs, "upstream", "INFO",
+                tmp_path / f"run{attempt}")
+        _code, doc = _check(capsys, str(logs))
+        first = doc["episodes"][0]
+        leader = first["leader"]
+        other = min(s for s in first["servers"] if s != leader)
+        # a receipt the leader logged in the election, from another participant
+        log = logs / f"zookeeper-{leader}.log"
+        lines = log.read_text().splitlines(keepends=True)
+        k = next(i for i, line in enumerate(lines)
+                 if f"Notification: my state:LOOKING; n.sid:{other}, n.state:LOOKING" in line)
+        lines[k] = lines[k].replace("n.zxid:0x0,", "n.zxid:0x700000000,")
+        log.write_text("".join(lines))
+        code, doc = _check(capsys, str(logs))
+        assert doc["episodes"][0]["verdict"] != "explained", doc
+        if code != 3:
+            break
     assert code == 1
     assert doc["episodes"][0]["verdict"] == "not explained"
     assert "zxid 7:0" in doc["episodes"][0]["first_unexplained"]
