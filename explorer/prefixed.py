@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from zkcheck.explorer.trace import step
+
 
 class PrefixError(ValueError):
     """A prefix step is not enabled where the path has led."""
@@ -27,10 +29,11 @@ class Prefixed:
         self.prefix = tuple(labels)
         state = model.initial_states()[0]
         for number, label in enumerate(self.prefix, start=1):
-            state = next((s for lb, s in model.actions(state) if lb == label), None)
-            if state is None:
+            try:
+                state = step(model, state, label)
+            except LookupError:
                 raise PrefixError(f"prefix step {number} ({label!r}) is not enabled after "
-                                  f"the steps before it")
+                                  f"the steps before it") from None
         self._start = state
 
     def initial_states(self) -> Sequence[Any]:

@@ -605,13 +605,21 @@ class Search:
             return self._traces[name]
         return self.trace_to(index)
 
+    def _liveness_names(self) -> list[str]:
+        return [p.name for p in self.properties if p.kind is PropertyKind.LIVENESS]
+
+    def _liveness_companion(self) -> tuple[Model, list[str]] | None:
+        """The model's ``liveness_companion`` for this run's liveness properties:
+        ``(model, names it judges)``, or None (see ``_companion_verdicts``)."""
+        companion = getattr(self.model, "liveness_companion", None)
+        names = self._liveness_names()
+        return companion(names) if companion is not None and names else None
+
     def _companion_judges_all(self) -> bool:
         """Whether the model's liveness companion judges every liveness property of this
         run (then this run needs no graph of its own)."""
-        companion = getattr(self.model, "liveness_companion", None)
-        names = [p.name for p in self.properties if p.kind is PropertyKind.LIVENESS]
-        chosen = companion(names) if companion is not None and names else None
-        return chosen is not None and set(names) <= set(chosen[1])
+        chosen = self._liveness_companion()
+        return chosen is not None and set(self._liveness_names()) <= set(chosen[1])
 
     def _companion_verdicts(self) -> dict[str, Verdict]:
         """Liveness verdicts judged on the model's liveness companion, if it names one.
@@ -622,9 +630,7 @@ class Search:
         assume more than safety without changing the safety state space. The companion is
         explored here, with the same bounds; a witness among the names it returns is only
         reported in the liveness verdicts' notes (its own verdict stays this run's)."""
-        companion = getattr(self.model, "liveness_companion", None)
-        names = [p.name for p in self.properties if p.kind is PropertyKind.LIVENESS]
-        chosen = companion(names) if companion is not None and names else None
+        chosen = self._liveness_companion()
         if chosen is None:
             return {}
         other, judged = chosen

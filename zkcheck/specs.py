@@ -222,11 +222,8 @@ def spec_model(spec: Spec) -> Any:
         props = property_functions(extra["file"], extra["invariants"], extra["witnesses"],
                                    where)
         model = extended_model(model, props, where)
-    if spec.prefix:
-        try:
-            model = Prefixed(model, spec.prefix)
-        except PrefixError as exc:
-            raise InputError(f"{spec.path}: search.prefix: {exc}") from None
+    if spec.prefix:  # replayed once already when the spec was loaded (load_spec)
+        model = Prefixed(model, spec.prefix)
     return model
 
 
