@@ -592,26 +592,18 @@ class _Search:
             resent_due = resent_due or (due and resent)
         return resent_due
 
-    def _rebroadcast_due(self, sid: int, pos: tuple) -> bool:
-        """INFO logs: the server's next own copy repeats its previous one, a re-broadcast
-        that only a real Timeout step produces -- the logged timeout is then better not
-        taken as a connectAll-only one at once (reduced search: it stays a choice)."""
-        key = (sid, OWN)
-        n = self.slot.get(key)
-        if n is None:
-            return False
-        obs, p = self.streams[key], pos[n]
-        return 0 < p < len(obs) and obs[p] == obs[p - 1]
-
-    def _repeat_ahead(self, sid: int, pos: tuple) -> bool:
-        """INFO logs: does any own copy still to be matched repeat the one before it (a
-        re-broadcast, which only a real Timeout step produces)? If none does, the
-        server's logged timeouts are all connectAll-only ones."""
+    def _own_repeat(self, sid: int, pos: tuple, next_only: bool) -> bool:
+        """INFO logs: whether the server's next own copy still to be matched
+        (``next_only``) or any of them repeats the one before it: a re-broadcast, which
+        only a real Timeout step produces. (The next one: its logged timeout is better not
+        taken as connectAll-only at once; none ahead: all its logged timeouts are
+        connectAll-only.)"""
         n = self.slot.get((sid, OWN))
         if n is None:
             return False
-        obs = self.streams[(sid, OWN)]
-        return any(obs[k] == obs[k - 1] for k in range(max(pos[n], 1), len(obs)))
+        obs, p = self.streams[(sid, OWN)], pos[n]
+        stop = min(p + 1, len(obs)) if next_only else len(obs)
+        return any(obs[k] == obs[k - 1] for k in range(max(p, 1), stop))
 
     def dead(self, st: tuple, pos: tuple) -> bool:
         """Sound pruning: a server that is no longer LOOKING and logs no return to LOOKING
@@ -687,7 +679,7 @@ class _Search:
                     and streams[key][pos[n]].kind == "timeout" \
                     and not have_delivered(m, st, m.index[key[0]]) \
                     and not (reduced and self.guide and not self.guide.due(n, pos)
-                             and self._repeat_ahead(key[0], pos)):
+                             and self._own_repeat(key[0], pos, next_only=False)):
                 out.append(("connectAll " + str(key[0]), st,
                             pos[:n] + (pos[n] + 1,) + pos[n + 1:], 1))
         for label, nxt in m.actions(st):
@@ -743,8 +735,8 @@ class _Search:
             for word in ("connectAll ", "transmit ", "publish ", "process "):
                 eager = next((x for x in out if x[0].startswith(word)
                               and (not x[3] or word == "connectAll ")
-                              and not (word == "connectAll " and self._rebroadcast_due(
-                                  int(x[0].split()[1]), pos))), None)
+                              and not (word == "connectAll " and self._own_repeat(
+                                  int(x[0].split()[1]), pos, next_only=True))), None)
                 if eager is not None:
                     return [eager]
         return out
