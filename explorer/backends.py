@@ -60,6 +60,13 @@ class InProcess:
         self._done.append((shard, report))
         return shard
 
+    def start_steal(self, giver: int, taker: int, amount: int, budget: int,
+                    at_bound: bool) -> int:
+        """Move about ``amount`` unexpanded states of the current level from ``giver`` to
+        ``taker`` and queue an expand call on ``taker`` (see ``Shard.export``)."""
+        self.shards[taker].import_states(self.shards[giver].export(amount))
+        return self.start_expand(taker, budget, at_bound)
+
     def finished(self) -> list[tuple[int, ExpandReport]]:
         done, self._done = self._done, []
         return done
@@ -123,7 +130,8 @@ class Processes:
         self.procs = []
         self.outboxes: list[queue.SimpleQueue] = []
         self.senders: list[threading.Thread] = []
-        # calls in flight per shard, oldest first: ("expand" | "receive" | "call", extra)
+        # calls in flight per shard, oldest first: "expand", "receive", "adopt", "import",
+        # "call", or ("steal", taker, budget, at_bound) for an export to forward
         self.pending: list[deque] = []
         for k in range(plan.shards):
             parent, child = context.Pipe()
@@ -185,11 +193,22 @@ class Processes:
                 self._send(answer[0], "adopt", ((0, answer),), "adopt")
         elif kind == "adopt":
             self._received.append(value)
+        elif isinstance(kind, tuple):  # a steal: the giver's states go on to the taker
+            _, taker, budget, at_bound = kind
+            self._send(taker, "import_states", (value,), "import")
+            self._send(taker, "expand", (budget, at_bound), "expand")
         return kind, value
 
     def start_expand(self, shard: int, budget: int, at_bound: bool) -> int:
         self._send(shard, "expand", (budget, at_bound), "expand")
         return shard
+
+    def start_steal(self, giver: int, taker: int, amount: int, budget: int,
+                    at_bound: bool) -> int:
+        """As ``InProcess.start_steal``; the giver's export is forwarded when it
+        arrives."""
+        self._send(giver, "export", (amount,), ("steal", taker, budget, at_bound))
+        return taker
 
     def finished(self) -> list[tuple[int, ExpandReport]]:
         """Block until at least one expand call has finished; forwards its batches."""

@@ -117,6 +117,7 @@ class RayShards:
         ray.get([a.call.remote("end_level") for a in self.actors])
         self._running: dict[Any, tuple[int, list]] = {}
         self._received: list[Any] = []
+        self._imports: list[Any] = []  # steals' import calls: waited for, for their errors
 
     @property
     def count(self) -> int:
@@ -127,6 +128,14 @@ class RayShards:
             budget, at_bound)
         self._running[refs[0]] = (shard, refs[1:])
         return shard
+
+    def start_steal(self, giver: int, taker: int, amount: int, budget: int,
+                    at_bound: bool) -> int:
+        """As ``InProcess.start_steal``: the export goes from actor to actor (an actor
+        runs the calls of one caller in the order they were made)."""
+        data = self.actors[giver].call.remote("export", amount)
+        self._imports.append(self.actors[taker].call.remote("import_states", data))
+        return self.start_expand(taker, budget, at_bound)
 
     def finished(self) -> list[tuple[int, ExpandReport]]:
         if not self._running:
@@ -148,6 +157,9 @@ class RayShards:
         return done
 
     def drain(self) -> list[int]:
+        imports, self._imports = self._imports, []
+        if imports:
+            self._get(imports)
         got, self._received = self._received, []
         refs = [r for r in got if not isinstance(r, int)]
         values = dict(zip(refs, self._get(refs), strict=True)) if refs else {}

@@ -5,9 +5,10 @@ with links (``LinkStore``) and the per-level counts. It *expands* the states it 
 its current level and sends, for each successor owned elsewhere, only the fingerprint and
 the candidate link (parent fingerprint, action position) to the owner. The owner answers
 which are new; the asking shard then checks those states and keeps them in its next
-level. So states never cross shards during a level (only at its start, to even out the
-load, and in checkpoints): the cost of partitioning is a few bytes per successor, not an
-encode and decode of every state. Which shard expands a state changes nothing that is
+level. So states cross shards only in bulk: unexpanded ones at a level's start to even
+out the load, later to a shard that has run out of work (``export``), and in
+checkpoints; the cost of partitioning is a few bytes per successor, not an encode and
+decode of every state. Which shard expands a state changes nothing that is
 found: counts, links and verdicts are settled by the owners, in fingerprint order.
 
 Levels are ``Level`` objects, spilled to disk beyond a memory budget. A batch has up to
@@ -59,6 +60,7 @@ class ExpandReport:
     more: bool
     stored: int
     local_unseen: int = 0  # probe answers for successors this shard owns itself
+    left: int = 0  # states of the current level this shard has still to expand
 
 
 @dataclass
@@ -236,8 +238,9 @@ class Shard:
             else:
                 batches[dest] = self._ask(part, chunk)
         self._settle(chunk)
-        more = self.current.unread > 0
-        return ExpandReport(batches, done, generated, more, self.store.count, local_unseen)
+        left = self.current.unread
+        return ExpandReport(batches, done, generated, left > 0, self.store.count, local_unseen,
+                            left)
 
     # ------------------------------------------------------------------ ownership
     # A successor owned by another shard is not sent there: only its fingerprint and
@@ -330,15 +333,16 @@ class Shard:
               ) -> None:
         """Check the new states and put them into the next level (states of the level being
         expanded, reached by 0-cost steps, were expanded when they were reached); those of
-        an expansion ``chunk`` wait for the chunk's other parts (``index``: their
-        positions in it)."""
+        an expansion ``chunk`` wait for the chunk's other parts. ``index``: the positions
+        of ``fps`` in ``states``, the whole chunk's list (None: ``states`` are ``fps``')."""
         if fresh.size:
-            new_states = [states[i] for i in fresh.tolist()]
+            picked = fresh if index is None else index[fresh]
+            new_states = [states[i] for i in picked.tolist()]
             self._check(level, fps[fresh], new_states)
             if same:
                 return
             if chunk is not None and index is not None:
-                self.chunks[chunk][1].append((index[fresh], fps[fresh], new_states))
+                self.chunks[chunk][1].append((picked, fps[fresh], new_states))
             else:
                 (self.current if level == self.depth else self.next).append(
                     fps[fresh], new_states)
@@ -414,7 +418,8 @@ class Shard:
     # ------------------------------------------------------------------ balance
     def export(self, count: int) -> bytes:
         """Give away about ``count`` unread states of the current level (load balance at
-        the start of a level: which shard expands a state does not matter)."""
+        the start of a level, and to a shard that ran out of work within one: which shard
+        expands a state does not matter)."""
         taken, parts = 0, []
         while taken < count and self.current.unread:
             fps, states = self.current.take_last()
@@ -588,10 +593,11 @@ class _Outbox:
             # them and triple the bytes per spilled state). Duplicates are sent as they
             # are: the owner's ``LinkStore.offer`` keeps the smallest link of a batch, and
             # sorting here to drop them first cost more than the bytes it saved.
+            # Each part keeps the whole list of states and its positions in it: only the
+            # states found new are taken out, once the owner has answered.
             owners = fps % np.uint64(self.n)
             for dest in range(self.n):
                 sel = np.flatnonzero(owners == dest)
                 if sel.size:
-                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
-                                            [states[i] for i in sel.tolist()], sel)
+                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel], states, sel)
         return [(d, p) for d, p in enumerate(per_dest) if p]

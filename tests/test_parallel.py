@@ -16,8 +16,11 @@ from fle_testlib import full_search, model
 from test_fle_counts import CASES
 
 from zkcheck.explorer import Bounds, Search, explore
+from zkcheck.explorer.backends import InProcess, Processes
+from zkcheck.explorer.fingerprint import fingerprint
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import ParallelSearch, make_search
+from zkcheck.explorer.shard import ShardPlan
 from zkcheck.fle_options import build_fle_model
 from zkcheck.model.toys import Grid, Mutex, Philosophers, Ring, toy_model
 from zkcheck.model.variants import Variant
@@ -82,6 +85,54 @@ def test_depth_bound_and_deadlocks_equal() -> None:
             bounds=Bounds(max_depth=9))
     compare(Grid(4, 4), bounds=Bounds(max_depth=5), check_deadlock=True)
     compare(Grid(4, 4), bounds=Bounds(), check_deadlock=True)
+
+
+def test_steals_change_nothing(monkeypatch) -> None:
+    # a shard that runs out of work within a level takes half of another's remainder
+    # (``ParallelSearch._steal``); with small expansion calls the in-process shards, which
+    # take turns, leave one such remainder in levels 12 and 13, so exactly two steals; the
+    # worker processes steal as timing has it. Nothing found may change.
+    monkeypatch.setattr("zkcheck.explorer.parallel.CHUNK", 256)
+    reference = full_search(3, {}, bounds=Bounds(max_depth=13))
+    assert reference.stats.distinct == 78_450
+    seen = []
+    for workers, backend in ((2, "in-process"), (2, "processes"), (3, "processes")):
+        result = ParallelSearch(model(3), workers=workers, backend=backend,
+                                bounds=Bounds(max_depth=13)).run()
+        assert summary(result) == summary(reference), (workers, backend)
+        assert result.stats.generated == reference.stats.generated
+        if backend == "in-process":
+            assert result.extra["workers"]["steals"] == 2
+        seen.append(traces(result))
+    assert seen[0] == seen[1] == seen[2]
+
+
+def steal_the_root(make_backend) -> None:
+    """Seed the initial state, then have the shard that does not own it steal it: the
+    taker must expand it and the giver have nothing left (any backend)."""
+    m = model(3)
+    root = m.initial_states()[0]
+    fp = fingerprint(m.encode(root))
+    giver, taker = fp % 2, 1 - fp % 2
+    backend = make_backend(m, ShardPlan(2, ("Leadership",)))
+    try:
+        backend.call_all("seed", [(fp, 0, root)])
+        assert backend.call_all("unread_count")[giver] == 1
+        backend.start_steal(giver, taker, 1, 64, False)
+        done = []
+        while not done:
+            done = backend.finished()
+        [(shard, report)] = done
+        assert (shard, report.expanded, report.generated) == (taker, 1, len(m.actions(root)))
+        backend.drain()
+        assert backend.call_all("unread_count") == [0, 0]
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("backend", [InProcess, Processes], ids=["in-process", "processes"])
+def test_a_steal_moves_states_to_the_taker(backend) -> None:
+    steal_the_root(backend)
 
 
 def test_violation_shortest_and_identical_traces() -> None:

@@ -24,6 +24,7 @@ import pytest
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported
 
 from fle_testlib import full_search  # noqa: E402
+from test_parallel import steal_the_root  # noqa: E402
 
 from zkcheck.explorer import Bounds  # noqa: E402
 from zkcheck.explorer.parallel import ParallelSearch  # noqa: E402
@@ -124,6 +125,18 @@ def test_partitioned_search_on_the_cluster_equals_one_process(cluster) -> None:
                 if v.kind.value != "liveness"}
     finally:
         backend.shutdown()
+
+
+def test_a_steal_goes_from_actor_to_actor(cluster) -> None:
+    from zkcheck.explorer.ray_backend import ray_backend
+
+    c, _ = cluster
+    factory = ray_backend(c.address)
+    recipe = functools.partial(build_fle_model, servers=3)
+    try:
+        steal_the_root(lambda _model, plan: factory(recipe, plan))
+    finally:
+        factory.shutdown()
 
 
 def test_shards_are_placed_on_both_nodes(cluster) -> None:
