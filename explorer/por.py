@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from zkcheck.explorer.model import PropertyKind
 from zkcheck.explorer.result import Bounds
+from zkcheck.explorer.trace import successor
 
 if TYPE_CHECKING:
     from zkcheck.explorer.search import Search
@@ -151,12 +152,12 @@ class Reducer:
         for other, after_b in acts:
             if other == label:
                 continue
-            ba = _take(model, after_a, other)
+            ba = successor(model, after_a, other)
             if self.absorbs is not None and self.absorbs(label, other):
                 if ba is None or encode(ba) != encode(after_b):
                     raise PorError(f"{other!r} does not absorb {label!r} in state {state!r}")
                 continue
-            ab = _take(model, after_b, label)
+            ab = successor(model, after_b, label)
             if ab is None:
                 raise PorError(f"{other!r} disables the ample action {label!r} in {state!r}")
             if ba is None:
@@ -180,13 +181,6 @@ class Reducer:
             "pruned_transitions": self.pruned,
             "independence_checks": self.checked,
         }
-
-
-def _take(model: Any, state: Any, label: str) -> Any:
-    for candidate, successor in model.actions(state):
-        if candidate == label:
-            return successor
-    return None
 
 
 def make_reducer(search: Search, check_every: int) -> tuple[Reducer | None, str]:

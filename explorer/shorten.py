@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkcheck.explorer.model import Model, Property, PropertyKind
-from zkcheck.explorer.trace import Trace, replay_labels
+from zkcheck.explorer.trace import Trace, replay_labels, successor
 
 MAX_DDMIN_TESTS = 2000
 MAX_DDMIN_SECONDS = 10.0
@@ -104,13 +104,8 @@ def _run(model: Model, initial: Any, labels: Sequence[str], allowed: Callable[[A
     if hit(state):
         return []
     for number, label in enumerate(labels, start=1):
-        for candidate, successor in model.actions(state):
-            if candidate == label:
-                state = successor
-                break
-        else:
-            return None
-        if not allowed(state):
+        state = successor(model, state, label)
+        if state is None or not allowed(state):
             return None
         if hit(state):
             return list(labels[:number])
@@ -178,16 +173,16 @@ def seeded_bfs(model: Model, walk: Trace, allowed: Callable[[Any], bool],
         level: list[tuple[bytes, Any]] = []
         found = None
         for data, state in frontier:
-            for label, successor in model.actions(state):
-                key = encode(successor)
-                if key in parent or not allowed(successor):
+            for label, after in model.actions(state):
+                key = encode(after)
+                if key in parent or not allowed(after):
                     continue
                 if len(parent) >= max_states:
                     exact = False
                     continue
                 parent[key] = (data, label)
-                level.append((key, successor))
-                if hit(successor):
+                level.append((key, after))
+                if hit(after):
                     found = key
                     break
             if found is not None:

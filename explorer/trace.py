@@ -46,12 +46,21 @@ class Trace:
         return self.steps[-1][1] if self.steps else self.initial
 
 
-def step(model: Model, state: Any, label: str) -> Any:
-    """The successor of ``state`` under the action labelled ``label``, or ReplayError."""
-    for candidate, successor in model.actions(state):
+def successor(model: Model, state: Any, label: str) -> Any | None:
+    """The successor of ``state`` under the action labelled ``label``, or None when that
+    action is not enabled."""
+    for candidate, after in model.actions(state):
         if candidate == label:
-            return successor
-    raise LookupError(label)
+            return after
+    return None
+
+
+def step(model: Model, state: Any, label: str) -> Any:
+    """The successor of ``state`` under the action labelled ``label``, or LookupError."""
+    after = successor(model, state, label)
+    if after is None:
+        raise LookupError(label)
+    return after
 
 
 def execute(model: Model, initial_index: int, labels: Sequence[str], fps: Sequence[int]) -> Trace:
