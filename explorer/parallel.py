@@ -507,12 +507,14 @@ class ParallelSearch(Search):
     def _worker_stats(self) -> dict[str, Any]:
         elapsed = max(time.perf_counter() - self._started, 1e-9)
         per = [{"shard": r.shard, "stored": r.stored, "expanded": r.expanded,
-                "expanded_per_s": r.expanded / elapsed} for r in self.reports]
+                "expanded_per_s": r.expanded / elapsed, "cpus": r.extra.get("cpus")}
+               for r in self.reports]
         stored = [r.stored for r in self.reports] or [0]
         backend = getattr(self.backend, "name", "unknown")
         return {"count": self.workers, "backend": backend, "per_worker": per,
                 "balance": (max(stored) / min(stored)) if min(stored) else None,
                 "steals": self.steals,
+                "pinned": bool(getattr(self.backend, "cpus", None)),
                 "rss_bytes_max": self.rss_peak, "spilled_bytes_max": self.spill_peak,
                 "spilled_bytes_per_state": self._spill_per_state()}
 

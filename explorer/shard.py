@@ -466,7 +466,7 @@ class Shard:
             self.deadlocks, self.deadlock, self.generated, self.expanded,
             self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
             self.current.unread + self.next.count,
-            {"pid": os.getpid(), "rss": resident_bytes(),
+            {"pid": os.getpid(), "rss": resident_bytes(), "cpus": _cpus(),
              "spilled_states": self.spilled[0] + self.current.spilled_states
              + self.next.spilled_states,
              "spilled_total": self.spilled[1] + self.current.spilled_bytes
@@ -551,6 +551,11 @@ class Shard:
             self.fired.update(counters.get("fired", {}))
         self.drop_properties(counters["decided"])
         return self.store.count
+
+
+def _cpus() -> list[int] | None:
+    """The CPUs this shard's process may run on (None where the system does not say)."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 class _Outbox:

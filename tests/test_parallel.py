@@ -9,6 +9,7 @@ worker count (links and violations are merged in fingerprint order).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,21 @@ def steal_the_root(make_backend) -> None:
 @pytest.mark.parametrize("backend", [InProcess, Processes], ids=["in-process", "processes"])
 def test_a_steal_moves_states_to_the_taker(backend) -> None:
     steal_the_root(backend)
+
+
+def test_workers_are_pinned_only_when_they_take_every_cpu() -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    for workers in (len(allowed), len(allowed) + 1):
+        if workers < 2:
+            continue  # one worker runs in this process
+        result = ParallelSearch(Grid(10, 7), workers=workers, backend="processes",
+                                bounds=Bounds()).run()
+        stats = result.extra["workers"]
+        cpus = [w["cpus"] for w in stats["per_worker"]]
+        if workers == len(allowed):
+            assert stats["pinned"] and cpus == [[c] for c in allowed]
+        else:
+            assert not stats["pinned"] and cpus == [allowed] * workers
 
 
 def test_violation_shortest_and_identical_traces() -> None:

@@ -249,6 +249,7 @@ def workers_text(workers: dict[str, Any]) -> str:
             f"{min(stored):,}..{max(stored):,}"
             + (f" (largest/smallest x{balance:.2f})" if balance else "")
             + (f", {workers['steals']:,} steals" if workers.get("steals") else "")
+            + (", one per CPU (pinned)" if workers.get("pinned") else "")
             + f"; expanded/s per worker {rates}; peak memory (PSS) "
             f"{workers['rss_bytes_max'] / 2**20:,.0f} MiB, spill peak "
             f"{workers['spilled_bytes_max'] / 2**20:,.1f} MiB")
