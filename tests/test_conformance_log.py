@@ -73,14 +73,14 @@ import pytest  # noqa: E402
 
 from zkcheck.conformance.fle_log import Event  # noqa: E402
 from zkcheck.conformance.harness import JournalEntry  # noqa: E402
-from zkcheck.conformance.predict import Episode  # noqa: E402
-from zkcheck.conformance.validate import (  # noqa: E402
+from zkcheck.conformance.observations import (  # noqa: E402
     link_breaks,
     observed_streams,
-    validate,
     window_end,
     window_start,
 )
+from zkcheck.conformance.predict import Episode  # noqa: E402
+from zkcheck.conformance.validate import validate  # noqa: E402
 from zkcheck.errors import InputError  # noqa: E402
 from zkcheck.model.config import ModelConfig  # noqa: E402
 from zkcheck.model.fle import FLEModel  # noqa: E402

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from zkcheck.conformance.fle_log import Event, parse_file
 from zkcheck.conformance.harness import Ensemble, HarnessError
+from zkcheck.conformance.observations import window_start
 from zkcheck.conformance.predict import Episode
 from zkcheck.conformance.scenarios import Scenario, Step
-from zkcheck.conformance.validate import window_start
 
 
 @dataclass

@@ -9,7 +9,7 @@ An episode is such a group; its participants are the servers with an instance in
 Everything an episode needs is read from the logs: a participant's lastZxid from its "New
 election ... proposed zxid", its currentEpoch from the peerEpoch of its own first vote
 (the receipt of its own broadcast, logged at INFO), its start round from that vote's round
-(``validate.start_clocks``). An episode whose participants all decide FOLLOWING is a
+(``observations.start_clocks``). An episode whose participants all decide FOLLOWING is a
 server joining a running ensemble (``join``); the others are elections. An election that
 opens while the previous leader has no instance and its followers start from their roles
 is a leader crash (the model's ``leader-crash`` start, when its inputs fit it).
