@@ -333,16 +333,15 @@ class Shard:
               ) -> None:
         """Check the new states and put them into the next level (states of the level being
         expanded, reached by 0-cost steps, were expanded when they were reached); those of
-        an expansion ``chunk`` wait for the chunk's other parts. ``index``: the positions
-        of ``fps`` in ``states``, the whole chunk's list (None: ``states`` are ``fps``')."""
+        an expansion ``chunk`` wait for the chunk's other parts (``index``: their
+        positions in it)."""
         if fresh.size:
-            picked = fresh if index is None else index[fresh]
-            new_states = [states[i] for i in picked.tolist()]
+            new_states = [states[i] for i in fresh.tolist()]
             self._check(level, fps[fresh], new_states)
             if same:
                 return
             if chunk is not None and index is not None:
-                self.chunks[chunk][1].append((picked, fps[fresh], new_states))
+                self.chunks[chunk][1].append((index[fresh], fps[fresh], new_states))
             else:
                 (self.current if level == self.depth else self.next).append(
                     fps[fresh], new_states)
@@ -598,11 +597,10 @@ class _Outbox:
             # them and triple the bytes per spilled state). Duplicates are sent as they
             # are: the owner's ``LinkStore.offer`` keeps the smallest link of a batch, and
             # sorting here to drop them first cost more than the bytes it saved.
-            # Each part keeps the whole list of states and its positions in it: only the
-            # states found new are taken out, once the owner has answered.
             owners = fps % np.uint64(self.n)
             for dest in range(self.n):
                 sel = np.flatnonzero(owners == dest)
                 if sel.size:
-                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel], states, sel)
+                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
+                                            [states[i] for i in sel.tolist()], sel)
         return [(d, p) for d, p in enumerate(per_dest) if p]
