@@ -280,9 +280,8 @@ def worker_cpus(workers: int) -> list[int]:
     workers between the cores and each move cost its caches (measured on this project's
     2-core machine, depth 18, 6 alternating pairs: 2 workers pinned 95,000-117,000
     states/s and 15.1-17.7 s of CPU, unpinned 78,000-115,000 and 15.1-22.1 s). A run that
-    leaves CPUs
-    free is not pinned, so that a second run on the same machine does not land on the same
-    cores."""
+    leaves CPUs free is not pinned, so that a second run on the same machine does not land
+    on the same cores."""
     if not hasattr(os, "sched_getaffinity"):
         return []
     allowed = sorted(os.sched_getaffinity(0))
