@@ -95,6 +95,17 @@ def start_process(m: FLEModel, s: tuple, k: int) -> tuple | None:
     return booted_server(m, tuple(sl), k)
 
 
+def servers_after_start(m: FLEModel, servers: tuple, k: int) -> tuple | None:
+    """``servers`` after server ``k`` starts (``start_process``; Boot and Restart), or
+    None for a start that fails and changes nothing."""
+    started = start_process(m, servers[k], k)
+    if started is None:
+        return None
+    ns = list(servers)
+    ns[k] = started
+    return tuple(ns)
+
+
 def crash_effect(m: FLEModel, st: tuple, k: int) -> tuple:
     """State after server ``k`` crashes (budget not touched); acceptedEpoch falls back to
     currentEpoch under ``Variant.accepted_epoch_lost_on_crash``."""
@@ -150,12 +161,9 @@ def gen_restart(m: FLEModel, st: tuple, out: list) -> None:
     for k, s in enumerate(servers):
         if s[F_PHASE] != P_DOWN or late >> k & 1:
             continue
-        started = start_process(m, s, k)
-        if started is None:
-            continue
-        ns = list(st[0])
-        ns[k] = started
-        out.append((m.lbl_restart[k], (tuple(ns), st[1], st[2], nb, late, st[5])))
+        after = servers_after_start(m, servers, k)
+        if after is not None:
+            out.append((m.lbl_restart[k], (after, st[1], st[2], nb, late, st[5])))
 
 
 def gen_boot(m: FLEModel, st: tuple, out: list) -> None:
@@ -166,12 +174,9 @@ def gen_boot(m: FLEModel, st: tuple, out: list) -> None:
     if not late:
         return
     servers: tuple = st[0]
-    for k, s in enumerate(servers):
+    for k in range(len(servers)):
         if not late >> k & 1:
             continue
-        started = start_process(m, s, k)
-        if started is None:
-            continue
-        ns = list(st[0])
-        ns[k] = started
-        out.append((m.lbl_boot[k], (tuple(ns), st[1], st[2], st[3], late & ~(1 << k), st[5])))
+        after = servers_after_start(m, servers, k)
+        if after is not None:
+            out.append((m.lbl_boot[k], (after, st[1], st[2], st[3], late & ~(1 << k), st[5])))

@@ -92,7 +92,7 @@ def persistent_init(m: FLEModel) -> list[ServerInit]:
 def _proto(m: FLEModel, init: ServerInit, sid: int) -> tuple:
     """The fields of a server with persistent state ``init``; a missing acceptedEpoch file
     (``ModelConfig.missing_accepted_epoch``) is the mark -1 in F_HWM, the acceptedEpoch in
-    memory stays (``zkcheck.model.state.accepted_epoch_file``)."""
+    memory stays (``zkcheck.model.state.accepted_epoch_missing``)."""
     zx = init.zxid()
     ce, ae = init.current_epoch, init.accepted_epoch
     mark = -1 if sid in m.config.missing_accepted_epoch else ae
