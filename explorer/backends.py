@@ -26,7 +26,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from zkcheck.explorer.frontier import SpillFull
+from zkcheck.explorer.frontier import SpillFull, allowed_cpus
 from zkcheck.explorer.por import PorError
 from zkcheck.explorer.shard import ExpandReport, Shard, ShardPlan
 
@@ -282,9 +282,7 @@ def worker_cpus(workers: int) -> list[int]:
     states/s and 15.1-17.7 s of CPU, unpinned 78,000-115,000 and 15.1-22.1 s). A run that
     leaves CPUs free is not pinned, so that a second run on the same machine does not land
     on the same cores."""
-    if not hasattr(os, "sched_getaffinity"):
-        return []
-    allowed = sorted(os.sched_getaffinity(0))
+    allowed = allowed_cpus() or []
     return allowed if workers == len(allowed) > 1 else []
 
 
@@ -293,8 +291,7 @@ def workers_for(requested: int) -> int:
     if requested < 0:
         raise ValueError(f"--workers must be >= 0, got {requested}")
     if requested == 0:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
+        return len(allowed_cpus() or []) or os.cpu_count() or 1
     return requested
 
 

@@ -210,6 +210,12 @@ class Level:
             self.append(fps, states)
 
 
+def allowed_cpus() -> list[int] | None:
+    """The CPUs this process may run on (``taskset``, cgroups), or None where the system
+    does not say."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+
+
 def resident_bytes() -> int:
     """Memory this process holds now: its proportional set size (Linux
     ``/proc/self/smaps_rollup``), where a page shared with forked workers counts once

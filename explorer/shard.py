@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from zkcheck.explorer.fpset import FingerprintSet
-from zkcheck.explorer.frontier import Level, codec, resident_bytes
+from zkcheck.explorer.frontier import Level, allowed_cpus, codec, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP, LinkStore
 from zkcheck.explorer.model import Model, Property, PropertyKind
 
@@ -465,7 +465,7 @@ class Shard:
             self.deadlocks, self.deadlock, self.generated, self.expanded,
             self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
             self.current.unread + self.next.count,
-            {"pid": os.getpid(), "rss": resident_bytes(), "cpus": _cpus(),
+            {"pid": os.getpid(), "rss": resident_bytes(), "cpus": allowed_cpus(),
              "spilled_states": self.spilled[0] + self.current.spilled_states
              + self.next.spilled_states,
              "spilled_total": self.spilled[1] + self.current.spilled_bytes
@@ -550,11 +550,6 @@ class Shard:
             self.fired.update(counters.get("fired", {}))
         self.drop_properties(counters["decided"])
         return self.store.count
-
-
-def _cpus() -> list[int] | None:
-    """The CPUs this shard's process may run on (None where the system does not say)."""
-    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 class _Outbox:
