@@ -36,6 +36,18 @@ class Run:
         return self.fps.nbytes + self.parent.nbytes + self.pos.nbytes + self.level.nbytes
 
 
+def smallest_links(fps: np.ndarray, parent: np.ndarray, pos: np.ndarray,
+                   by_fingerprint: bool = False) -> np.ndarray:
+    """Batch positions of the smallest link ``(parent, pos)`` of each fingerprint: in
+    fingerprint order, else ascending (the order of generation)."""
+    order = np.lexsort((pos, parent, fps))
+    sfps = fps[order]
+    first = np.ones(len(sfps), dtype=bool)
+    first[1:] = sfps[1:] != sfps[:-1]
+    best = order[first]
+    return best if by_fingerprint else np.sort(best)
+
+
 class LinkStore:
     """Fingerprint set with one settled link per state (see the module docstring)."""
 
@@ -85,12 +97,7 @@ class LinkStore:
         if not len(fps):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        # the smallest link per fingerprint within the batch
-        order = np.lexsort((pos, parent, fps))
-        sfps = fps[order]
-        first = np.ones(len(sfps), dtype=bool)
-        first[1:] = sfps[1:] != sfps[:-1]
-        best = order[first]  # batch positions, sorted by fingerprint
+        best = smallest_links(fps, parent, pos, by_fingerprint=True)
         bfps = fps[best]
         run_of, offset = self.locate(bfps)
         moved: list[np.ndarray] = []
