@@ -39,7 +39,7 @@ from zkcheck.explorer.search import Progress, Search
 from zkcheck.explorer.shard import LevelReport, ShardPlan
 from zkcheck.explorer.trace import Trace
 
-CHUNK = 2048  # states one shard expands per call
+CHUNK = 2048  # states one shard expands per call (unless the backend names its own)
 IN_FLIGHT = 2  # expand calls queued per worker (one shard in this process: 1)
 MEMORY_STATES = 25_000  # states of a level a shard keeps in memory before spilling
 
@@ -279,6 +279,7 @@ class ParallelSearch(Search):
     def _expand_level(self, at_bound: bool) -> bool:
         """Run expansion rounds over the current level; True if a bound stopped the run."""
         backend, n = self.backend, self.backend.count
+        chunk = getattr(backend, "chunk", CHUNK)
         stored = {k: r.stored for k, r in enumerate(self.reports)}
         # expand calls in flight per shard: a second one queued behind the first keeps a
         # worker busy while the coordinator forwards the first one's batches
@@ -286,7 +287,7 @@ class ParallelSearch(Search):
         in_flight = [0] * n
         for k in range(n):
             for _ in range(target):
-                backend.start_expand(k, CHUNK, at_bound)
+                backend.start_expand(k, chunk, at_bound)
                 in_flight[k] += 1
         left = [r.frontier for r in self.reports]  # unexpanded, as last reported
         stop: BoundHit | None = None
@@ -305,7 +306,7 @@ class ParallelSearch(Search):
                     continue
                 if report.more:
                     while in_flight[shard] < target:
-                        backend.start_expand(shard, CHUNK, at_bound)
+                        backend.start_expand(shard, chunk, at_bound)
                         in_flight[shard] += 1
                 elif not in_flight[shard] and self._steal(shard, left, in_flight, at_bound):
                     in_flight[shard] += 1
@@ -337,12 +338,13 @@ class ParallelSearch(Search):
         steps and already expanded are known only to it."""
         if self.por_enabled:
             return False
-        ahead = [left[k] - in_flight[k] * CHUNK for k in range(len(left))]
+        chunk = getattr(self.backend, "chunk", CHUNK)
+        ahead = [left[k] - in_flight[k] * chunk for k in range(len(left))]
         giver = max(range(len(left)), key=ahead.__getitem__)
         amount = ahead[giver] // 2
         if giver == taker or amount < BLOCK:
             return False
-        self.backend.start_steal(giver, taker, amount, CHUNK, at_bound)
+        self.backend.start_steal(giver, taker, amount, chunk, at_bound)
         left[giver] -= amount
         self.steals += 1
         return True

@@ -9,7 +9,9 @@ worker count (links and violations are merged in fingerprint order).
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from fle_testlib import full_search, model
 from test_fle_counts import CASES
 
 from zkcheck.explorer import Bounds, Search, explore
-from zkcheck.explorer.backends import InProcess, Processes
+from zkcheck.explorer.backends import InProcess, Processes, _worker
 from zkcheck.explorer.fingerprint import fingerprint
 from zkcheck.explorer.liveness import check_liveness
 from zkcheck.explorer.parallel import ParallelSearch, make_search
@@ -134,6 +136,46 @@ def steal_the_root(make_backend) -> None:
 @pytest.mark.parametrize("backend", [InProcess, Processes], ids=["in-process", "processes"])
 def test_a_steal_moves_states_to_the_taker(backend) -> None:
     steal_the_root(backend)
+
+
+class _Pipe:
+    """A worker's end of the pipe, with every message already waiting in it."""
+
+    def __init__(self, messages: list) -> None:
+        self.messages = list(messages)
+        self.sent: list = []
+
+    def poll(self) -> bool:
+        return bool(self.messages)
+
+    def recv(self) -> object:
+        if not self.messages:
+            raise EOFError
+        return self.messages.pop(0)
+
+    def send(self, reply: object) -> None:
+        self.sent.append(reply)
+
+
+def test_a_worker_answers_before_it_expands() -> None:
+    # calls waiting in the pipe run before the expand calls queued with them, which run
+    # in their own order; each reply carries its call's number
+    m = model(3)
+    root = m.initial_states()[0]
+    pipe = _Pipe([(1, "seed", ([(fingerprint(m.encode(root)), 0, root)],)),
+                  (2, "expand", (64, False)), (3, "expand", (64, False)),
+                  (4, "unread_count", ())])
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        _worker(pipe, m, 0, ShardPlan(1, ()))
+    finally:  # the worker's process settings, undone for this one
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+        gc.enable()
+    assert [(call, status) for call, status, _ in pipe.sent] == [
+        (None, "ok"), (1, "ok"), (4, "ok"), (2, "ok"), (3, "ok")]
+    assert pipe.sent[2][2] == 1  # the root, not yet expanded
+    assert pipe.sent[3][2].expanded == 1 and pipe.sent[4][2].expanded == 0
 
 
 def test_workers_are_pinned_only_when_they_take_every_cpu() -> None:
