@@ -286,6 +286,10 @@ def part_one(default: list[str], pkg: Path, cores: int, repeat: int = 1) -> None
         print(f"  two independent --workers 1 runs at once: ceiling for 2 workers "
               f"x{limit:.2f} over 1 worker" + (" (median over the rounds)" if repeat > 1
                                                else ""), flush=True)
+        if "--workers 2" in runs:  # what the machine gave two processes, per round
+            share = median([rate_of(r) / c for r, c in
+                            zip(runs["--workers 2"], ceilings, strict=True)])
+            print(f"    --workers 2 reached {share:.0%} of it", flush=True)
     try:
         r = row("Ray, local 2-node cluster, 2 workers", *ray_cluster_run(default))
         print(f"    speed-up x{r['rate'] / rate_of(median_of(runs[one])):.2f} over 1 worker "

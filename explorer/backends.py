@@ -142,7 +142,7 @@ class Processes:
     """
 
     name = "processes"
-    chunk = 1024  # states per expand call: see below
+    chunk = 1024  # states per expand call (see the class docstring)
 
     def __init__(self, model: Any, plan: ShardPlan) -> None:
         context = multiprocessing.get_context("fork")
