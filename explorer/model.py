@@ -114,3 +114,16 @@ def describe(model: Model, state: Any) -> Any:
     """A readable view of ``state``: the model's ``describe`` if it has one, else the state."""
     view = getattr(model, "describe", None)
     return view(state) if view is not None else state
+
+
+def select_properties(all_props: Sequence[Property], names: Sequence[str] | None) -> list[Property]:
+    """The properties named in ``names`` (every one for None), in that order, each once; an
+    unknown name raises KeyError naming the known ones (the CLI turns it into exit 2)."""
+    if names is None:
+        return list(all_props)
+    by_name = {p.name: p for p in all_props}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise KeyError(f"unknown property {unknown[0]!r} (known: {known})")
+    return [by_name[n] for n in dict.fromkeys(names)]

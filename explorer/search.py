@@ -35,8 +35,14 @@ import numpy as np
 
 from zkcheck.explorer.compact_store import CompactStore
 from zkcheck.explorer.coverage import action_coverage
-from zkcheck.explorer.fingerprint import collision_probability, fingerprint
-from zkcheck.explorer.model import Model, Property, PropertyKind, explanation_of
+from zkcheck.explorer.fingerprint import collision_probability, fingerprinters
+from zkcheck.explorer.model import (
+    Model,
+    Property,
+    PropertyKind,
+    explanation_of,
+    select_properties,
+)
 from zkcheck.explorer.result import (
     HOLDS,
     HOLDS_WITHIN_BOUNDS,
@@ -129,7 +135,7 @@ class Search:
         self.stop_at_witness = frozenset(stop_at_witness)
         self.progress = progress
         self.liveness = liveness
-        self.properties = _select(model.properties(), properties)
+        self.properties = select_properties(model.properties(), properties)
         # witnesses fail a run only when asked for by name; in an "all properties" run they
         # are reported for information
         self.witnesses_required = properties is not None
@@ -144,7 +150,7 @@ class Search:
         self.companion_judges = wants_liveness and self._companion_judges_all()
         self.record_graph = record_graph or (wants_liveness and not self.companion_judges)
         self.symmetry = symmetry
-        self._fp_one, self._fp_many = _fingerprinters(model, symmetry)
+        self._fp_one, self._fp_many = fingerprinters(model, symmetry)
         self.constraint: Callable[[Any], bool] | None = getattr(model, "constraint", None)
         self.fired: Counter[str] = Counter()  # transitions generated per label
         self._por = None
@@ -717,55 +723,12 @@ class Search:
         return result
 
 
-def _fingerprinters(
-    model: Model, symmetry: bool
-) -> tuple[Callable[[Any], int], Callable[[list], list[int]]]:
-    """``(one, many)``: the fingerprint of a state and of a list of states.
-
-    With ``symmetry`` the fingerprint is that of ``model.canonical(state)``. Batches are
-    mapped, so a model whose ``encode`` is a C function (FLE's ``orjson.dumps``) is
-    fingerprinted without a Python call per state.
-    """
-    encode = model.encode
-    if symmetry:
-        canonical = getattr(model, "canonical", None)
-        if canonical is None:
-            raise ValueError(f"model {model.name!r} declares no symmetry (no canonical())")
-
-        def one(state: Any) -> int:
-            return fingerprint(encode(canonical(state)))
-
-        def many(states: list) -> list[int]:
-            return [fingerprint(encode(canonical(s))) for s in states]
-
-        return one, many
-
-    def plain(state: Any) -> int:
-        return fingerprint(encode(state))
-
-    def many_plain(states: list) -> list[int]:
-        return list(map(fingerprint, map(encode, states)))
-
-    return plain, many_plain
-
-
 def _kept(keep: list[bool], labels: Sequence[str], successors: Sequence[Any],
           parents: list[int]) -> tuple[list[str], list[Any], list[int]]:
     """The transitions whose successor lies within the constraint."""
     picked = [i for i, k in enumerate(keep) if k]
     return ([labels[i] for i in picked], [successors[i] for i in picked],
             [parents[i] for i in picked])
-
-
-def _select(all_props: Sequence[Property], names: Sequence[str] | None) -> list[Property]:
-    if names is None:
-        return list(all_props)
-    by_name = {p.name: p for p in all_props}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        known = ", ".join(sorted(by_name)) or "none"
-        raise KeyError(f"unknown property {unknown[0]!r} (known: {known})")
-    return [by_name[n] for n in dict.fromkeys(names)]
 
 
 def explore(model: Model, **options: Any) -> Result:

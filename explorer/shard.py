@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from zkcheck.explorer.fingerprint import fingerprinters
 from zkcheck.explorer.fpset import FingerprintSet
 from zkcheck.explorer.frontier import Level, allowed_cpus, codec, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP, LinkStore, smallest_links
-from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind, select_properties
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,13 @@ class Shard:
     """See the module docstring."""
 
     def __init__(self, model: Model, shard_id: int, plan: ShardPlan) -> None:
-        from zkcheck.explorer.search import _fingerprinters, _select
-
         self.model = model
         self.id = shard_id
         self.n = plan.shards
         self.plan = plan
-        self.properties: list[Property] = _select(model.properties(), list(plan.properties))
-        self.fp_one, self.fp_many = _fingerprinters(model, plan.symmetry)
+        self.properties: list[Property] = select_properties(model.properties(),
+                                                            list(plan.properties))
+        self.fp_one, self.fp_many = fingerprinters(model, plan.symmetry)
         self.constraint = getattr(model, "constraint", None)
         self.fired: Counter[str] = Counter()  # transitions generated per label
         self.pack, self.unpack = codec(model)

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zkcheck.explorer.coverage import Coverage, DistinctCounter
-from zkcheck.explorer.model import Model, Property, PropertyKind, explanation_of
+from zkcheck.explorer.model import (
+    Model,
+    Property,
+    PropertyKind,
+    explanation_of,
+    select_properties,
+)
 from zkcheck.explorer.result import (
     NOT_VIOLATED,
     VIOLATED,
@@ -34,7 +40,6 @@ from zkcheck.explorer.result import (
     Stats,
     Verdict,
 )
-from zkcheck.explorer.search import _select
 from zkcheck.explorer.shorten import Shortened, shorten
 from zkcheck.explorer.trace import Trace, replay_labels
 from zkcheck.explorer.walks import (
@@ -190,7 +195,7 @@ def to_result(walker: Walker, run: SimulationRun, seconds: float | None = None,
     ``shorten_states`` is None (then the walk is shown exactly as it ran)."""
     settings = run.settings
     walks, depth = run.coverage.walks, settings.depth
-    props = _select(walker.base.properties(), settings.properties)
+    props = select_properties(walker.base.properties(), settings.properties)
     verdicts: dict[str, Verdict] = {}
     shortened = None
     for prop in props:

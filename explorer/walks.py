@@ -25,9 +25,8 @@ import numpy as np
 
 from zkcheck.explorer.coverage import Coverage, action_kind_function
 from zkcheck.explorer.fingerprint import fingerprint
-from zkcheck.explorer.model import Model, Property, PropertyKind
+from zkcheck.explorer.model import Model, Property, PropertyKind, select_properties
 from zkcheck.explorer.schedulers import actor_function, make_scheduler
-from zkcheck.explorer.search import _select
 from zkcheck.explorer.swarm import draw_knobs, knobs_of
 
 ModelFactory = Callable[[], Model]
@@ -105,14 +104,14 @@ class Walker:
         fairness = getattr(model, "fairness", None)
         self.fairness = fairness if fairness is not None else (lambda label: label)
         self._models: dict[tuple, tuple[Model, list[Property]]] = {}
-        _select(model.properties(), settings.properties)  # unknown names fail early
+        select_properties(model.properties(), settings.properties)  # unknown names fail early
 
     def model_for(self, knobs: dict[str, int]) -> tuple[Model, list[Property]]:
         key = tuple(sorted(knobs.items()))
         cached = self._models.get(key)
         if cached is None:
             model = self.base.with_knobs(knobs) if knobs else self.base
-            cached = self._models[key] = (model, _select(model.properties(),
+            cached = self._models[key] = (model, select_properties(model.properties(),
                                                          self.settings.properties))
         return cached
 
