@@ -174,6 +174,7 @@ class ParallelSearch(Search):
                 temp = tempfile.TemporaryDirectory(prefix="zkcheck-spill-")
             plan = self._plan(temp.name)
             self.backend = self._make_backend(plan)
+            self.chunk = getattr(self.backend, "chunk", CHUNK)  # states per expand call
             try:
                 self._search()
             finally:
@@ -279,7 +280,7 @@ class ParallelSearch(Search):
     def _expand_level(self, at_bound: bool) -> bool:
         """Run expansion rounds over the current level; True if a bound stopped the run."""
         backend, n = self.backend, self.backend.count
-        chunk = getattr(backend, "chunk", CHUNK)
+        chunk = self.chunk
         stored = {k: r.stored for k, r in enumerate(self.reports)}
         # expand calls in flight per shard: a second one queued behind the first keeps a
         # worker busy while the coordinator forwards the first one's batches
@@ -338,13 +339,12 @@ class ParallelSearch(Search):
         steps and already expanded are known only to it."""
         if self.por_enabled:
             return False
-        chunk = getattr(self.backend, "chunk", CHUNK)
-        ahead = [left[k] - in_flight[k] * chunk for k in range(len(left))]
+        ahead = [left[k] - in_flight[k] * self.chunk for k in range(len(left))]
         giver = max(range(len(left)), key=ahead.__getitem__)
         amount = ahead[giver] // 2
         if giver == taker or amount < BLOCK:
             return False
-        self.backend.start_steal(giver, taker, amount, chunk, at_bound)
+        self.backend.start_steal(giver, taker, amount, self.chunk, at_bound)
         left[giver] -= amount
         self.steals += 1
         return True

@@ -111,8 +111,8 @@ class Walker:
         cached = self._models.get(key)
         if cached is None:
             model = self.base.with_knobs(knobs) if knobs else self.base
-            cached = self._models[key] = (model, select_properties(model.properties(),
-                                                         self.settings.properties))
+            cached = self._models[key] = (
+                model, select_properties(model.properties(), self.settings.properties))
         return cached
 
     def batch(self, seed: int, first: int, stop: int) -> BatchResult:
