@@ -31,7 +31,7 @@ from typing import Any
 from zkcheck.explorer import checkpoint as ckpt
 from zkcheck.explorer.backends import InProcess, Processes
 from zkcheck.explorer.coverage import action_coverage
-from zkcheck.explorer.frontier import BLOCK, SpillFull, resident_bytes
+from zkcheck.explorer.frontier import BLOCK, MEMORY_STATES, SpillFull, resident_bytes
 from zkcheck.explorer.linkstore import NO_PARENT_FP
 from zkcheck.explorer.model import Model, PropertyKind
 from zkcheck.explorer.result import BoundHit, Result
@@ -41,9 +41,8 @@ from zkcheck.explorer.trace import Trace
 
 CHUNK = 2048  # states one shard expands per call (unless the backend names its own)
 IN_FLIGHT = 2  # expand calls queued per worker (one shard in this process: 1)
-MEMORY_STATES = 25_000  # states of a level a shard keeps in memory before spilling
 
-__all__ = ["ParallelSearch", "SpillFull", "make_search"]
+__all__ = ["MEMORY_STATES", "ParallelSearch", "SpillFull", "make_search"]
 
 
 class _Totals:
@@ -521,8 +520,8 @@ class ParallelSearch(Search):
                 "spilled_bytes_per_state": self._spill_per_state()}
 
     def _spill_per_state(self) -> float:
-        states = sum(r.extra.get("spilled_states", 0) for r in self.reports)
-        total = sum(r.extra.get("spilled_total", 0) for r in self.reports)
+        states = sum(r.extra.get("packed_states", 0) for r in self.reports)
+        total = sum(r.extra.get("packed_total", 0) for r in self.reports)
         return total / states if states else 0.0
 
     # ------------------------------------------------------------------ checkpoints

@@ -33,7 +33,13 @@ import numpy as np
 
 from zkcheck.explorer.fingerprint import fingerprinters
 from zkcheck.explorer.fpset import FingerprintSet
-from zkcheck.explorer.frontier import Level, allowed_cpus, codec, resident_bytes
+from zkcheck.explorer.frontier import (
+    MEMORY_STATES,
+    Level,
+    allowed_cpus,
+    codec,
+    resident_bytes,
+)
 from zkcheck.explorer.linkstore import NO_PARENT_FP, LinkStore, smallest_links
 from zkcheck.explorer.model import Model, Property, PropertyKind, select_properties
 
@@ -48,7 +54,7 @@ class ShardPlan:
     por: bool = False
     check_independence: int = 0
     spill_dir: str | None = None
-    memory_states: int = 200_000  # states of a level kept in memory before spilling
+    memory_states: int = MEMORY_STATES  # states of a level kept in memory (packed)
 
 
 @dataclass
@@ -126,7 +132,7 @@ class Shard:
         self.generated = 0
         self.expanded = 0
         self.probe_unseen = np.zeros(0, dtype=np.uint64)
-        self.spilled = (0, 0)  # states and bytes of closed levels that were spilled
+        self.packed = (0, 0)  # states and bytes of closed levels' packed blocks
         self.asked = 0  # batches sent to owners
         self.waiting: dict[int, tuple] = {}  # their states, until answered
         # the new states of one expansion call, put into the next level in the order they
@@ -430,15 +436,14 @@ class Shard:
         expands a state does not matter)."""
         taken, parts = 0, []
         while taken < count and self.current.unread:
-            fps, states = self.current.take_last()
-            parts.append((fps.tobytes(), marshal.dumps(states, 4)))
+            fps, packed = self.current.take_last()  # packed blocks travel as they are
+            parts.append((fps.tobytes(), packed))
             taken += len(fps)
         return marshal.dumps(parts)
 
     def import_states(self, data: bytes) -> int:
         for fps_b, packed in marshal.loads(data):
-            self.current.append(np.frombuffer(fps_b, dtype=np.uint64).copy(),
-                                marshal.loads(packed))
+            self.current.append_packed(np.frombuffer(fps_b, dtype=np.uint64).copy(), packed)
         return self.current.unread
 
     def _check(self, level: int, fps: np.ndarray, states: list) -> None:
@@ -475,10 +480,10 @@ class Shard:
             self.store.memory_bytes(), self.current.spilled_bytes + self.next.spilled_bytes,
             self.current.unread + self.next.count,
             {"pid": os.getpid(), "rss": resident_bytes(), "cpus": allowed_cpus(),
-             "spilled_states": self.spilled[0] + self.current.spilled_states
-             + self.next.spilled_states,
-             "spilled_total": self.spilled[1] + self.current.spilled_bytes
-             + self.next.spilled_bytes,
+             "packed_states": self.packed[0] + self.current.packed_states
+             + self.next.packed_states,
+             "packed_total": self.packed[1] + self.current.packed_bytes
+             + self.next.packed_bytes,
              "moved": np.concatenate(self.moved_now).tobytes() if self.moved_now else b"",
              "fired": dict(self.fired),
              **({"por": self.reducer.stats()} if self.reducer is not None else {})})
@@ -489,8 +494,8 @@ class Shard:
         self.drop_properties(decided)
         self.skip = np.sort(np.frombuffer(moved, dtype=np.uint64))
         self.expanded_now = FingerprintSet()
-        self.spilled = (self.spilled[0] + self.current.spilled_states,
-                        self.spilled[1] + self.current.spilled_bytes)
+        self.packed = (self.packed[0] + self.current.packed_states,
+                       self.packed[1] + self.current.packed_bytes)
         self.moved_now = []
         self.current.close()
         self.current = self.next

@@ -93,8 +93,8 @@ def test_depth_bound_and_deadlocks_equal() -> None:
 def test_steals_change_nothing(monkeypatch) -> None:
     # a shard that runs out of work within a level takes half of another's remainder
     # (``ParallelSearch._steal``); with small expansion calls the in-process shards, which
-    # take turns, leave one such remainder in levels 12 and 13, so exactly two steals; the
-    # worker processes steal as timing has it. Nothing found may change.
+    # take turns, leave one such remainder in level 9, so exactly one steal; the worker
+    # processes steal as timing has it. Nothing found may change.
     monkeypatch.setattr("zkcheck.explorer.parallel.CHUNK", 256)
     reference = full_search(3, {}, bounds=Bounds(max_depth=13))
     assert reference.stats.distinct == 78_450
@@ -105,7 +105,7 @@ def test_steals_change_nothing(monkeypatch) -> None:
         assert summary(result) == summary(reference), (workers, backend)
         assert result.stats.generated == reference.stats.generated
         if backend == "in-process":
-            assert result.extra["workers"]["steals"] == 2
+            assert result.extra["workers"]["steals"] == 1
         seen.append(traces(result))
     assert seen[0] == seen[1] == seen[2]
 

@@ -38,9 +38,9 @@ def reach_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "directory, removed at the end)."),
         click.option("--level-memory", type=int, default=MEMORY_STATES, show_default=True,
                      metavar="STATES",
-                     help="States of one breadth-first level each worker keeps in memory; "
-                          "the rest of the level is spilled to disk, compressed (about 25 "
-                          "bytes per FLE state)."),
+                     help="States of one breadth-first level each worker keeps in memory, "
+                          "packed (11-27 bytes per FLE state); the rest of the level is "
+                          "spilled to disk, packed the same way."),
         click.option("--checkpoint", "checkpoint_dir", default=None, metavar="DIR",
                      type=click.Path(file_okay=False, path_type=Path),
                      help="Write a resumable checkpoint into DIR after every completed "

@@ -131,6 +131,7 @@ def _memory_dict(result: Result) -> dict[str, Any]:
             "resident_bytes_max": workers["rss_bytes_max"],
             "resident_bytes_per_state": round(workers["rss_bytes_max"] / distinct, 1),
             "spill_bytes_max": workers["spilled_bytes_max"],
+            # every block is packed as the spill file holds it, in memory or not
             "spill_bytes_per_spilled_state": round(workers["spilled_bytes_per_state"], 2)}
 
 
