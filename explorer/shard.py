@@ -264,7 +264,9 @@ class Shard:
                 level = at if at is not None else (
                     self.depth if kind == "same" else self.depth + 1)
                 fresh, _ = self._offer(level, fps, parents, pos)
-                self._keep(level, fps, states, fresh, kind == "same", chunk, index)
+                picked = fresh if index is None else index[fresh]  # see _Outbox.parts
+                self._keep(level, fps, [states[i] for i in picked.tolist()], fresh,
+                           kind == "same", chunk, index)
         return self._probe(part["probe"][0]) if "probe" in part else 0
 
     def _ask(self, part: dict[str, tuple], chunk: int) -> bytes:
@@ -283,8 +285,7 @@ class Shard:
             best = smallest_links(fps, parents, pos)
             if best.size < fps.size:
                 fps, parents, pos, index = fps[best], parents[best], pos[best], index[best]
-                states = [states[i] for i in best.tolist()]
-            waiting[kind] = (fps, states, index)
+            waiting[kind] = (fps, [states[i] for i in index.tolist()], index)
             wire[kind] = (fps.tobytes(), parents.tobytes(), pos.astype(np.uint16).tobytes())
         if waiting:
             self.waiting[self.asked] = (chunk, waiting)
@@ -303,7 +304,8 @@ class Shard:
             fps = np.frombuffer(fps_b, dtype=np.uint64)
             level = self.depth if kind == "same" else self.depth + 1
             fresh, moved = self._offer(level, fps, np.frombuffer(parents_b, dtype=np.uint64),
-                                       np.frombuffer(pos_b, dtype=np.uint16).astype(np.int64))
+                                       np.frombuffer(pos_b, dtype=np.uint16).astype(np.int64),
+                                       distinct=True)  # ``_ask`` sent one link each
             status = np.zeros(len(fps), dtype=np.uint8)
             status[fresh] = 1
             status[moved] = 2
@@ -324,17 +326,18 @@ class Shard:
             status = np.frombuffer(status_bytes, dtype=np.uint8)
             fps, states, index = waiting[kind]
             level = self.depth if kind == "same" else self.depth + 1
-            self._keep(level, fps, states, np.flatnonzero(status == 1), kind == "same",
-                       chunk, index)
+            fresh = np.flatnonzero(status == 1)
+            self._keep(level, fps, [states[i] for i in fresh.tolist()], fresh,
+                       kind == "same", chunk, index)
         if "next" in answers:
             self.chunks[chunk][0] -= 1
             self._settle(chunk)
         return unseen
 
-    def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def _offer(self, level: int, fps: np.ndarray, parents: np.ndarray, pos: np.ndarray,
+               distinct: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Offer links to the owned visited set; count what it stores."""
-        fresh, moved = self.store.offer(fps, parents, pos, level)
+        fresh, moved = self.store.offer(fps, parents, pos, level, distinct)
         if fresh.size:
             self.level_counts[level] = self.level_counts.get(level, 0) + int(fresh.size)
         if moved.size:  # 0-cost steps reached states stored one level deeper
@@ -343,15 +346,14 @@ class Shard:
             self.moved_now.append(fps[moved])
         return fresh, moved
 
-    def _keep(self, level: int, fps: np.ndarray, states: list, fresh: np.ndarray,
+    def _keep(self, level: int, fps: np.ndarray, new_states: list, fresh: np.ndarray,
               same: bool, chunk: int | None = None, index: np.ndarray | None = None
               ) -> None:
-        """Check the new states and put them into the next level (states of the level being
-        expanded, reached by 0-cost steps, were expanded when they were reached); those of
-        an expansion ``chunk`` wait for the chunk's other parts (``index``: their
-        positions in it)."""
+        """Check the new states (``new_states``: those at positions ``fresh`` of the part)
+        and put them into the next level (states of the level being expanded, reached by
+        0-cost steps, were expanded when they were reached); those of an expansion
+        ``chunk`` wait for the chunk's other parts (``index``: their positions in it)."""
         if fresh.size:
-            new_states = [states[i] for i in fresh.tolist()]
             self._check(level, fps[fresh], new_states)
             if same:
                 return
@@ -601,13 +603,14 @@ class _Outbox:
                 per_dest[0][kind] = (fps, parents, pos, states, None)
                 continue
             # in the order of generation: siblings stay together in the levels, where a
-            # spilled block shares their common parts (fingerprint order would scatter
-            # them and triple the bytes per spilled state). ``Shard._ask`` drops the
-            # duplicates of another owner's part before it travels.
+            # packed block shares their common parts (fingerprint order would scatter
+            # them and triple the bytes per packed state). ``Shard._ask`` drops the
+            # duplicates of another owner's part before it travels. Every part refers to
+            # the whole list of states, ``sel`` to its own: only the states kept or asked
+            # about are picked out, once.
             owners = fps % np.uint64(self.n)
             for dest in range(self.n):
                 sel = np.flatnonzero(owners == dest)
                 if sel.size:
-                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel],
-                                            [states[i] for i in sel.tolist()], sel)
+                    per_dest[dest][kind] = (fps[sel], parents[sel], pos[sel], states, sel)
         return [(d, p) for d, p in enumerate(per_dest) if p]

@@ -24,7 +24,15 @@ def arrays(batch: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray, n
             np.array(pos, dtype=np.int64))
 
 
-@given(links)
+# full-width fingerprints and parents, positions up to uint16's end (the sort compares a
+# parent's rank and its position as one integer)
+wide = st.lists(st.tuples(st.sampled_from([0, 1, 2**63, 2**64 - 2, 2**64 - 1]),
+                          st.sampled_from([0, 7, 2**63 - 1, 2**63, 2**64 - 1]),
+                          st.sampled_from([0, 1, 255, 256, 65_534, 65_535])),
+                min_size=1, max_size=60)
+
+
+@given(st.one_of(links, wide))
 def test_smallest_links_is_the_first_smallest_per_fingerprint(batch) -> None:
     expected: dict[int, int] = {}
     for i, (fp, parent, pos) in enumerate(batch):
@@ -37,7 +45,7 @@ def test_smallest_links_is_the_first_smallest_per_fingerprint(batch) -> None:
         expected[fp] for fp in sorted(expected)]
 
 
-@given(links)
+@given(st.one_of(links, wide))
 def test_a_deduplicated_batch_stores_the_same_links(batch) -> None:
     # what the owner keeps from the whole batch and from the batch ``_ask`` sends
     whole, sent = LinkStore(), LinkStore()
