@@ -6,7 +6,8 @@ there), as the issues ask:
 
 1. the default ``--servers 3 --depth 20`` run: distinct states/s and peak resident memory
    with 1, 2 (and 4, 8, 16 where the machine has the cores) workers, and on a local
-   two-node Ray cluster with 2 workers;
+   two-node Ray cluster with 2 workers; per-core speed also side by side (the baseline and
+   one worker at the same time, one core each, CPU seconds);
 2. resident bytes/state (peak PSS summed over the whole process tree / distinct states) and spilled
    bytes/state for the 3-server default, the 5-server leader crash and the 3-server startup
    with ``--crashes 1 --restarts 1`` to depth 20 (the last two stopped at 3 million states);
@@ -79,8 +80,11 @@ SAMPLE_EVERY = 0.1
 every process's smaps_rollup takes CPU from the run, more so when it uses every core."""
 
 
-def measure(cmd: list[str], env: dict | None = None) -> tuple[dict, float, int]:
-    """Run ``cmd`` (a ``zkcheck explore ... --json``); its JSON, wall seconds, peak memory (PSS)."""
+def measure(cmd: list[str], env: dict | None = None, every: float | None = None
+            ) -> tuple[dict, float, int]:
+    """Run ``cmd`` (a ``zkcheck explore ... --json``); its JSON, wall seconds, peak memory
+    (PSS, sampled every ``every`` seconds, default ``SAMPLE_EVERY``)."""
+    every = SAMPLE_EVERY if every is None else every
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
@@ -91,7 +95,7 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[dict, float, int]:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, tree_rss(proc.pid))
-            done.wait(SAMPLE_EVERY)
+            done.wait(every)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -137,7 +141,9 @@ def fixed_cost(args: list[str], pkg: Path | None = None) -> int:
     workers, tables): what a run costs before it stores anything."""
     key = " ".join(args) + str(pkg)
     if key not in FIXED:
-        FIXED[key] = measure(zkcheck([*args, "--max-states", "100"], pkg))[2]
+        # sampled often: a run this short ends before a speed run's slower sampling
+        # looks a second time (one such run read 4 MiB, the interpreter before its imports)
+        FIXED[key] = measure(zkcheck([*args, "--max-states", "100"], pkg), every=0.02)[2]
     return FIXED[key]
 
 
@@ -263,14 +269,20 @@ def part_one(default: list[str], pkg: Path, cores: int, repeat: int = 1) -> None
                      for w in counts})
     runs: dict[str, list] = {label: [] for label in commands}
     ceilings: list[float] = []
+    pairs: list[tuple[float, float]] = []
     for number in range(repeat):
         for label, cmd in commands.items():
             runs[label].append(measure(cmd))
         if cores >= 2:
             ceilings.append(ceiling(default))
+            pairs.append(side_by_side(commands[BASELINE], commands["--workers 1"],
+                                      swap=number % 2 == 1))
         if repeat > 1:
             rates = "  ".join(f"{label} {rate_of(r[-1]):,.0f}/s" for label, r in runs.items())
             extra = f"  two at once {ceilings[-1]:,.0f}/s" if ceilings else ""
+            if pairs:
+                extra += (f"  side by side: {BASELINE} {pairs[-1][0]:.1f} s, --workers 1 "
+                          f"{pairs[-1][1]:.1f} s CPU")
             print(f"    round {number + 1}: {rates}{extra}", flush=True)
     row(f"{BASELINE} (one process)", *median_of(runs[BASELINE]))
     one = f"--workers {counts[0]}"
@@ -281,6 +293,12 @@ def part_one(default: list[str], pkg: Path, cores: int, repeat: int = 1) -> None
         over_base = ratio(runs[label], runs[BASELINE])
         print(f"    speed-up x{over_one:.2f} over 1 worker, x{over_base:.2f} over {BASELINE}"
               + (" (medians of the per-round ratios)" if repeat > 1 else ""), flush=True)
+    if pairs:
+        per_core = [base / one for base, one in pairs]
+        print(f"  per-core speed, side by side ({BASELINE} and --workers 1 at the same time, "
+              f"one core each): --workers 1 x{median(per_core):.2f} over {BASELINE} in CPU "
+              f"seconds (median; rounds {', '.join(f'{r:.2f}' for r in per_core)})",
+              flush=True)
     if ceilings:
         limit = median([c / rate_of(r) for c, r in zip(ceilings, runs[one], strict=True)])
         print(f"  two independent --workers 1 runs at once: ceiling for 2 workers "
@@ -322,6 +340,28 @@ def ceiling(default: list[str]) -> float:
         stats = json.loads(out)["stats"]
         total += stats["distinct_states"] / stats["elapsed_seconds"]
     return total
+
+
+def side_by_side(first: list[str], second: list[str], swap: bool) -> tuple[float, float]:
+    """CPU seconds of two commands run at the same time, each pinned to its own core (the
+    cores swapped when ``swap``): a per-core comparison that the machine's drift between
+    minutes, which back-to-back runs suffer, touches alike on both sides."""
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if swap:
+        cpus.reverse()
+    procs = {}
+    for name, cmd, cpu in (("first", first, cpus[0]), ("second", second, cpus[1])):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                preexec_fn=lambda c=cpu: os.sched_setaffinity(0, {c}))
+        procs[proc.pid] = name
+    used: dict[str, float] = {}
+    while procs:
+        pid, status, usage = os.wait4(-1, 0)
+        if pid in procs:
+            if status:
+                raise SystemExit(f"side-by-side run {procs[pid]} failed (status {status})")
+            used[procs.pop(pid)] = usage.ru_utime + usage.ru_stime
+    return used["first"], used["second"]
 
 
 def part_two(options: argparse.Namespace, pkg: Path, seconds: float) -> None:
