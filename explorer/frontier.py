@@ -172,13 +172,18 @@ class Level:
         self.spilled_bytes += len(data)
         self.spilled_states += len(block)
 
-    def _packed(self, block: Block) -> bytes:
+    def _read(self, block: Block) -> bytes:
         """A block's packed bytes, from memory or from the spill file."""
         if block.data is not None:
-            self.in_memory -= len(block)
             return block.data
         self._file.seek(block.offset)
         return self._file.read(block.length)
+
+    def _packed(self, block: Block) -> bytes:
+        """``_read`` for a block leaving the level."""
+        if block.data is not None:
+            self.in_memory -= len(block)
+        return self._read(block)
 
     def next_block(self) -> tuple[np.ndarray, list] | None:
         """The next unread block, or None when the level is read to its end (the partial
@@ -213,14 +218,8 @@ class Level:
     def save(self, path: Path) -> None:
         """The unread blocks as one file: fingerprints, then packed state blocks."""
         self._flush()
-        parts = []
-        for block in self.blocks[self.read_at:]:
-            if block.data is not None:
-                data = block.data
-            else:
-                self._file.seek(block.offset)
-                data = self._file.read(block.length)
-            parts.append((block.fps.tobytes(), data))
+        parts = [(block.fps.tobytes(), self._read(block))
+                 for block in self.blocks[self.read_at:]]
         with open(path, "wb") as out:
             out.write(marshal.dumps(parts))
 
